@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Staff and roles"
+
+    def ready(self) -> None:
+        from accounts.roles import sync_role_permissions_after_migrate
+
+        # Permissions are created by post_migrate, after every migration has
+        # run, so the role groups get theirs here rather than in a migration.
+        # No sender filter: post_migrate is sent only for apps with models,
+        # and syncing is idempotent and cheap.
+        post_migrate.connect(sync_role_permissions_after_migrate, dispatch_uid="roles_sync")

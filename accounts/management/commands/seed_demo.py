@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.demo import demo_users_seed
+from consent.demo import demo_customers_seed
+
+
+class Command(BaseCommand):
+    help = "Fill the database with demo staff and data. Idempotent: running it twice changes nothing more."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even though DEBUG is off (demo passwords are public: never on a real deployment).",
+        )
+
+    def handle(self, *args, allow_production: bool, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError(
+                "seed_demo creates users with public passwords; it runs only with DJANGO_DEBUG=1."
+            )
+        with transaction.atomic():
+            logins = demo_users_seed()
+            admin = User.objects.get(username="admin")
+            customers = demo_customers_seed(by=admin)
+        self.stdout.write(f"{customers} demo customers with consents and opt-outs.")
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins:"))
+        for login in logins:
+            self.stdout.write(f"  {login.role:<20} {login.username:<12} {login.password}")

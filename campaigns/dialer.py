@@ -1,0 +1,228 @@
+"""The dialer queue: hand an agent only a number every rule allows now.
+
+The hand-off claims one target at a time with SELECT ... FOR UPDATE SKIP
+LOCKED (agents never wait on each other's targets), then locks the number's
+row, the same lock the opt-out service takes: an opt-out that commits before
+the hand-off reads its facts always wins, and one that starts later waits for
+the hand-off to commit. Facts are gathered and decided at that instant and the
+decision is logged; a blocked target is moved on (suppressed for good, or
+rescheduled to the next moment it could be allowed). On SQLite (the demo)
+select_for_update is a no-op and IMMEDIATE transactions serialise writers.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+
+from accounts.services import training_current_until
+from campaigns.models import CallAttempt, Campaign, CampaignTarget
+from campaigns.selectors import campaign_call_context
+from compliance.models import DecisionRecord
+from compliance.policy import PERMANENT_REASONS, Decision, next_allowed_at
+from compliance.services import Decided, decision_make
+from consent.services import consent_revoke
+from customers.models import PhoneNumber
+
+LEASE = timedelta(minutes=10)
+MAX_CANDIDATES_PER_CALL = 25
+STALE_DATA_RETRY = timedelta(hours=1)
+FALLBACK_RETRY = timedelta(minutes=30)
+RETRY_AFTER_NO_CONTACT = timedelta(hours=4)
+
+
+class TrainingRequired(Exception):
+    """The agent has no current compliance training acknowledgement."""
+
+
+class CampaignNotCallable(Exception):
+    """The campaign is not active (or outside its dates)."""
+
+
+@dataclass(frozen=True)
+class HandOff:
+    attempt: CallAttempt
+    target: CampaignTarget
+    decision: Decision
+    record: DecisionRecord
+
+
+def attempt_counts(*, phone_id: int, subject: str, campaign_id: int, at: datetime) -> tuple[int, int]:
+    """Attempts to a number in the 24 h before `at`: on the same subject across
+    campaigns (state caps), and in this campaign (its own cap)."""
+    counts = CallAttempt.objects.filter(
+        phone_number_id=phone_id, handed_at__gt=at - timedelta(hours=24), handed_at__lte=at
+    ).aggregate(
+        same_subject=Count("id", filter=Q(subject=subject)),
+        campaign=Count("id", filter=Q(campaign_id=campaign_id)),
+    )
+    return counts["same_subject"], counts["campaign"]
+
+
+def _claimable(campaign: Campaign, now: datetime):
+    due = Q(status=CampaignTarget.Status.QUEUED, next_attempt_at__lte=now)
+    expired_lease = Q(status=CampaignTarget.Status.LEASED, lease_until__lt=now)
+    return CampaignTarget.objects.filter(campaign=campaign).filter(due | expired_lease)
+
+
+def dialer_next(*, campaign: Campaign, agent, now: datetime | None = None) -> HandOff | None:
+    """The next callable target for `agent`, leased to them, or None when no
+    target may be called now."""
+    now = now or timezone.now()
+    if training_current_until(agent=agent, at=now) is None:
+        raise TrainingRequired("You need a current compliance training acknowledgement before taking calls.")
+    campaign = Campaign.objects.get(pk=campaign.pk)
+    if (
+        campaign.status != Campaign.Status.ACTIVE
+        or (campaign.starts_at and now < campaign.starts_at)
+        or (campaign.ends_at and now >= campaign.ends_at)
+    ):
+        raise CampaignNotCallable(f"Campaign '{campaign}' is not active now.")
+    context = campaign_call_context(campaign=campaign)
+    for _ in range(MAX_CANDIDATES_PER_CALL):
+        with transaction.atomic():
+            target = (
+                _claimable(campaign, now)
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("-priority", "next_attempt_at", "id")
+                .first()
+            )
+            if target is None:
+                return None
+            handoff = _decide_and_lease(target, campaign, context, agent, now)
+            if handoff is not None:
+                return handoff
+    return None
+
+
+def _decide_and_lease(target, campaign, context, agent, now) -> HandOff | None:
+    phone = PhoneNumber.objects.select_for_update().get(pk=target.phone_number_id)
+    if phone.number is None:  # erased since it was queued
+        _move_on(target, ["customer_erased"], None, agent)
+        return None
+    same_subject, in_campaign = attempt_counts(
+        phone_id=phone.pk, subject=campaign.subject, campaign_id=campaign.pk, at=now
+    )
+    decided = decision_make(
+        number=str(phone.number),
+        context=context,
+        at=now,
+        kind=DecisionRecord.Kind.HANDOFF,
+        actor=agent,
+        attempts_24h_same_subject=same_subject,
+        attempts_24h_campaign=in_campaign,
+    )
+    if not decided.decision.allowed:
+        _move_on(target, list(decided.decision.reasons), _retry_at(decided, phone, now), agent)
+        return None
+    _close_expired_attempt(target, now)
+    target.status = CampaignTarget.Status.LEASED
+    target.lease_agent = agent
+    target.lease_until = now + LEASE
+    target.attempts += 1
+    target.blocked_reasons = []
+    target._history_user, target._change_reason = agent, "handed to an agent"
+    target.save()
+    attempt = CallAttempt.objects.create(
+        target=target,
+        campaign=campaign,
+        phone_number=phone,
+        subject=campaign.subject,
+        agent=agent,
+        decision=decided.record,
+        caller_id=campaign.caller_id,
+        handed_at=now,
+    )
+    return HandOff(attempt=attempt, target=target, decision=decided.decision, record=decided.record)
+
+
+def _retry_at(decided: Decided, phone, now) -> datetime | None:
+    """None when blocked for good; else the next moment worth deciding again."""
+    reasons = set(decided.decision.reasons)
+    if reasons & PERMANENT_REASONS:
+        return None
+    candidates = []
+    if reasons & {"outside_calling_hours", "restricted_day", "campaign_inactive"}:
+        candidates.append(next_allowed_at(decided.facts, decided.rules) or now + FALLBACK_RETRY)
+    if "frequency_cap" in reasons:
+        oldest = CallAttempt.objects.filter(
+            phone_number=phone, handed_at__gt=now - timedelta(hours=24)
+        ).aggregate(oldest=Min("handed_at"))["oldest"]
+        candidates.append((oldest or now) + timedelta(hours=24, seconds=1))
+    if "dnc_data_stale" in reasons:
+        candidates.append(now + STALE_DATA_RETRY)
+    return max(candidates) if candidates else now + FALLBACK_RETRY
+
+
+def _move_on(target: CampaignTarget, reasons: list[str], retry_at: datetime | None, agent) -> None:
+    target.blocked_reasons = reasons
+    if retry_at is None:
+        target.status = CampaignTarget.Status.SUPPRESSED
+    else:
+        target.status = CampaignTarget.Status.QUEUED
+        target.next_attempt_at = retry_at
+    target.lease_agent = None
+    target.lease_until = None
+    target._history_user = agent
+    target._change_reason = ("suppressed: " if retry_at is None else "rescheduled: ") + ", ".join(reasons)
+    target.save()
+
+
+def _close_expired_attempt(target: CampaignTarget, now: datetime) -> None:
+    CallAttempt.objects.filter(target=target, ended_at__isnull=True, outcome="").update(
+        ended_at=now, notes="Lease expired before a disposition was recorded."
+    )
+
+
+class DispositionError(Exception):
+    """The attempt cannot take this disposition (not yours, already closed, bad callback)."""
+
+
+@transaction.atomic
+def attempt_dispose(
+    *, attempt: CallAttempt, agent, outcome: str, callback_at: datetime | None = None, notes: str = ""
+) -> CallAttempt:
+    """Record how a call went. "do_not_call" is an opt-out (via agent); a
+    callback is queued for its time and decided again when due."""
+    attempt = (
+        CallAttempt.objects.select_for_update().select_related("target", "phone_number").get(pk=attempt.pk)
+    )
+    if attempt.agent_id != agent.pk:
+        raise DispositionError("This call was handed to another agent.")
+    if attempt.outcome:
+        raise DispositionError(f"This call already has a disposition ({attempt.get_outcome_display()}).")
+    if outcome not in CallAttempt.Outcome.values:
+        raise DispositionError(f"Unknown outcome '{outcome}'.")
+    now = timezone.now()
+    if outcome == CallAttempt.Outcome.CALLBACK:
+        if callback_at is None or callback_at <= now:
+            raise DispositionError("A callback needs a time in the future.")
+    elif callback_at is not None:
+        raise DispositionError("Only a callback takes a callback time.")
+    attempt.outcome, attempt.callback_at, attempt.notes, attempt.ended_at = outcome, callback_at, notes, now
+    attempt.save(update_fields=["outcome", "callback_at", "notes", "ended_at"])
+
+    target = CampaignTarget.objects.select_for_update().get(pk=attempt.target_id)
+    target.lease_agent, target.lease_until = None, None
+    if outcome == CallAttempt.Outcome.DO_NOT_CALL:
+        consent_revoke(
+            number=str(attempt.phone_number.number),
+            via="agent",
+            by=agent,
+            note=notes or "Asked not to be called, during a call",
+            evidence={"call_attempt": attempt.pk, "campaign": attempt.campaign_id},
+        )
+        target.status, target.blocked_reasons = CampaignTarget.Status.SUPPRESSED, ["dnc_internal"]
+    elif outcome == CallAttempt.Outcome.WRONG_NUMBER:
+        target.status, target.blocked_reasons = CampaignTarget.Status.SUPPRESSED, ["wrong_number"]
+    elif outcome == CallAttempt.Outcome.CALLBACK:
+        target.status, target.next_attempt_at = CampaignTarget.Status.QUEUED, callback_at
+    elif outcome in (CallAttempt.Outcome.CONNECTED,):
+        target.status = CampaignTarget.Status.DONE
+    else:  # no answer, busy, voicemail, abandoned: try again later
+        target.status, target.next_attempt_at = CampaignTarget.Status.QUEUED, now + RETRY_AFTER_NO_CONTACT
+    target._history_user, target._change_reason = agent, f"disposition: {outcome}"
+    target.save()
+    return attempt

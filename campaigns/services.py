@@ -1,0 +1,76 @@
+"""Writes of campaigns, each with history (who and why)."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignTarget
+from config.history import history_bulk_create, history_save
+from customers.models import PhoneNumber
+
+CAMPAIGN_FIELDS = (
+    "name",
+    "purpose",
+    "dialing_mode",
+    "subject",
+    "caller_id",
+    "status",
+    "window_start",
+    "window_end",
+    "max_attempts_per_day",
+    "starts_at",
+    "ends_at",
+)
+
+
+@transaction.atomic
+def campaign_create(*, fields: dict, by, reason: str) -> Campaign:
+    campaign = Campaign(**{k: v for k, v in fields.items() if k in CAMPAIGN_FIELDS})
+    campaign.created_by = by if getattr(by, "is_authenticated", False) else None
+    campaign.full_clean()
+    return history_save(campaign, by=by, reason=reason)
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, fields: dict, by, reason: str) -> Campaign:
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    for name, value in fields.items():
+        if name in CAMPAIGN_FIELDS:
+            setattr(campaign, name, value)
+    campaign.full_clean()
+    return history_save(campaign, by=by, reason=reason)
+
+
+@dataclass(frozen=True)
+class TargetsAdded:
+    added: int
+    already_targeted: list[str]
+    unknown: list[str]
+
+
+@transaction.atomic
+def targets_add(*, campaign: Campaign, numbers: list[str], by, priority: int = 0) -> TargetsAdded:
+    """Queue numbers (E.164) of known customers. A number no customer has is
+    reported, not added: there is nobody's consent or time zone to check."""
+    phones = {
+        str(p.number): p
+        for p in PhoneNumber.objects.filter(number__in=numbers, customer__erased_at__isnull=True)
+    }
+    existing = set(
+        CampaignTarget.objects.filter(campaign=campaign, phone_number__in=phones.values()).values_list(
+            "phone_number__number", flat=True
+        )
+    )
+    now = timezone.now()
+    new = [
+        CampaignTarget(campaign=campaign, phone_number=phone, priority=priority, next_attempt_at=now)
+        for e164, phone in phones.items()
+        if e164 not in existing
+    ]
+    history_bulk_create(CampaignTarget, new, by=by, reason="targets added")
+    return TargetsAdded(
+        added=len(new),
+        already_targeted=sorted(str(n) for n in existing),
+        unknown=sorted(set(numbers) - set(phones)),
+    )

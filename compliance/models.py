@@ -1,0 +1,137 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+
+class JurisdictionRule(models.Model):
+    """One jurisdiction's calling rules for a period: the rule data of
+    compliance/rules/rules.toml, editable by compliance officers with history.
+    Field names and values are those of the rules file (see compliance.rules)."""
+
+    class AppliesTo(models.TextChoices):
+        MARKETING = "marketing", "Marketing calls"
+        ALL = "all", "All calls"
+        AUTOMATED = "automated", "Autodialed or prerecorded calls"
+
+    class HolidayBan(models.TextChoices):
+        NONE = "none", "No holiday ban"
+        ALL = "all", "No calls on legal holidays"
+        WITHOUT_CONSENT = "without_consent", "No calls on holidays without prior express consent"
+
+    class Certainty(models.TextChoices):
+        PRIMARY = "P", "Primary text seen"
+        SECONDARY = "S", "Secondary source"
+        UNCERTAIN = "?", "Uncertain"
+
+    jurisdiction = models.CharField(max_length=2, help_text='"US" for federal rules, else a state code.')
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True, help_text="Exclusive; empty = until changed.")
+    applies_to = models.CharField(max_length=10, choices=AppliesTo.choices)
+    weekday_window = models.CharField(
+        max_length=11, help_text='Monday to Friday, "HH:MM-HH:MM" local, end exclusive.'
+    )
+    saturday_window = models.CharField(max_length=11, help_text='"HH:MM-HH:MM" or "closed".')
+    sunday_window = models.CharField(max_length=11, help_text='"HH:MM-HH:MM" or "closed".')
+    holiday_ban = models.CharField(max_length=20, choices=HolidayBan.choices, default=HolidayBan.NONE)
+    cap_per_24h = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Calls per number per rolling 24 h on the same subject."
+    )
+    written_consent_for_sales = models.BooleanField(default=False)
+    dnc_request_cooldown_days = models.PositiveIntegerField(default=0)
+    own_dnc_list = models.BooleanField(default=False, help_text="Keeps a state do-not-call list of its own.")
+    dnc_list_max_age_days = models.PositiveIntegerField(
+        default=31, help_text="Registry data older than this blocks marketing calls (dnc_data_stale)."
+    )
+    ebr_purchase_months = models.PositiveSmallIntegerField(default=0)
+    ebr_inquiry_months = models.PositiveSmallIntegerField(default=0)
+    citation = models.CharField(max_length=200)
+    certainty = models.CharField(max_length=1, choices=Certainty.choices)
+    note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["jurisdiction", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "effective_from"], name="rule_unique_start"),
+            models.CheckConstraint(
+                name="rule_period_ordered",
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gt=models.F("effective_from")),
+                violation_error_message="The end must be after the start.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} from {self.effective_from}"
+
+    RECORD_FIELDS = (
+        "jurisdiction",
+        "effective_from",
+        "effective_to",
+        "applies_to",
+        "weekday_window",
+        "saturday_window",
+        "sunday_window",
+        "holiday_ban",
+        "cap_per_24h",
+        "written_consent_for_sales",
+        "dnc_request_cooldown_days",
+        "own_dnc_list",
+        "dnc_list_max_age_days",
+        "ebr_purchase_months",
+        "ebr_inquiry_months",
+        "citation",
+        "certainty",
+        "note",
+    )
+
+    def to_record(self) -> dict:
+        return {name: getattr(self, name) for name in self.RECORD_FIELDS}
+
+
+class DecisionRecord(models.Model):
+    """The decision log: one row per decision made for a hand-off or a check.
+    Append-only. Rows are chained by hash in `chain_position` order, assigned
+    by a short sealing step (compliance.decision_log.decision_log_seal) so
+    that concurrent hand-offs never wait on one another."""
+
+    class Kind(models.TextChoices):
+        CHECK = "check", "Check"
+        HANDOFF = "handoff", "Hand-off"
+
+    decided_at = models.DateTimeField(db_index=True, help_text="The instant decided for (`at`).")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # The clear number is outside the hashed content so that erasure can blank
+    # it without breaking the chain; the chain covers its keyed hash.
+    phone_number = models.CharField(
+        max_length=40, db_index=True, help_text="E.164 (or the raw input); erasable."
+    )
+    number_hash = models.CharField(max_length=64)
+    customer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    campaign_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    allowed = models.BooleanField()
+    reasons = models.JSONField(default=list)
+    evidence = models.JSONField(default=dict)
+    facts = models.JSONField(default=dict)
+    ruleset_version = models.CharField(max_length=64)
+    chain_position = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    row_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(chain_position__isnull=True), name="decision_unsealed_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        verdict = "allowed" if self.allowed else "blocked: " + ", ".join(self.reasons)
+        return f"#{self.pk} {self.phone_number} {verdict}"

@@ -1,0 +1,598 @@
+"""The decision: may this number be called at this instant for this purpose?
+
+`decide(facts, rules)` is pure: no database, no clock. `compliance.facts`
+gathers the facts; `compliance.rules` holds the rule data. It returns every
+blocking reason (DESIGN.md's codes, in the table's order) and the evidence it
+used. Unknown facts block, with the reason that says which.
+
+Policy choices are DESIGN.md's ("Policy choices"); interpretations of the
+rules that DESIGN.md leaves open are stated where they are made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+from dateutil.relativedelta import relativedelta
+
+from compliance.rules import AUTOMATED_MODES, FEDERAL, Rule, RuleSet, window_text
+
+REASON_CODES: tuple[str, ...] = (
+    "invalid_number",
+    "consent_missing",
+    "consent_revoked",
+    "consent_expired",
+    "dnc_internal",
+    "dnc_national",
+    "dnc_state",
+    "dnc_data_stale",
+    "reassigned_number",
+    "timezone_unknown",
+    "outside_calling_hours",
+    "restricted_day",
+    "frequency_cap",
+    "customer_erased",
+    "campaign_inactive",
+)
+PERMANENT_REASONS: frozenset[str] = frozenset(
+    {
+        "invalid_number",
+        "consent_missing",
+        "consent_revoked",
+        "consent_expired",
+        "dnc_internal",
+        "dnc_national",
+        "dnc_state",
+        "reassigned_number",
+        "timezone_unknown",
+        "customer_erased",
+    }
+)
+TEMPORARY_REASONS: frozenset[str] = frozenset(
+    {"dnc_data_stale", "outside_calling_hours", "restricted_day", "frequency_cap", "campaign_inactive"}
+)
+# The reasons that depend on the instant only (what next_allowed_at solves).
+TIME_REASONS: frozenset[str] = frozenset({"outside_calling_hours", "restricted_day", "campaign_inactive"})
+
+NATIONAL_SOURCE = "national"
+NEXT_ALLOWED_HORIZON = timedelta(days=8)
+_MIDNIGHT = time(0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentFact:
+    id: int
+    purpose: str  # "marketing" | "informational"
+    channel: str  # "voice" | "sms"
+    written: bool
+    granted_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryFact:
+    source: str  # "national" or "state:TX"
+    listed: bool
+    synced_at: datetime | None  # this source's last sync of the number's area code; None = never
+    sync_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    purpose: str  # "marketing" | "informational"
+    dialing_mode: str  # "manual" | "autodialed" | "prerecorded"
+    subject: str
+    channel: str = "voice"
+    campaign_id: int | None = None
+    campaign_status: str = "active"
+    campaign_starts_at: datetime | None = None
+    campaign_ends_at: datetime | None = None
+    window_start: time | None = None  # local to the callee
+    window_end: time | None = None  # exclusive
+    max_attempts_per_day: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    at: datetime  # the instant of the call (UTC)
+    e164: str | None  # normalised number, None when unparseable
+    number_valid: bool  # valid and dialable
+    candidate_zones: tuple[str, ...]  # IANA zones; empty = unknown
+    candidate_states: tuple[str, ...]  # two-letter US states (area code's + address's)
+    customer_id: int | None
+    customer_erased: bool  # the number matches an erasure suppression hash
+    consents: tuple[ConsentFact, ...]  # every consent of the number (revoked and expired too)
+    internal_dnc: bool  # an active company DNC request exists
+    dnc_requested_at: datetime | None  # the latest company DNC request, active or lifted
+    registry: tuple[RegistryFact, ...]  # national, plus one per candidate state keeping its own list
+    last_purchase_at: datetime | None
+    last_inquiry_at: datetime | None
+    reassigned_at: datetime | None  # the number was reported reassigned at
+    attempts_24h_same_subject: int  # in the 24 h before `at`, all campaigns with the same subject
+    attempts_24h_campaign: int  # in the 24 h before `at`, this campaign
+    context: CallContext
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reasons: tuple[str, ...]
+    evidence: dict  # JSON-serialisable
+
+
+# --- cached lookups -------------------------------------------------------
+
+_ZONES: dict[str, ZoneInfo | None] = {}
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return _ZONES[name]
+    except KeyError:
+        try:
+            found: ZoneInfo | None = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            found = None
+        _ZONES[name] = found
+        return found
+
+
+@lru_cache(maxsize=1024)
+def holiday_dates(jurisdiction: str, year: int) -> frozenset[date]:
+    """Legal holidays (observed days included) of a state, or federal ones
+    for "US". A subdivision the package does not know falls back to the
+    federal holidays."""
+    try:
+        found = holidays.country_holidays(
+            "US", subdiv=None if jurisdiction == FEDERAL else jurisdiction, years=year
+        )
+    except NotImplementedError:
+        found = holidays.country_holidays("US", years=year)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=8192)
+def _months_after(instant: datetime, months: int) -> datetime:
+    return instant + relativedelta(months=months)
+
+
+# --- consent ---------------------------------------------------------------
+
+_OK = "ok"
+_REVOKED = "revoked"
+_EXPIRED = "expired"
+_REASSIGNED = "reassigned"
+
+
+def _consent_states(facts: CallFacts, at: datetime) -> list[tuple[ConsentFact, str]]:
+    """Each consent of the call's channel granted by `at`, with its state.
+
+    A revocation revokes every consent of the number granted before it
+    (DESIGN.md), not only the row it was recorded on. A consent granted at or
+    before the number was reported reassigned was given by the previous
+    subscriber: conservatively it counts for nothing, whenever the call is."""
+    consents = facts.consents
+    if not consents:
+        return []
+    revoked_until = None
+    for consent in consents:
+        revoked_at = consent.revoked_at
+        if (
+            revoked_at is not None
+            and revoked_at <= at
+            and (revoked_until is None or revoked_at > revoked_until)
+        ):
+            revoked_until = revoked_at
+    channel = facts.context.channel
+    reassigned_at = facts.reassigned_at
+    states = []
+    for consent in consents:
+        if consent.channel != channel or consent.granted_at > at:
+            continue
+        if (revoked_until is not None and consent.granted_at <= revoked_until) or (
+            consent.revoked_at is not None and consent.revoked_at <= at
+        ):
+            state = _REVOKED
+        elif consent.expires_at is not None and consent.expires_at <= at:
+            state = _EXPIRED
+        elif reassigned_at is not None and consent.granted_at <= reassigned_at:
+            state = _REASSIGNED
+        else:
+            state = _OK
+        states.append((consent, state))
+    return states
+
+
+def _written_marketing(consent: ConsentFact) -> bool:
+    return consent.written and consent.purpose == "marketing"
+
+
+def _any_express(consent: ConsentFact) -> bool:
+    # Any express consent, marketing or informational, written or oral, is
+    # prior express consent for an informational autodialed/prerecorded call:
+    # consent to marketing calls includes consent to be called at all.
+    return True
+
+
+def _consent_outcome(states, kind) -> tuple[list[int], set[str]]:
+    """(ids of the usable consents of a kind, the reasons when none is)."""
+    usable = [consent.id for consent, state in states if state is _OK and kind(consent)]
+    if usable:
+        return usable, set()
+    found = {state for consent, state in states if kind(consent)}
+    if not found:
+        return [], {"consent_missing"}
+    reasons = set()
+    if _REVOKED in found:
+        reasons.add("consent_revoked")
+    if _EXPIRED in found:
+        reasons.add("consent_expired")
+    if _REASSIGNED in found:
+        reasons.add("reassigned_number")
+    return [], reasons
+
+
+# --- established business relationship ----------------------------------
+
+
+def _ebr(facts: CallFacts, at: datetime, purchase_months: int, inquiry_months: int) -> dict:
+    """The EBR the customer's last purchase or inquiry gives at `at` (TSR
+    310.2(q)). It runs for N calendar months after the event, end exclusive:
+    a call exactly 18 months after the purchase has none. A company DNC
+    request at or after the event voids it; so does the number's
+    reassignment after the event (the relationship was with the previous
+    subscriber)."""
+    found = {"basis": None}
+    for basis, event, months in (
+        ("purchase", facts.last_purchase_at, purchase_months),
+        ("inquiry", facts.last_inquiry_at, inquiry_months),
+    ):
+        if event is None or months <= 0 or event > at:
+            continue
+        until = _months_after(event, months)
+        found[basis] = {"at": event.isoformat(), "until": until.isoformat()}
+        if at >= until:
+            found[basis]["void"] = "expired"
+        elif facts.dnc_requested_at is not None and facts.dnc_requested_at >= event:
+            found[basis]["void"] = "dnc_request"
+        elif facts.reassigned_at is not None and event <= facts.reassigned_at:
+            found[basis]["void"] = "reassigned"
+        elif found["basis"] is None:
+            found["basis"] = basis
+    return found
+
+
+# --- calling hours ---------------------------------------------------------
+
+
+def _day_check(rule: Rule, local_date: date, weekday: int, local_time: time, day_ban_lifted: bool):
+    """(reason or None, the window applied) for one rule at one local time."""
+    window = rule.windows[weekday]
+    holiday = rule.holiday_ban != "none" and local_date in holiday_dates(rule.jurisdiction, local_date.year)
+    if window is None or holiday:
+        if rule.holiday_ban == "without_consent" and day_ban_lifted:
+            window = rule.windows[0]
+        else:
+            return "restricted_day", ("holiday" if holiday else "closed")
+    if window[0] <= local_time < window[1]:
+        return None, window
+    return "outside_calling_hours", window
+
+
+def decide(facts: CallFacts, rules: RuleSet) -> Decision:
+    blocked: set[str] = set()
+    at = facts.at
+    context = facts.context
+    marketing = context.purpose == "marketing"
+    automated = context.dialing_mode in AUTOMATED_MODES
+    evidence: dict = {"ruleset_version": rules.version, "at": at.isoformat()}
+
+    if not facts.number_valid:
+        blocked.add("invalid_number")
+    if facts.customer_erased:
+        blocked.add("customer_erased")
+
+    # Local time in every candidate zone. Rules are those in effect on the
+    # local date of the call; rules that are not about the time of day (caps,
+    # consent, cooldowns, lists) apply if in effect on any candidate date.
+    local_times = []
+    zone_evidence = []
+    for name in facts.candidate_zones:
+        zone = _zone(name)
+        if zone is None:
+            blocked.add("timezone_unknown")
+            continue
+        local = at.astimezone(zone)
+        local_times.append((name, local))
+        zone_evidence.append({"zone": name, "local_time": local.isoformat()})
+    evidence["zones"] = zone_evidence
+    evidence["states"] = list(facts.candidate_states)
+    if not facts.candidate_zones:
+        blocked.add("timezone_unknown")
+    dates = {local.date() for _name, local in local_times} or {at.astimezone(UTC).date()}
+
+    federal: dict[int, Rule] = {}
+    in_effect: dict[int, Rule] = {}  # state rules in effect, whatever they apply to
+    for day in dates:
+        for rule in rules.rules_for(FEDERAL, day):
+            federal[id(rule)] = rule
+        for state in facts.candidate_states:
+            for rule in rules.rules_for(state, day):
+                in_effect[id(rule)] = rule
+    purpose, mode = context.purpose, context.dialing_mode
+    binding = [rule for rule in in_effect.values() if rule.applies(purpose, mode)]
+
+    # Consent. Marketing calls need written marketing consent when automated,
+    # or always where a candidate state says so (CT); informational automated
+    # calls need any express consent; other manual calls need none.
+    states = _consent_states(facts, at)
+    written_ids, written_reasons = _consent_outcome(states, _written_marketing)
+    need = None
+    if marketing and (automated or any(rule.written_consent_for_sales for rule in binding)):
+        need = "written_marketing"
+        consent_ids, consent_reasons = written_ids, written_reasons
+    elif not marketing and automated:
+        need = "express"
+        consent_ids, consent_reasons = _consent_outcome(states, _any_express)
+    else:
+        consent_ids, consent_reasons = [], set()
+    blocked |= consent_reasons
+    evidence["consent"] = {"needed": need, "ids": consent_ids}
+    if facts.reassigned_at is not None:
+        evidence["reassigned_at"] = facts.reassigned_at.isoformat()
+
+    # The company's own list, always; and a state cooldown after a DNC request
+    # (WA: a year, even when the request was lifted).
+    if facts.internal_dnc:
+        blocked.add("dnc_internal")
+    requested_at = facts.dnc_requested_at
+    if requested_at is not None and requested_at <= at:
+        for rule in binding:
+            days = rule.dnc_request_cooldown_days
+            if days and at < requested_at + timedelta(days=days):
+                blocked.add("dnc_internal")
+                evidence["dnc_cooldown"] = {
+                    "jurisdiction": rule.jurisdiction,
+                    "until": (requested_at + timedelta(days=days)).isoformat(),
+                }
+
+    # Registries decide marketing calls only, and only without an exemption
+    # (written marketing consent, or a live EBR); so does their freshness.
+    if marketing and facts.number_valid:
+        _registries(
+            facts,
+            at,
+            tuple(federal.values()),
+            tuple(in_effect.values()),
+            written_ids,
+            written_reasons,
+            blocked,
+            evidence,
+        )
+
+    # Attempt caps: a state's on the same subject, the campaign's own.
+    caps = []
+    for rule in binding:
+        if rule.cap_per_24h is not None:
+            caps.append(
+                {
+                    "jurisdiction": rule.jurisdiction,
+                    "cap": rule.cap_per_24h,
+                    "attempts": facts.attempts_24h_same_subject,
+                }
+            )
+            if facts.attempts_24h_same_subject >= rule.cap_per_24h:
+                blocked.add("frequency_cap")
+    if context.max_attempts_per_day is not None:
+        caps.append(
+            {
+                "jurisdiction": "campaign",
+                "cap": context.max_attempts_per_day,
+                "attempts": facts.attempts_24h_campaign,
+            }
+        )
+        if facts.attempts_24h_campaign >= context.max_attempts_per_day:
+            blocked.add("frequency_cap")
+    if caps:
+        evidence["caps"] = caps
+
+    if (
+        context.campaign_status != "active"
+        or (context.campaign_starts_at is not None and at < context.campaign_starts_at)
+        or (context.campaign_ends_at is not None and at >= context.campaign_ends_at)
+    ):
+        blocked.add("campaign_inactive")
+
+    if local_times:
+        # Utah lifts its day bans with prior express consent to the kind of
+        # call being made (marketing consent for a marketing call).
+        lifted = any(state is _OK and consent.purpose == purpose for consent, state in states)
+        _calling_hours(facts, rules, local_times, lifted, blocked, evidence)
+
+    reasons = tuple(code for code in REASON_CODES if code in blocked)
+    return Decision(allowed=not reasons, reasons=reasons, evidence=evidence)
+
+
+def _registries(facts, at, federal, in_effect, written_ids, written_reasons, blocked, evidence) -> None:
+    purchase_months = min((rule.ebr_purchase_months for rule in federal), default=0)
+    inquiry_months = min((rule.ebr_inquiry_months for rule in federal), default=0)
+    ebr = _ebr(facts, at, purchase_months, inquiry_months)
+    evidence["ebr"] = ebr
+    if written_ids:
+        exemption = "written_consent"
+        evidence["consent"]["exemption_ids"] = written_ids
+    elif ebr["basis"]:
+        exemption = "ebr"
+    else:
+        exemption = None
+    evidence["exemption"] = exemption
+
+    # (source, max age in days or None when no rule says, reason when listed)
+    sources = [
+        (NATIONAL_SOURCE, min((rule.dnc_list_max_age_days for rule in federal), default=None), "dnc_national")
+    ]
+    for rule in in_effect:
+        if rule.own_dnc_list:
+            sources.append((f"state:{rule.jurisdiction}", rule.dnc_list_max_age_days, "dnc_state"))
+    by_source = {fact.source: fact for fact in facts.registry}
+    registry_evidence = []
+    would_block = False
+    for source, max_age_days, listed_reason in sources:
+        fact = by_source.get(source)
+        entry: dict = {"source": source, "max_age_days": max_age_days}
+        # Fresh means at most max_age_days old: exactly 31 days passes, one
+        # second more is stale. No data, or no rule giving an age, is stale.
+        stale = True
+        if fact is not None:
+            entry.update(listed=fact.listed, sync_id=fact.sync_id, synced_at=None, age_seconds=None)
+            if fact.synced_at is not None:
+                age = at - fact.synced_at
+                entry["synced_at"] = fact.synced_at.isoformat()
+                entry["age_seconds"] = int(age.total_seconds())
+                stale = max_age_days is None or age > timedelta(days=max_age_days)
+        else:
+            entry.update(listed=None, sync_id=None, synced_at=None, age_seconds=None)
+        entry["stale"] = stale
+        registry_evidence.append(entry)
+        if exemption is None:
+            if stale:
+                blocked.add("dnc_data_stale")
+                would_block = True
+            if fact is not None and fact.listed:
+                blocked.add(listed_reason)
+                would_block = True
+    evidence["registry"] = registry_evidence
+
+    # The call would rely on the consent or EBR that reassignment voided: say
+    # so (conservative: reassignment voids what the previous subscriber gave).
+    if would_block and (
+        "reassigned_number" in written_reasons
+        or any(isinstance(entry, dict) and entry.get("void") == "reassigned" for entry in ebr.values())
+    ):
+        blocked.add("reassigned_number")
+
+
+def _calling_hours(facts, rules, local_times, day_ban_lifted, blocked, evidence) -> None:
+    """Federal window for every call, the campaign's window for every call,
+    each candidate state's rules that apply to the call; each evaluated at the
+    local time in every candidate zone (an area code's state and a ZIP's zone
+    may disagree)."""
+    context = facts.context
+    purpose, mode = context.purpose, context.dialing_mode
+    start, end = context.window_start, context.window_end
+    applied = []
+    for name, local in local_times:
+        local_date = local.date()
+        weekday = local.weekday()
+        local_time = local.time()
+        federal = rules.rules_for(FEDERAL, local_date)
+        if not federal:
+            # No federal rule in effect: no window can be established.
+            blocked.add("outside_calling_hours")
+            applied.append(
+                {"jurisdiction": FEDERAL, "zone": name, "window": None, "blocks": "outside_calling_hours"}
+            )
+        for rule in federal:
+            if rule.applies(purpose, mode):
+                reason, window = _day_check(rule, local_date, weekday, local_time, day_ban_lifted)
+                if reason:
+                    blocked.add(reason)
+                applied.append(_applied(rule, name, window, reason))
+        for state in facts.candidate_states:
+            for rule in rules.rules_for(state, local_date):
+                if rule.applies(purpose, mode):
+                    reason, window = _day_check(rule, local_date, weekday, local_time, day_ban_lifted)
+                    if reason:
+                        blocked.add(reason)
+                    applied.append(_applied(rule, name, window, reason))
+        if (start is not None and local_time < start) or (end is not None and local_time >= end):
+            blocked.add("outside_calling_hours")
+            applied.append(
+                {
+                    "jurisdiction": "campaign",
+                    "zone": name,
+                    "window": _campaign_window(start, end),
+                    "blocks": "outside_calling_hours",
+                }
+            )
+    evidence["windows"] = applied
+    if start is not None or end is not None:
+        evidence["campaign_window"] = _campaign_window(start, end)
+
+
+def _applied(rule: Rule, zone: str, window, reason: str | None) -> dict:
+    return {
+        "jurisdiction": rule.jurisdiction,
+        "zone": zone,
+        "window": window if isinstance(window, str) else window_text(window),
+        "citation": rule.citation,
+        "blocks": reason,
+    }
+
+
+@lru_cache(maxsize=1024)
+def _campaign_window(start: time | None, end: time | None) -> str:
+    return f"{start.strftime('%H:%M') if start else '00:00'}-{end.strftime('%H:%M') if end else '24:00'}"
+
+
+# --- scheduling --------------------------------------------------------------
+
+
+def next_allowed_at(facts: CallFacts, rules: RuleSet) -> datetime | None:
+    """The earliest instant >= facts.at at which the time-dependent checks
+    (calling hours, restricted days and holidays, the campaign's dates) pass
+    for every candidate, other facts unchanged; None when a permanent reason
+    blocks, the campaign is not active or is over, or nothing opens within 8
+    days. The other temporary reasons (frequency_cap, dnc_data_stale) pass
+    with time the caller measures, so they are not waited for here."""
+    decision = decide(facts, rules)
+    reasons = set(decision.reasons)
+    if reasons & PERMANENT_REASONS:
+        return None
+    context = facts.context
+    if context.campaign_status != "active":
+        return None
+    if not reasons & TIME_REASONS:
+        return facts.at
+    if context.campaign_ends_at is not None and facts.at >= context.campaign_ends_at:
+        return None
+    for instant in _openings(facts, rules):
+        if not set(decide(dataclasses.replace(facts, at=instant), rules).reasons) & TIME_REASONS:
+            return instant
+    return None
+
+
+def _openings(facts: CallFacts, rules: RuleSet) -> list[datetime]:
+    """Every instant within the horizon at which some window may open: each
+    window start of a federal or candidate-state rule, the campaign window's
+    start and local midnight, in every candidate zone; and the campaign's
+    start. The earliest allowed instant is always one of these."""
+    at = facts.at
+    horizon = at + NEXT_ALLOWED_HORIZON
+    starts = {_MIDNIGHT}
+    if facts.context.window_start is not None:
+        starts.add(facts.context.window_start)
+    for rule in rules.rules:
+        if rule.jurisdiction == FEDERAL or rule.jurisdiction in facts.candidate_states:
+            starts.update(window[0] for window in rule.windows if window is not None)
+    instants = set()
+    if facts.context.campaign_starts_at is not None and at < facts.context.campaign_starts_at <= horizon:
+        instants.add(facts.context.campaign_starts_at)
+    for name in facts.candidate_zones:
+        zone = _zone(name)
+        if zone is None:
+            continue
+        first_day = at.astimezone(zone).date()
+        for offset in range(NEXT_ALLOWED_HORIZON.days + 1):
+            day = first_day + timedelta(days=offset)
+            for start in starts:
+                instant = datetime.combine(day, start, tzinfo=zone).astimezone(UTC)
+                if at < instant <= horizon:
+                    instants.add(instant)
+    return sorted(instants)

@@ -1,0 +1,222 @@
+"""Registry admin: sources (configured by compliance officers, with history),
+sync runs and area-code syncs (read-only records), and a number lookup.
+
+The numbers table itself is not registered: with 10M+ rows, a changelist
+(and its COUNT(*)) is no use; the lookup page answers the only question
+worth asking of it, "who lists this number?"."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from compliance.registry.models import AreaCodeSync, RegistrySource, SyncRun
+from compliance.registry.selectors import e164_to_registry_int, registry_freshness, registry_listings
+from config.admin import HistoryAdmin
+from config.history import history_save
+from customers.phones import phone_normalize
+
+# The federal limit (TSR 310.4(b)(3)(iv)); the rule data may set stricter or
+# longer limits per state, which the decision applies. Shown here as a hint.
+FRESH_DAYS = 31
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the import service only: nobody adds, edits or deletes them here."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class NumberLookupForm(forms.Form):
+    number = forms.CharField(label="Phone number", help_text="Any common US format, e.g. (305) 555-0123.")
+
+    def clean_number(self) -> str:
+        e164 = phone_normalize(self.cleaned_data["number"])
+        if e164_to_registry_int(e164) is None:
+            raise ValidationError("Only +1 NANP numbers are in the do-not-call registries.")
+        return e164
+
+
+@admin.register(RegistrySource)
+class RegistrySourceAdmin(HistoryAdmin):
+    list_display = ("name", "key", "kind", "state", "active", "created_at")
+    list_filter = ("kind", "active")
+    search_fields = ("name", "state")
+    readonly_fields = ("created_at",)
+    show_full_result_count = False
+    change_list_template = "admin/registry/registrysource/change_list.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        # A source's identity is fixed once it has data: its numbers are stored by its id and key.
+        return ("kind", "state", "created_at") if obj is not None else ("created_at",)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deactivate a source instead: its sync runs are the evidence of past decisions
+
+    def save_model(self, request, obj, form, change):
+        history_save(
+            obj, by=request.user, reason="changed in the admin" if change else "created in the admin"
+        )
+
+    def get_urls(self):
+        lookup = path("lookup/", self.admin_site.admin_view(self.lookup_view), name="registry_number_lookup")
+        return [lookup, *super().get_urls()]
+
+    def lookup_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = NumberLookupForm(request.GET or None)
+        result = None
+        if form.is_valid():
+            e164 = form.cleaned_data["number"]
+            number = e164_to_registry_int(e164)
+            area_code = number // 10_000_000
+            listed_in = registry_listings(numbers=[number]).get(number, set())
+            freshness = registry_freshness(area_codes=[area_code])
+            now = timezone.now()
+            rows = []
+            for source in RegistrySource.objects.order_by("kind", "state"):
+                synced_at, run_id = freshness.get((source.key, area_code), (None, None))
+                rows.append(
+                    {
+                        "source": source,
+                        "listed": source.key in listed_in,
+                        "synced_at": synced_at,
+                        "age_days": (now - synced_at).days if synced_at else None,
+                        "stale": synced_at is None or now - synced_at > timedelta(days=FRESH_DAYS),
+                        "run_url": reverse("admin:registry_syncrun_change", args=[run_id])
+                        if run_id
+                        else None,
+                    }
+                )
+            result = {"e164": e164, "area_code": area_code, "rows": rows}
+        return TemplateResponse(
+            request,
+            "admin/registry/number_lookup.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Look up a number in the do-not-call registries",
+                "opts": self.model._meta,
+                "form": form,
+                "result": result,
+                "fresh_days": FRESH_DAYS,
+            },
+        )
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "source",
+        "kind",
+        "status",
+        "started_at",
+        "duration",
+        "added",
+        "removed",
+        "area_code_count",
+        "progress",
+        "trigger",
+        "triggered_by",
+    )
+    list_filter = ("status", "kind", "trigger", "source")
+    list_select_related = ("source", "triggered_by")
+    search_fields = ("=checksum", "=id")
+    ordering = ("-started_at", "-id")
+    fields = (
+        "source",
+        "kind",
+        "status",
+        "file_names",
+        "checksum",
+        "area_codes",
+        "added",
+        "removed",
+        "number_count",
+        "started_at",
+        "finished_at",
+        "duration",
+        "rows_done",
+        "rows_total",
+        "progress",
+        "error",
+        "note",
+        "trigger",
+        "triggered_by",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="area codes")
+    def area_code_count(self, run: SyncRun) -> int:
+        return len(run.area_codes or [])
+
+    @admin.display(description="progress")
+    def progress(self, run: SyncRun) -> str:
+        percent = run.progress_percent
+        if percent is None:
+            return "-"
+        return format_html(
+            '<progress max="100" value="{}">{}%</progress> {} / {}',
+            percent,
+            percent,
+            run.rows_done,
+            run.rows_total,
+        )
+
+
+class FreshnessFilter(admin.SimpleListFilter):
+    title = "freshness"
+    parameter_name = "fresh"
+
+    def lookups(self, request, model_admin):
+        return [("fresh", f"At most {FRESH_DAYS} days old"), ("stale", f"Older than {FRESH_DAYS} days")]
+
+    def queryset(self, request, queryset):
+        limit = timezone.now() - timedelta(days=FRESH_DAYS)
+        if self.value() == "fresh":
+            return queryset.filter(synced_at__gte=limit)
+        if self.value() == "stale":
+            return queryset.filter(synced_at__lt=limit)
+        return queryset
+
+
+@admin.register(AreaCodeSync)
+class AreaCodeSyncAdmin(ReadOnlyAdmin):
+    list_display = ("source", "area_code", "synced_at", "age", "number_count", "sync_run_link")
+    list_filter = (FreshnessFilter, "source")
+    list_select_related = ("source", "sync_run")
+    search_fields = ("=area_code",)
+    ordering = ("source", "area_code")
+    fields = ("source", "area_code", "synced_at", "age", "number_count", "checksum", "sync_run_link")
+    readonly_fields = fields
+
+    @admin.display(description="age", ordering="-synced_at")
+    def age(self, sync: AreaCodeSync) -> str:
+        age = timezone.now() - sync.synced_at
+        days = age.days
+        text = f"{days} day{'s' if days != 1 else ''}" if days else f"{int(age.total_seconds() // 3600)} h"
+        if age > timedelta(days=FRESH_DAYS):
+            return format_html('<strong style="color: #ba2121">{} (stale)</strong>', text)
+        return text
+
+    @admin.display(description="sync run")
+    def sync_run_link(self, sync: AreaCodeSync) -> str:
+        url = reverse("admin:registry_syncrun_change", args=[sync.sync_run_id])
+        return format_html(
+            '<a href="{}">#{} ({})</a>', url, sync.sync_run_id, sync.sync_run.get_kind_display()
+        )

@@ -1,0 +1,211 @@
+"""Do-Not-Call registry data: the sources, the numbers they list, and the
+record of every sync (TSR 16 CFR 310.4(b)(3)(iv): a copy at most 31 days old).
+
+Freshness is kept per (source, area code) in `AreaCodeSync`, because the FTC
+sells and delivers the national registry per area code and a call needs fresh
+data for its own area code only.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+NATIONAL_KEY = "national"
+
+
+class RegistrySource(models.Model):
+    """A registry we sync: the National DNC Registry, or one state's list.
+
+    `active` says whether the source is still subscribed (synced); the numbers
+    and sync records of an inactive source keep counting in decisions, since
+    what a registry listed stays listed until a sync says otherwise."""
+
+    class Kind(models.TextChoices):
+        NATIONAL = "national", "National DNC Registry"
+        STATE = "state", "State DNC list"
+
+    # Small ids: the id is stored with every registry number (10M+ rows).
+    id = models.SmallAutoField(primary_key=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=2, blank=True, help_text="Two-letter state code; empty for national.")
+    name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True, help_text="Subscribed: new files are synced.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "state"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "state"], name="registry_source_unique_kind_state"),
+            models.CheckConstraint(
+                name="registry_source_state_matches_kind",
+                condition=Q(kind="national", state="") | Q(kind="state", state__regex=r"^[A-Z]{2}$"),
+                violation_error_message="A national source has no state; a state list needs a two-letter state code.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.key
+
+    @property
+    def key(self) -> str:
+        """ "national" or "state:FL": how decisions and rules name a source."""
+        return NATIONAL_KEY if self.kind == self.Kind.NATIONAL else f"state:{self.state}"
+
+
+class SyncRun(models.Model):
+    """One import of registry files, whatever its outcome. Append-only in
+    spirit: written by the import service only, read-only in the admin.
+
+    The row is committed when the import starts (status `running`) and its
+    progress is updated outside the import's transaction, so a page can show
+    it while it runs; the outcome is committed with the data it describes."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "Full file"
+        CHANGE_LIST = "change_list", "Change list"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (already imported)"
+
+    class Trigger(models.TextChoices):
+        COMMAND = "command", "Management command"
+        ADMIN = "admin", "Admin"
+        TASK = "task", "Scheduled task"
+
+    source = models.ForeignKey(RegistrySource, on_delete=models.PROTECT, related_name="sync_runs")
+    file_names = models.JSONField(default=list, help_text="The files of the import, in order.")
+    checksum = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="SHA-256 of the files' bytes, concatenated in order.",
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    area_codes = models.JSONField(default=list, help_text="Area codes the files contain.")
+    added = models.PositiveBigIntegerField(default=0)
+    removed = models.PositiveBigIntegerField(default=0)
+    number_count = models.PositiveBigIntegerField(
+        default=0, help_text="Distinct numbers (full file) or changes (change list) in the files."
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration = models.DurationField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    error = models.TextField(blank=True, help_text="Why it failed: the file, the line and the reason.")
+    note = models.TextField(
+        blank=True, help_text="What a compliance officer should know about a successful run."
+    )
+    rows_done = models.PositiveBigIntegerField(default=0)
+    rows_total = models.PositiveBigIntegerField(
+        default=0, help_text="Lines in the files; estimated from the bytes read until the files are read."
+    )
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["source", "status", "-started_at"], name="registry_run_source_status")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="registry_run_finished_unless_running",
+                condition=Q(status="running", finished_at__isnull=True)
+                | ~Q(status="running") & Q(finished_at__isnull=False),
+                violation_error_message="A finished run has its end time; a running one has none.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()} of {self.source} at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+        )
+
+    @property
+    def progress_percent(self) -> int | None:
+        if not self.rows_total:
+            return None
+        return min(100, self.rows_done * 100 // self.rows_total)
+
+
+class AreaCodeSync(models.Model):
+    """The last sync of one area code of one source: what freshness is judged by.
+
+    A marketing call needs the row of its number's area code, for every source
+    that speaks for the call, at most 31 days old (`dnc_data_stale`)."""
+
+    source = models.ForeignKey(RegistrySource, on_delete=models.PROTECT, related_name="area_code_syncs")
+    area_code = models.PositiveSmallIntegerField()
+    synced_at = models.DateTimeField()
+    number_count = models.PositiveIntegerField(help_text="Numbers listed in this area code after the sync.")
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the files of the sync.")
+    sync_run = models.ForeignKey(SyncRun, on_delete=models.PROTECT, related_name="area_code_syncs")
+
+    class Meta:
+        ordering = ["source", "area_code"]
+        verbose_name = "area code sync"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "area_code"], name="registry_area_code_sync_unique"),
+            models.CheckConstraint(
+                name="registry_area_code_nanp",
+                condition=Q(area_code__gte=200, area_code__lte=999),
+                violation_error_message="A NANP area code is three digits, not starting with 0 or 1.",
+            ),
+        ]
+        indexes = [models.Index(fields=["area_code"], name="registry_area_code_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source.key} {self.area_code} synced {self.synced_at:%Y-%m-%d}"
+
+
+class RegistryNumber(models.Model):
+    """A number listed by a source: the 10-digit NANP number as an integer.
+
+    Physical design (created by migration 0002 with SQL, hence unmanaged):
+
+    On PostgreSQL, `registry_number (number bigint, source_id smallint)` is
+    LIST-partitioned by source, one partition `registry_number_s<id>` per
+    source, each with a unique index on `number` (unique per partition is
+    unique per (number, source)). There is no index on the parent, so that
+    a partition can be built apart and attached as is. This gives:
+
+    - lookups by number over all sources: one index probe per partition;
+    - a full file that replaces most of a source is loaded with COPY into a
+      fresh table (frozen rows, no WAL for hint bits, index built once after
+      loading, as fast as the physical floor), then swapped in for the old
+      partition in the same transaction: readers see the old data until the
+      commit, and a crash leaves it untouched;
+    - a file replacing a small part of a big source (one area code of the
+      national list) is applied in place instead (delete the area codes'
+      ranges, insert the new numbers), so its cost follows its size, not the
+      size of the source.
+
+    No foreign key constraint (a 10M-row COPY would check it row by row): a
+    source's partition exists only once an import for it has run, and sources
+    with sync runs cannot be deleted.
+
+    On SQLite (the demo) it is one `WITHOUT ROWID` table with the primary key
+    (number, source_id).
+    """
+
+    pk = models.CompositePrimaryKey("number", "source")
+    number = models.BigIntegerField()
+    source = models.ForeignKey(
+        RegistrySource, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        managed = False
+        db_table = "registry_number"
+        verbose_name = "registry number"
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.source_id})"

@@ -1,0 +1,337 @@
+"""Physical storage of registry numbers: how a validated file reaches the
+`registry_number` table (see RegistryNumber's docstring for the design).
+
+Everything here runs inside the import's transaction and changes nothing
+visible before it commits. `PostgresStore` loads with COPY; `SqliteStore` is
+the demo's portable fallback (batched inserts). Both take the readers of
+`compliance.registry.formats`, which raise RegistryFileError on a bad line:
+the error propagates and the transaction rolls everything back.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.db import IntegrityError, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from compliance.registry.formats import ADD, AREA_CODE_DIVISOR, Change, FileScan
+
+logger = logging.getLogger(__name__)
+
+# Rebuild a source's partition (COPY into a fresh table, index once, swap)
+# rather than edit it in place when the file is at least this share of the
+# rows the partition will keep: below it, copying the kept rows costs more
+# than deleting and inserting the file's rows in an indexed table.
+REBUILD_MIN_SHARE = 0.10
+BYTES_PER_LINE = 11  # AAANNNNNNN + newline: to estimate a file's numbers from its size
+BYTES_PER_ROW = 44  # heap bytes per stored row (tuple + line pointer): to estimate a partition's rows
+INSERT_BATCH = 5000
+
+
+@dataclass
+class Applied:
+    """What applying a file changed."""
+
+    added: int = 0
+    removed: int = 0
+    # Full file: numbers per area code of the file after the import.
+    # Change list: net change per area code touched (added minus removed).
+    area_codes: Counter = field(default_factory=Counter)
+    method: str = ""
+
+
+def store_for(connection: BaseDatabaseWrapper, *, source_id: int, run_id: int):
+    if connection.vendor == "postgresql":
+        return PostgresStore(connection, source_id=source_id, run_id=run_id)
+    if connection.vendor == "sqlite":
+        return SqliteStore(connection, source_id=source_id, run_id=run_id)
+    raise NotImplementedError(f"No registry storage for {connection.vendor}.")
+
+
+def _area_code_ranges(area_codes: Iterable[int]) -> list[int]:
+    return sorted(int(code) for code in area_codes)
+
+
+class PostgresStore:
+    """COPY into a table created in the import's transaction; indexes built
+    once, after loading; a rebuilt partition swapped in just before commit."""
+
+    def __init__(self, connection, *, source_id: int, run_id: int):
+        self.connection = connection
+        self.source_id = int(source_id)
+        self.run_id = int(run_id)
+        self.partition = f"registry_number_s{self.source_id}"
+
+    # --- full files ---
+
+    def full_replace(self, *, batches: Iterator[bytes], scan: FileScan) -> Applied:
+        with self.connection.cursor() as cursor:
+            # Session settings for this transaction only: sort the index in memory.
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            existing_rows = self._partition_rows_estimate(cursor)
+            file_rows = scan.total_bytes // BYTES_PER_LINE
+            if existing_rows is None or file_rows >= REBUILD_MIN_SHARE * existing_rows:
+                return self._full_rebuild(cursor, batches, scan, exists=existing_rows is not None)
+            return self._full_in_place(cursor, batches, scan)
+
+    def _partition_rows_estimate(self, cursor) -> int | None:
+        cursor.execute("SELECT pg_relation_size(to_regclass(%s))", [self.partition])
+        size = cursor.fetchone()[0]
+        return None if size is None else size // BYTES_PER_ROW
+
+    def _full_rebuild(self, cursor, batches, scan: FileScan, *, exists: bool) -> Applied:
+        new = f"registry_number_s{self.source_id}_run{self.run_id}"
+        cursor.execute(
+            f"CREATE TABLE {new} (number bigint NOT NULL, source_id smallint NOT NULL "
+            f"DEFAULT {self.source_id} CONSTRAINT registry_number_source CHECK (source_id = {self.source_id}))"
+        )
+        # FREEZE: the table is new in this transaction, so its rows can be
+        # written frozen and all-visible (no later hint-bit writes, index-only
+        # scans at once); they become visible only when the swap commits.
+        with cursor.copy(f"COPY {new} (number) FROM STDIN (FREEZE)") as copy:
+            for batch in batches:
+                copy.write(batch)
+        area_codes = _area_code_ranges(scan.area_codes)
+        if exists:
+            cursor.execute(
+                f"INSERT INTO {new} (number) SELECT number FROM {self.partition} "
+                f"WHERE number / {AREA_CODE_DIVISOR} <> ALL(%s)",
+                [area_codes],
+            )
+        counts = Counter(scan.area_codes)
+        if not self._unique_index_create(cursor, new):
+            # The file repeats numbers: keep one of each and count again.
+            cursor.execute(
+                f"DELETE FROM {new} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, row_number() "
+                f"OVER (PARTITION BY number) AS copy FROM {new}) AS numbered WHERE copy > 1)"
+            )
+            logger.info("registry import %s: %s repeated number(s) dropped", self.run_id, cursor.rowcount)
+            cursor.execute(
+                f"SELECT number / {AREA_CODE_DIVISOR}, count(*) FROM {new} "
+                f"WHERE number / {AREA_CODE_DIVISOR} = ANY(%s) GROUP BY 1",
+                [area_codes],
+            )
+            counts = Counter(dict(cursor.fetchall()))
+            self._unique_index_create(cursor, new, check=True)
+        cursor.execute(f"ANALYZE {new}")
+        applied = Applied(area_codes=counts, method="rebuild")
+        new_rows = sum(counts.values())
+        if exists:
+            old_rows, common = self._overlap(cursor, new, area_codes)
+            applied.added, applied.removed = new_rows - common, old_rows - common
+            cursor.execute(f"ALTER TABLE registry_number DETACH PARTITION {self.partition}")
+            cursor.execute(f"DROP TABLE {self.partition}")
+        else:
+            applied.added = new_rows
+        cursor.execute(f"ALTER TABLE {new} RENAME TO {self.partition}")
+        cursor.execute(f"ALTER INDEX {new}_number RENAME TO {self.partition}_number")
+        # The CHECK constraint proves the partition bound: no validation scan.
+        cursor.execute(
+            f"ALTER TABLE registry_number ATTACH PARTITION {self.partition} FOR VALUES IN ({self.source_id})"
+        )
+        return applied
+
+    def _unique_index_create(self, cursor, table: str, *, check: bool = False) -> bool:
+        statement = f"CREATE UNIQUE INDEX {table}_number ON {table} (number)"
+        if check:
+            cursor.execute(statement)
+            return True
+        try:
+            with transaction.atomic(using=self.connection.alias):
+                cursor.execute(statement)
+        except IntegrityError:
+            return False
+        return True
+
+    def _overlap(self, cursor, new: str, area_codes: list[int]) -> tuple[int, int]:
+        """(numbers the partition had in these area codes, how many of them the new table has)."""
+        cursor.execute(
+            f"SELECT count(*), count(n.number) FROM {self.partition} AS o "
+            f"LEFT JOIN {new} AS n ON n.number = o.number "
+            f"WHERE o.number / {AREA_CODE_DIVISOR} = ANY(%s)",
+            [area_codes],
+        )
+        return cursor.fetchone()
+
+    def _full_in_place(self, cursor, batches, scan: FileScan) -> Applied:
+        stage = self._stage_numbers(cursor, batches)
+        area_codes = _area_code_ranges(scan.area_codes)
+        ranges = (
+            f"unnest(%s::int[]) AS code JOIN {self.partition} AS p "
+            f"ON p.number >= code::bigint * {AREA_CODE_DIVISOR} AND p.number < (code::bigint + 1) * {AREA_CODE_DIVISOR}"
+        )
+        cursor.execute(
+            f"DELETE FROM {self.partition} WHERE number IN (SELECT p.number FROM {ranges} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE s.number = p.number))",
+            [area_codes],
+        )
+        removed = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {self.partition} (number, source_id) SELECT DISTINCT number, {self.source_id} "
+            f"FROM {stage} ORDER BY number ON CONFLICT (number) DO NOTHING"
+        )
+        added = cursor.rowcount
+        cursor.execute(
+            f"SELECT code, count(*) FROM {ranges} GROUP BY code",
+            [area_codes],
+        )
+        counts = Counter(dict(cursor.fetchall()))
+        cursor.execute(f"DROP TABLE {stage}")
+        return Applied(added=added, removed=removed, area_codes=counts, method="in place")
+
+    def _stage_numbers(self, cursor, batches) -> str:
+        self._partition_ensure(cursor)
+        stage = f"registry_stage_run{self.run_id}"
+        cursor.execute(f"CREATE TEMPORARY TABLE {stage} (number bigint NOT NULL) ON COMMIT DROP")
+        with cursor.copy(f"COPY {stage} (number) FROM STDIN") as copy:
+            for batch in batches:
+                copy.write(batch)
+        cursor.execute(f"CREATE INDEX ON {stage} (number)")
+        cursor.execute(f"ANALYZE {stage}")
+        return stage
+
+    def _partition_ensure(self, cursor) -> None:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.partition} PARTITION OF registry_number "
+            f"FOR VALUES IN ({self.source_id})"
+        )
+        cursor.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {self.partition}_number ON {self.partition} (number)"
+        )
+
+    # --- change lists ---
+
+    def changes_apply(self, *, batches: Iterator[list[Change]], scan: FileScan) -> Applied:
+        with self.connection.cursor() as cursor:
+            self._partition_ensure(cursor)
+            stage = f"registry_changes_run{self.run_id}"
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {stage} (number bigint NOT NULL, action char(1) NOT NULL, "
+                "changed_on date NOT NULL, ordinal bigint NOT NULL) ON COMMIT DROP"
+            )
+            with cursor.copy(f"COPY {stage} FROM STDIN") as copy:
+                for batch in batches:
+                    copy.write(
+                        "".join(
+                            f"{change.number}\t{change.action}\t{change.on.isoformat()}\t{change.ordinal}\n"
+                            for change in batch
+                        )
+                    )
+            # The latest change of each number wins (by date, then by position in the files).
+            cursor.execute(
+                f"""
+                WITH latest AS (
+                    SELECT DISTINCT ON (number) number, action FROM {stage}
+                    ORDER BY number, changed_on DESC, ordinal DESC
+                ), removed AS (
+                    DELETE FROM {self.partition} AS p USING latest
+                    WHERE latest.action = 'D' AND p.number = latest.number
+                    RETURNING p.number
+                ), added AS (
+                    INSERT INTO {self.partition} (number, source_id)
+                    SELECT number, {self.source_id} FROM latest WHERE action = %s ORDER BY number
+                    ON CONFLICT (number) DO NOTHING
+                    RETURNING number
+                )
+                SELECT number / {AREA_CODE_DIVISOR}, sum(added), sum(removed) FROM (
+                    SELECT number, 1 AS added, 0 AS removed FROM added
+                    UNION ALL SELECT number, 0, 1 FROM removed
+                ) AS changed GROUP BY 1
+                """,
+                [ADD],
+            )
+            applied = Applied(method="change list")
+            for area_code, added, removed in cursor.fetchall():
+                applied.added += added
+                applied.removed += removed
+                applied.area_codes[area_code] = added - removed
+            cursor.execute(f"DROP TABLE {stage}")
+        return applied
+
+
+class SqliteStore:
+    """The demo's fallback: a temporary table filled by batched inserts, then
+    the same set-based apply in SQL."""
+
+    def __init__(self, connection, *, source_id: int, run_id: int):
+        self.connection = connection
+        self.source_id = int(source_id)
+        self.stage = f"registry_stage_run{int(run_id)}"
+
+    def full_replace(self, *, batches: Iterator[bytes], scan: FileScan) -> Applied:
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE {self.stage} (number integer PRIMARY KEY) WITHOUT ROWID")
+            for batch in batches:
+                cursor.executemany(
+                    f"INSERT OR IGNORE INTO {self.stage} (number) VALUES (%s)",
+                    [(int(batch[offset : offset + 10]),) for offset in range(0, len(batch), 11)],
+                )
+            applied = Applied(method="in place")
+            for area_code in _area_code_ranges(scan.area_codes):
+                low, high = area_code * AREA_CODE_DIVISOR, (area_code + 1) * AREA_CODE_DIVISOR
+                cursor.execute(
+                    f"DELETE FROM registry_number WHERE source_id = %s AND number >= %s AND number < %s "
+                    f"AND number NOT IN (SELECT number FROM {self.stage} WHERE number >= %s AND number < %s)",
+                    [self.source_id, low, high, low, high],
+                )
+                applied.removed += cursor.rowcount
+            cursor.execute(
+                f"INSERT OR IGNORE INTO registry_number (number, source_id) SELECT number, %s FROM {self.stage}",
+                [self.source_id],
+            )
+            applied.added = cursor.rowcount
+            cursor.execute(
+                f"SELECT number / {AREA_CODE_DIVISOR}, count(*) FROM {self.stage} GROUP BY 1",
+            )
+            applied.area_codes = Counter(dict(cursor.fetchall()))
+            cursor.execute(f"DROP TABLE {self.stage}")
+        return applied
+
+    def changes_apply(self, *, batches: Iterator[list[Change]], scan: FileScan) -> Applied:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE {self.stage} (number integer NOT NULL, action text NOT NULL, "
+                "changed_on text NOT NULL, ordinal integer NOT NULL)"
+            )
+            for batch in batches:
+                rows = iter(batch)
+                while chunk := list(islice(rows, INSERT_BATCH)):
+                    cursor.executemany(
+                        f"INSERT INTO {self.stage} VALUES (%s, %s, %s, %s)",
+                        [(c.number, c.action, c.on.isoformat(), c.ordinal) for c in chunk],
+                    )
+            latest = f"{self.stage}_latest"
+            cursor.execute(
+                f"CREATE TEMP TABLE {latest} AS SELECT number, action FROM (SELECT number, action, "
+                f"row_number() OVER (PARTITION BY number ORDER BY changed_on DESC, ordinal DESC) AS rank "
+                f"FROM {self.stage}) WHERE rank = 1"
+            )
+            cursor.execute(
+                f"SELECT l.number / {AREA_CODE_DIVISOR}, "
+                "sum(l.action = 'A' AND r.number IS NULL), sum(l.action = 'D' AND r.number IS NOT NULL) "
+                f"FROM {latest} AS l LEFT JOIN registry_number AS r "
+                "ON r.number = l.number AND r.source_id = %s GROUP BY 1",
+                [self.source_id],
+            )
+            applied = Applied(method="change list")
+            for area_code, added, removed in cursor.fetchall():
+                applied.added += added
+                applied.removed += removed
+                if added or removed:
+                    applied.area_codes[area_code] = added - removed
+            cursor.execute(
+                f"DELETE FROM registry_number WHERE source_id = %s "
+                f"AND number IN (SELECT number FROM {latest} WHERE action = 'D')",
+                [self.source_id],
+            )
+            cursor.execute(
+                f"INSERT OR IGNORE INTO registry_number (number, source_id) "
+                f"SELECT number, %s FROM {latest} WHERE action = 'A'",
+                [self.source_id],
+            )
+            cursor.execute(f"DROP TABLE {latest}")
+            cursor.execute(f"DROP TABLE {self.stage}")
+        return applied

@@ -1,0 +1,43 @@
+"""The periodic tasks of a deployment, created by code (`setup_periodic_tasks`).
+
+Apps add theirs to PERIODIC_TASKS; the command replaces the whole set in one
+transaction so that beat (one process per deployment) never sees half of it.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+MANAGED_PREFIX = "consentdesk: "
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    task: str
+    crontab: dict  # minute, hour, day_of_week, ... as for CrontabSchedule
+    description: str = ""
+
+
+PERIODIC_TASKS: list[Periodic] = []
+
+
+@transaction.atomic
+def periodic_tasks_setup(*, tasks: list[Periodic] | None = None) -> list[PeriodicTask]:
+    tasks = PERIODIC_TASKS if tasks is None else tasks
+    kept = []
+    for spec in tasks:
+        schedule, _ = CrontabSchedule.objects.get_or_create(timezone="UTC", **spec.crontab)
+        periodic, _ = PeriodicTask.objects.update_or_create(
+            name=MANAGED_PREFIX + spec.name,
+            defaults={
+                "task": spec.task,
+                "crontab": schedule,
+                "interval": None,
+                "description": spec.description,
+            },
+        )
+        kept.append(periodic)
+    PeriodicTask.objects.filter(name__startswith=MANAGED_PREFIX).exclude(pk__in=[p.pk for p in kept]).delete()
+    return kept

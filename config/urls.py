@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from config.health import healthz
+
+api_v1 = [
+    path("", include("customers.api_urls")),
+    path("", include("consent.api_urls")),
+    path("", include("compliance.api_urls")),
+    path("", include("campaigns.api_urls")),
+    path("", include("helpdesk.api_urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("", include("accounts.urls")),
+    path("", include("customers.urls")),
+    path("", include("consent.urls")),
+    path("", include("compliance.urls")),
+    path("", include("campaigns.urls")),
+    path("", include("helpdesk.urls")),
+]
+
+admin.site.site_header = "ConsentDesk administration"
+admin.site.site_title = "ConsentDesk"
+admin.site.index_title = "Records and rules"

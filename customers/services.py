@@ -1,0 +1,130 @@
+"""Writes of customers and their numbers, each with history (who and why)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from config.history import history_save
+from customers.models import Customer, PhoneNumber
+from customers.phones import phone_normalize
+
+CUSTOMER_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "state",
+    "postal_code",
+    "last_purchase_at",
+    "last_inquiry_at",
+    "legal_hold",
+    "legal_hold_reason",
+)
+
+
+@dataclass(frozen=True)
+class NumberInput:
+    number: str
+    kind: str = PhoneNumber.Kind.UNKNOWN
+
+
+def _normalized_numbers(numbers: Sequence[NumberInput], *, owner: Customer | None) -> list[NumberInput]:
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    normalized = []
+    for index, item in enumerate(numbers):
+        try:
+            e164 = phone_normalize(item.number)
+        except ValidationError as exc:
+            errors.setdefault("phone_numbers", []).append(f"#{index + 1}: {' '.join(exc.messages)}")
+            continue
+        if item.kind not in PhoneNumber.Kind.values:
+            errors.setdefault("phone_numbers", []).append(f"#{index + 1}: unknown kind '{item.kind}'.")
+            continue
+        if e164 in seen:
+            errors.setdefault("phone_numbers", []).append(f"#{index + 1}: {e164} is listed twice.")
+            continue
+        seen.add(e164)
+        normalized.append(NumberInput(e164, item.kind))
+    taken = PhoneNumber.objects.filter(number__in=seen)
+    if owner is not None:
+        taken = taken.exclude(customer=owner)
+    for e164 in taken.values_list("number", flat=True):
+        errors.setdefault("phone_numbers", []).append(f"{e164} already belongs to another customer.")
+    if errors:
+        raise ValidationError(errors)
+    return normalized
+
+
+@transaction.atomic
+def customer_create(*, fields: dict, phone_numbers: Sequence[NumberInput], by, reason: str) -> Customer:
+    customer = Customer(**{k: v for k, v in fields.items() if k in CUSTOMER_FIELDS})
+    customer.full_clean()
+    numbers = _normalized_numbers(phone_numbers, owner=None)
+    history_save(customer, by=by, reason=reason)
+    for item in numbers:
+        history_save(PhoneNumber(customer=customer, number=item.number, kind=item.kind), by=by, reason=reason)
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    *, customer: Customer, fields: dict, phone_numbers: Sequence[NumberInput] | None, by, reason: str
+) -> Customer:
+    """Change a customer's fields; when `phone_numbers` is given, the
+    customer's numbers become exactly those (a number with consent records
+    cannot be dropped: its record must survive)."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.is_erased:
+        raise ValidationError("This customer was erased; their record cannot change.")
+    for name, value in fields.items():
+        if name in CUSTOMER_FIELDS:
+            setattr(customer, name, value)
+    customer.full_clean()
+    history_save(customer, by=by, reason=reason)
+    if phone_numbers is not None:
+        _numbers_replace(customer, _normalized_numbers(phone_numbers, owner=customer), by=by, reason=reason)
+    return customer
+
+
+def _numbers_replace(customer: Customer, numbers: list[NumberInput], *, by, reason: str) -> None:
+    wanted = {item.number: item.kind for item in numbers}
+    current = {str(p.number): p for p in customer.phone_numbers.select_for_update()}
+    for e164, phone in current.items():
+        if e164 not in wanted:
+            if phone.consents.exists():
+                raise ValidationError(
+                    {"phone_numbers": [f"{e164} has consent records and cannot be removed; erase instead."]}
+                )
+            phone._history_user, phone._change_reason = by, reason
+            phone.delete()
+        elif phone.kind != wanted[e164]:
+            phone.kind = wanted[e164]
+            history_save(phone, by=by, reason=reason)
+    for e164, kind in wanted.items():
+        if e164 not in current:
+            history_save(PhoneNumber(customer=customer, number=e164, kind=kind), by=by, reason=reason)
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer, by, reason: str) -> None:
+    """Delete a customer entered by mistake. One with consent records, or on
+    legal hold, must be erased instead (records the law makes us keep)."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.legal_hold:
+        raise ValidationError("This customer is on legal hold and cannot be deleted.")
+    if PhoneNumber.objects.filter(customer=customer, consents__isnull=False).exists():
+        raise ValidationError("This customer has consent records; use erasure instead of deletion.")
+    try:
+        with transaction.atomic():
+            for phone in customer.phone_numbers.all():
+                phone._history_user, phone._change_reason = by, reason
+                phone.delete()
+            customer._history_user, customer._change_reason = by, reason
+            customer.delete()
+    except ProtectedError as exc:
+        raise ValidationError(
+            "Calls or tickets refer to this customer; use erasure instead of deletion."
+        ) from exc

@@ -1,0 +1,1 @@
+"""Reads of this app: typed, keyword-only functions named <thing>_<verb>."""

@@ -1,0 +1,1 @@
+"""Writes of this app: typed, keyword-only functions named <thing>_<verb>."""

@@ -21,6 +21,8 @@ CAMPAIGN_FIELDS = (
     "max_attempts_per_day",
     "starts_at",
     "ends_at",
+    "script",
+    "disclosure",
 )
 
 

@@ -13,6 +13,7 @@ from accounts.roles import AGENTS
 from accounts.services import training_current_until
 from campaigns import dialer
 from campaigns.models import CallAttempt, Campaign
+from compliance.explain import decision_explain
 
 
 def _active_campaigns():
@@ -45,15 +46,25 @@ OUTCOME_BUTTONS = [
 
 def _call_context(attempt: CallAttempt) -> dict:
     phone = attempt.phone_number
-    evidence = attempt.decision.evidence or {}
-    zones = evidence.get("zones") or []
+    explanation = decision_explain(record=attempt.decision)
+    now = timezone.now()
     local_times = []
-    for zone in zones:
-        name = zone.get("zone") if isinstance(zone, dict) else zone
+    for zone in (attempt.decision.evidence or {}).get("zones") or []:
         try:
-            local_times.append((name, timezone.now().astimezone(ZoneInfo(name))))
-        except (KeyError, ValueError):
+            local = now.astimezone(ZoneInfo(zone["zone"]))
+        except (KeyError, TypeError, ValueError):
             continue
+        # Formatted here: the template's time filter would convert back to UTC.
+        local_times.append((zone["zone"], local.strftime("%-I:%M %p"), local.strftime("%A")))
+    why = explanation.checks[1:-1]
+    why += [
+        f"{window['jurisdiction']} calling window {window['window']} in {window['zone']}"
+        for window in explanation.windows
+    ]
+    why += [
+        f"{entry['source']} registry: {entry['listed']} (synced {entry['age']} ago)"
+        for entry in explanation.registry
+    ]
     history = (
         CallAttempt.objects.filter(phone_number=phone)
         .exclude(pk=attempt.pk)
@@ -66,7 +77,7 @@ def _call_context(attempt: CallAttempt) -> dict:
         "phone": phone,
         "campaign": attempt.campaign,
         "local_times": local_times,
-        "why": attempt.decision.evidence.get("summary") or [],
+        "why": why,
         "history": history,
         "outcomes": OUTCOME_BUTTONS,
     }

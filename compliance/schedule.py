@@ -20,7 +20,20 @@ class Periodic:
     description: str = ""
 
 
-PERIODIC_TASKS: list[Periodic] = []
+PERIODIC_TASKS: list[Periodic] = [
+    Periodic(
+        name="seal the decision log",
+        task="compliance.decision_log_seal",
+        crontab={"minute": "*"},
+        description="Chains the decisions committed in the last minute (hash of the row before).",
+    ),
+    Periodic(
+        name="verify the decision log",
+        task="compliance.decision_log_verify",
+        crontab={"minute": "30", "hour": "3"},
+        description="Recomputes the whole hash chain nightly and logs an error naming the first broken row.",
+    ),
+]
 
 
 @transaction.atomic

@@ -359,8 +359,8 @@ class CustomerConsentAdmin(CustomerAdmin):
             "<table><tr><th>Number</th><th>Consent</th><th>Source</th><th>Granted</th><th>Expires</th>"
             "<th>Status</th></tr>{}</table><h4>Do-not-call requests</h4><table><tr><th>Number</th><th>Via</th>"
             "<th>Requested</th><th>Reason</th></tr>{}</table>",
-            consent_rows or format_html("<tr><td colspan=6>No consent recorded.</td></tr>"),
-            dnc_rows or format_html("<tr><td colspan=4>None.</td></tr>"),
+            consent_rows or format_html("<tr><td colspan=6>{}</td></tr>", "No consent recorded."),
+            dnc_rows or format_html("<tr><td colspan=4>{}</td></tr>", "None."),
         )
 
     @admin.action(

@@ -135,6 +135,12 @@ def _blocks(path: Path, scan: FileScan) -> Iterator[tuple[int, bytes]]:
                 carry = data
                 continue
             carry = data[end:]
+            if len(carry) > MAX_LINE:
+                raise RegistryFileError(
+                    path=path,
+                    line_no=line_no + data.count(b"\n", 0, end),
+                    reason="line too long (no line break)",
+                )
             whole = data[:end]
             yield line_no, whole
             line_no += whole.count(b"\n")

@@ -405,7 +405,10 @@ def rules_seed(apps, using: str) -> int:
     return len(records)
 
 
-def rules_seed_after_migrate(sender, *, apps, using: str, **kwargs) -> None:
+def rules_seed_after_migrate(sender, *, using: str = "default", apps=None, **kwargs) -> None:
     """post_migrate also follows `flush`, which empties every table: the rules
-    come back from the file, so the engine never runs without its rule data."""
-    rules_seed(apps, using)
+    come back from the file, so the engine never runs without its rule data.
+    (`flush` sends no migration state: the installed models serve then.)"""
+    from django.apps import apps as global_apps
+
+    rules_seed(apps or global_apps, using)

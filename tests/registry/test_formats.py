@@ -39,7 +39,14 @@ def test_a_line_without_a_break_is_refused_without_reading_it_whole(tmp_path, mo
         read_all(path)
 
 
-def test_the_sqlite_fallback_replaces_area_codes_and_applies_changes(tmp_path):
+@pytest.fixture
+def own_sqlite_allowed(django_db_blocker):
+    """The test opens its own SQLite database, not the suite's PostgreSQL one."""
+    with django_db_blocker.unblock():
+        yield
+
+
+def test_the_sqlite_fallback_replaces_area_codes_and_applies_changes(tmp_path, own_sqlite_allowed):
     from django.db.backends.sqlite3.base import DatabaseWrapper
 
     from compliance.registry.migrations import __path__ as migrations_path  # noqa: F401

@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import demo_users_seed
+from campaigns.demo import demo_campaigns_seed
+from compliance.registry.demo import registry_demo_seed
 from consent.demo import demo_customers_seed
 
 
@@ -26,7 +28,14 @@ class Command(BaseCommand):
             logins = demo_users_seed()
             admin = User.objects.get(username="admin")
             customers = demo_customers_seed(by=admin)
+        # Registry imports manage their own transactions (a run is recorded
+        # as running before its data commits), so they run outside the block.
+        runs = registry_demo_seed(by=admin)
+        with transaction.atomic():
+            targets = demo_campaigns_seed(by=admin)
         self.stdout.write(f"{customers} demo customers with consents and opt-outs.")
+        self.stdout.write(f"Registry: {len(runs)} demo list(s) imported (fresh ones are kept).")
+        self.stdout.write(f"{targets} targets queued in the demo campaigns; demo agents are trained.")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins:"))
         for login in logins:
             self.stdout.write(f"  {login.role:<20} {login.username:<12} {login.password}")

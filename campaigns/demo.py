@@ -1,0 +1,80 @@
+"""Demo campaigns: one per dialing mode, active, with the demo customers'
+numbers queued (several states and zones), and current training for the demo
+agents, so an agent can take calls as soon as the demo starts."""
+
+from datetime import time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accounts.models import TrainingAcknowledgement
+from accounts.roles import AGENTS
+from accounts.services import training_record
+from campaigns.models import Campaign, CampaignTarget
+from campaigns.services import campaign_create, targets_add
+from customers.models import PhoneNumber
+
+DISCLOSURE = (
+    "This is {agent} calling for Northwind Retail about {about}. If you do not want us to call you again, "
+    "say so and we will add your number to our do-not-call list right away."
+)
+DEMO_CAMPAIGNS = (
+    {
+        "name": "Order updates (demo)",
+        "purpose": Campaign.Purpose.INFORMATIONAL,
+        "dialing_mode": Campaign.DialingMode.MANUAL,
+        "subject": "orders",
+        "caller_id": "+12125550100",
+        "script": "Hello {first name}, I'm calling about your recent order: it is ready for delivery.",
+        "disclosure": DISCLOSURE.format(agent="<your name>", about="your order"),
+    },
+    {
+        "name": "Delivery reminders (demo)",
+        "purpose": Campaign.Purpose.INFORMATIONAL,
+        "dialing_mode": Campaign.DialingMode.AUTODIALED,
+        "subject": "delivery",
+        "caller_id": "+12125550101",
+        "max_attempts_per_day": 2,
+        "script": "Your delivery is scheduled for tomorrow between 9 and 12. Can someone be home?",
+        "disclosure": DISCLOSURE.format(agent="<your name>", about="your delivery"),
+    },
+    {
+        "name": "Winter sale (demo)",
+        "purpose": Campaign.Purpose.MARKETING,
+        "dialing_mode": Campaign.DialingMode.PRERECORDED,
+        "subject": "winter sale",
+        "caller_id": "+12125550102",
+        "window_start": time(10, 0),
+        "window_end": time(19, 0),
+        "script": "Our winter sale starts Friday: 30% off outdoor gear for loyalty members.",
+        "disclosure": DISCLOSURE.format(agent="Northwind Retail", about="our winter sale")
+        + " Press 9 to be added to our do-not-call list.",
+    },
+)
+
+
+def demo_campaigns_seed(*, by) -> int:
+    """Creates the demo campaigns once and queues every demo customer's
+    number in each; returns how many targets are queued in all."""
+    numbers = [
+        str(number) for number in PhoneNumber.objects.exclude(number=None).values_list("number", flat=True)
+    ]
+    for fields in DEMO_CAMPAIGNS:
+        campaign = Campaign.objects.filter(name=fields["name"]).first()
+        if campaign is None:
+            campaign = campaign_create(
+                fields={**fields, "status": Campaign.Status.ACTIVE}, by=by, reason="demo campaign"
+            )
+            targets_add(campaign=campaign, numbers=numbers, by=by)
+    _demo_agents_train(by=by)
+    return CampaignTarget.objects.filter(campaign__name__in=[c["name"] for c in DEMO_CAMPAIGNS]).count()
+
+
+def _demo_agents_train(*, by) -> None:
+    now = timezone.now()
+    for agent in get_user_model().objects.filter(groups__name=AGENTS, username__startswith="agent"):
+        recent = TrainingAcknowledgement.objects.filter(
+            agent=agent, acknowledged_at__gt=now - timedelta(days=30)
+        )
+        if not recent.exists():
+            training_record(agent=agent, by=by, at=now, note="demo: compliance training completed")

@@ -83,7 +83,7 @@ class RegistryInt(Func):
     """The registry integer of an E.164 text expression (`+13055550123` ->
     3055550123), NULL unless it is a +1 NANP number: lets a queryset of
     stored E.164 numbers be scrubbed in SQL, e.g.
-    `registry_listed_filter(queryset=targets, number=RegistryInt("phone_number"))`."""
+    `registry_listed_filter(queryset=targets, number=RegistryInt("phone_number__number"))`."""
 
     arity = 1
     output_field = BigIntegerField()
@@ -111,14 +111,14 @@ def registry_listed_filter(
     `listed=False`, listed by none) of `sources` (keys; None: every source).
 
     `number` names the integer field holding the registry number, or is an
-    expression giving it, such as `RegistryInt("phone_number")` over stored
+    expression giving it, such as `RegistryInt("phone_number__number")` over stored
     E.164 text. The result stays lazy and set-based: `.count()` is one query
     (`EXISTS` / `NOT EXISTS` against the registry's index), e.g. the
     pre-launch scrub of a campaign:
 
         targets = CampaignTarget.objects.filter(campaign=campaign)
         blocked = registry_listed_filter(
-            queryset=targets, number=RegistryInt("phone_number"), sources=["national", "state:FL"]
+            queryset=targets, number=RegistryInt("phone_number__number"), sources=["national", "state:FL"]
         ).count()
     """
     if isinstance(number, str):

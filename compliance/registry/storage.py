@@ -55,6 +55,20 @@ def _area_code_ranges(area_codes: Iterable[int]) -> list[int]:
     return sorted(int(code) for code in area_codes)
 
 
+def _gaps(area_codes: list[int]) -> tuple[list[int], list[int]]:
+    """The registry-number ranges [low, high) outside these (sorted) area
+    codes: what a full file of these area codes leaves untouched."""
+    lows, highs, low = [], [], 0
+    for code in area_codes:
+        if code * AREA_CODE_DIVISOR > low:
+            lows.append(low)
+            highs.append(code * AREA_CODE_DIVISOR)
+        low = (code + 1) * AREA_CODE_DIVISOR
+    lows.append(low)
+    highs.append(10_000_000_000)
+    return lows, highs
+
+
 class PostgresStore:
     """COPY into a table created in the import's transaction; indexes built
     once, after loading; a rebuilt partition swapped in just before commit."""
@@ -95,12 +109,18 @@ class PostgresStore:
             for batch in batches:
                 copy.write(batch)
         area_codes = _area_code_ranges(scan.area_codes)
+        kept = 0
         if exists:
+            # The partition's numbers in area codes the file does not cover
+            # stay: read through the index, gap by gap between the file's
+            # area codes, so a file covering them all reads nothing here.
+            lows, highs = _gaps(area_codes)
             cursor.execute(
-                f"INSERT INTO {new} (number) SELECT number FROM {self.partition} "
-                f"WHERE number / {AREA_CODE_DIVISOR} <> ALL(%s)",
-                [area_codes],
+                f"INSERT INTO {new} (number) SELECT p.number FROM unnest(%s::bigint[], %s::bigint[]) "
+                f"AS gap(low, high) JOIN {self.partition} AS p ON p.number >= gap.low AND p.number < gap.high",
+                [lows, highs],
             )
+            kept = cursor.rowcount
         counts = Counter(scan.area_codes)
         if not self._unique_index_create(cursor, new):
             # The file repeats numbers: keep one of each and count again.
@@ -111,7 +131,7 @@ class PostgresStore:
             logger.info("registry import %s: %s repeated number(s) dropped", self.run_id, cursor.rowcount)
             cursor.execute(
                 f"SELECT number / {AREA_CODE_DIVISOR}, count(*) FROM {new} "
-                f"WHERE number / {AREA_CODE_DIVISOR} = ANY(%s) GROUP BY 1",
+                f"WHERE number / {AREA_CODE_DIVISOR} = ANY(%s::bigint[]) GROUP BY 1",
                 [area_codes],
             )
             counts = Counter(dict(cursor.fetchall()))
@@ -120,7 +140,7 @@ class PostgresStore:
         applied = Applied(area_codes=counts, method="rebuild")
         new_rows = sum(counts.values())
         if exists:
-            old_rows, common = self._overlap(cursor, new, area_codes)
+            old_rows, common = self._overlap(cursor, new, area_codes if kept else None)
             applied.added, applied.removed = new_rows - common, old_rows - common
             cursor.execute(f"ALTER TABLE registry_number DETACH PARTITION {self.partition}")
             cursor.execute(f"DROP TABLE {self.partition}")
@@ -146,15 +166,22 @@ class PostgresStore:
             return False
         return True
 
-    def _overlap(self, cursor, new: str, area_codes: list[int]) -> tuple[int, int]:
-        """(numbers the partition had in these area codes, how many of them the new table has)."""
+    def _overlap(self, cursor, new: str, area_codes: list[int] | None) -> tuple[int, int]:
+        """(numbers the partition had in these area codes, or in all when
+        None, how many of them the new table has): a merge join of the two
+        unique indexes, read in order, not a hash of ten million rows."""
+        where = f"WHERE o.number / {AREA_CODE_DIVISOR} = ANY(%s::bigint[])" if area_codes else ""
+        cursor.execute("SET LOCAL enable_hashjoin = off")
+        cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves on two index scans
         cursor.execute(
             f"SELECT count(*), count(n.number) FROM {self.partition} AS o "
-            f"LEFT JOIN {new} AS n ON n.number = o.number "
-            f"WHERE o.number / {AREA_CODE_DIVISOR} = ANY(%s)",
-            [area_codes],
+            f"LEFT JOIN {new} AS n ON n.number = o.number {where}",
+            [area_codes] if area_codes else None,
         )
-        return cursor.fetchone()
+        counts = cursor.fetchone()
+        cursor.execute("RESET enable_hashjoin")
+        cursor.execute("RESET jit")
+        return counts
 
     def _full_in_place(self, cursor, batches, scan: FileScan) -> Applied:
         stage = self._stage_numbers(cursor, batches)

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from compliance.models import DecisionRecord, JurisdictionRule
 from compliance.rules import RuleError, rule_from_record
-from config.admin import HistoryAdmin
+from config.admin import EstimatedCountPaginator, HistoryAdmin
 from customers.phones import phone_normalize
 
 
@@ -79,6 +79,7 @@ class DecisionRecordAdmin(admin.ModelAdmin):
     search_fields = ["phone_number"]
     date_hierarchy = "decided_at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():

@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from config.admin import HistoryAdmin
+from config.admin import EstimatedCountPaginator, HistoryAdmin
 from consent import services
 from consent.forms import ConsentRecordForm, OptOutForm, OptOutNoteForm
 from consent.models import ConsentGrant, DncRequest, InboundMessage, OptOutVia, SuppressionEntry
@@ -80,6 +80,7 @@ class ConsentGrantAdmin(ReadOnlyRecordAdmin):
     raw_id_fields = ["phone_number"]
     date_hierarchy = "granted_at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     actions = ["record_opt_out"]
     readonly_fields = [
         "phone_number",
@@ -214,6 +215,7 @@ class DncRequestAdmin(ReadOnlyRecordAdmin):
     list_select_related = ["recorded_by"]
     date_hierarchy = "requested_at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     search_fields = ["number"]
     search_help_text = "A phone number in any format."
     readonly_fields = ["number", "source", "reason", "evidence", "requested_at", "recorded_by", "created_at"]
@@ -257,6 +259,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     date_hierarchy = "received_at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     readonly_fields = ["from_number", "body", "received_at", "dnc_request"]
     fields = ["from_number", "body", "received_at", "status", "dnc_request"]
 
@@ -271,6 +274,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
 class SuppressionEntryAdmin(admin.ModelAdmin):
     list_display = ["number_hash", "source", "reason", "created_at"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from config.admin import HistoryAdmin
+from config.admin import EstimatedCountPaginator, HistoryAdmin
 from customers.models import Customer, PhoneNumber
 from customers.phones import phone_normalize
 
@@ -21,6 +21,7 @@ class CustomerAdmin(HistoryAdmin):
     search_fields = ["last_name", "email"]  # see get_search_results: numbers first
     search_help_text = "A phone number in any format, an email, or a last name (starts with)."
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     list_per_page = 50
     inlines = [PhoneNumberInline]
     readonly_fields = ["erased_at", "created_at", "updated_at"]
@@ -75,6 +76,7 @@ class PhoneNumberAdmin(HistoryAdmin):
     raw_id_fields = ["customer"]
     search_fields = ["number"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def get_search_results(self, request, queryset, search_term):
         try:

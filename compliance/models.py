@@ -130,6 +130,8 @@ class DecisionRecord(models.Model):
             models.Index(
                 fields=["id"], condition=Q(chain_position__isnull=True), name="decision_unsealed_idx"
             ),
+            # The audit overview's "last 24 hours".
+            models.Index(fields=["recorded_at"], name="decision_recorded_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,14 +1,27 @@
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from accounts.access import role_required
 from accounts.roles import COMPLIANCE_OFFICERS
-from compliance.explain import decision_explain
+from compliance.explain import REASON_TEXT, decision_explain
 from compliance.models import DecisionRecord
+from compliance.selectors import REGISTRY_MAX_AGE, decision_overview, registry_status
 
 
 @role_required(COMPLIANCE_OFFICERS)
 def dashboard(request):
-    return render(request, "compliance/dashboard.html")
+    now = timezone.now()
+    overview = decision_overview(now=now)
+    return render(
+        request,
+        "compliance/dashboard.html",
+        {
+            "registry": registry_status(now=now),
+            "max_age_days": REGISTRY_MAX_AGE.days,
+            "overview": overview,
+            "reasons": [(code, REASON_TEXT.get(code, code), count) for code, count in overview.reasons],
+        },
+    )
 
 
 @role_required(COMPLIANCE_OFFICERS)

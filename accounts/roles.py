@@ -36,7 +36,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.add_jurisdictionrule",
         "compliance.view_decisionrecord",
         "accounts.view_trainingacknowledgement",
+        "registry.view_registrysource",
+        "registry.add_registrysource",
+        "registry.change_registrysource",  # and upload files into its inbox
+        "registry.view_syncrun",
+        "registry.view_areacodesync",
         "django_celery_beat.view_periodictask",
+        "django_celery_beat.change_periodictask",  # "run now" from the beat admin
         "django_celery_beat.view_crontabschedule",
         "django_celery_beat.view_intervalschedule",
     ],

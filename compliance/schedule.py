@@ -22,6 +22,18 @@ class Periodic:
 
 PERIODIC_TASKS: list[Periodic] = [
     Periodic(
+        name="sync registry inboxes",
+        task="compliance.registry_inbox_sync",
+        crontab={"minute": "*/10"},
+        description="Imports new registry files dropped in (or uploaded to) each active source's inbox.",
+    ),
+    Periodic(
+        name="warn about aging registry data",
+        task="compliance.registry_freshness_check",
+        crontab={"minute": "0", "hour": "6"},
+        description="Warns when a subscribed area code's registry data is older than 25 days (blocked after 31).",
+    ),
+    Periodic(
         name="seal the decision log",
         task="compliance.decision_log_seal",
         crontab={"minute": "*"},

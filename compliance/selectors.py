@@ -39,6 +39,7 @@ def decision_get(*, decision_id: int) -> DecisionRecord | None:
 # --- the compliance officer's overview ------------------------------------------
 
 REGISTRY_MAX_AGE = timedelta(days=31)  # 16 CFR 310.4(b)(3)(iv): lists at most 31 days old
+REGISTRY_WARN_AGE = timedelta(days=25)  # warn compliance officers six days ahead
 REASONS_WINDOW = timedelta(hours=24)
 REASONS_SAMPLE = 20_000
 
@@ -49,6 +50,7 @@ class RegistryStatus:
     last_sync: object  # SyncRun | None
     area_codes: int
     stale_area_codes: int
+    aging_area_codes: int  # older than REGISTRY_WARN_AGE (stale ones included)
     oldest_sync: datetime | None
 
     @property
@@ -56,7 +58,7 @@ class RegistryStatus:
         return self.area_codes > 0 and self.stale_area_codes == 0
 
 
-def registry_status(*, now: datetime) -> list[RegistryStatus]:
+def registry_status(now: datetime) -> list[RegistryStatus]:
     """Per active source: its last successful sync and how many of its area
     codes are older than 31 days (calls to them are blocked as
     dnc_data_stale). Three queries, whatever the number of sources."""
@@ -81,6 +83,7 @@ def registry_status(*, now: datetime) -> list[RegistryStatus]:
         .annotate(
             total=Count("id"),
             stale=Count("id", filter=Q(synced_at__lt=now - REGISTRY_MAX_AGE)),
+            aging=Count("id", filter=Q(synced_at__lt=now - REGISTRY_WARN_AGE)),
             oldest=Min("synced_at"),
         )
     }
@@ -90,6 +93,7 @@ def registry_status(*, now: datetime) -> list[RegistryStatus]:
             last_sync=last_runs.get(source.pk),
             area_codes=syncs.get(source.pk, {}).get("total", 0),
             stale_area_codes=syncs.get(source.pk, {}).get("stale", 0),
+            aging_area_codes=syncs.get(source.pk, {}).get("aging", 0),
             oldest_sync=syncs.get(source.pk, {}).get("oldest"),
         )
         for source in sources

@@ -224,3 +224,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Registry inboxes: where the FTC download (or an operator) drops files ---
+# Each source watches <REGISTRY_INBOX_ROOT>/<national | state-XX>/ unless it
+# names its own folder; change lists go in its changes/ subfolder.
+REGISTRY_INBOX_ROOT = Path(env.str("CONSENTDESK_REGISTRY_INBOX", default=str(VAR_DIR / "registry-inbox")))
+# A file modified more recently than this is still being written: left for the next run.
+REGISTRY_INBOX_SETTLE_SECONDS = env.float("CONSENTDESK_REGISTRY_INBOX_SETTLE_SECONDS", default=30.0)

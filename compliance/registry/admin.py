@@ -8,15 +8,19 @@ worth asking of it, "who lists this number?"."""
 from datetime import timedelta
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from compliance.registry.inbox import registry_inbox_path, registry_upload_save
 from compliance.registry.models import AreaCodeSync, RegistrySource, SyncRun
 from compliance.registry.selectors import e164_to_registry_int, registry_freshness, registry_listings
+from compliance.registry.tasks import registry_inbox_sync_task
 from config.admin import HistoryAdmin
 from config.history import history_save
 from customers.phones import phone_normalize
@@ -41,6 +45,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class RegistryUploadForm(forms.Form):
+    file = forms.FileField(help_text="An FTC or state file: one number per line (AAANNNNNNN or AAA,NNNNNNN).")
+    change_list = forms.BooleanField(
+        required=False, help_text="A change list (number,date,A|D per line) rather than a full file."
+    )
+
+
 class NumberLookupForm(forms.Form):
     number = forms.CharField(label="Phone number", help_text="Any common US format, e.g. (305) 555-0123.")
 
@@ -59,10 +70,12 @@ class RegistrySourceAdmin(HistoryAdmin):
     readonly_fields = ("created_at",)
     show_full_result_count = False
     change_list_template = "admin/registry/registrysource/change_list.html"
+    change_form_template = "admin/registry/registrysource/change_form.html"
+    actions = ["sync_now"]
 
     def get_readonly_fields(self, request, obj=None):
         # A source's identity is fixed once it has data: its numbers are stored by its id and key.
-        return ("kind", "state", "created_at") if obj is not None else ("created_at",)
+        return ("kind", "state", "inbox_folder", "created_at") if obj is not None else ("created_at",)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # deactivate a source instead: its sync runs are the evidence of past decisions
@@ -74,7 +87,56 @@ class RegistrySourceAdmin(HistoryAdmin):
 
     def get_urls(self):
         lookup = path("lookup/", self.admin_site.admin_view(self.lookup_view), name="registry_number_lookup")
-        return [lookup, *super().get_urls()]
+        upload = path(
+            "<int:source_id>/upload/",
+            self.admin_site.admin_view(self.upload_view),
+            name="registry_source_upload",
+        )
+        return [lookup, upload, *super().get_urls()]
+
+    @admin.display(description="inbox folder")
+    def inbox_folder(self, source: RegistrySource) -> str:
+        return str(registry_inbox_path(source)) if source.pk else "-"
+
+    @admin.action(description="Sync the inboxes of all active sources now")
+    def sync_now(self, request, queryset):
+        transaction.on_commit(registry_inbox_sync_task.delay)
+        self.message_user(request, "Inbox sync queued: watch its runs under Sync runs.", messages.SUCCESS)
+
+    def upload_view(self, request, source_id: int):
+        source = get_object_or_404(RegistrySource, pk=source_id)
+        if not self.has_change_permission(request, source):
+            raise PermissionDenied
+        form = RegistryUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            path = registry_upload_save(
+                source=source,
+                name=upload.name,
+                chunks=upload.chunks(),
+                change_list=form.cleaned_data["change_list"],
+            )
+            # The file is checked whole by the import, in the worker, like any file in the inbox.
+            transaction.on_commit(registry_inbox_sync_task.delay)
+            self.message_user(
+                request,
+                f"{path.name} is in the inbox of {source}; the sync has been queued. "
+                "Its run appears below with its progress, or the line that was wrong.",
+                messages.SUCCESS,
+            )
+            return redirect(f"{reverse('admin:registry_syncrun_changelist')}?source__id__exact={source.pk}")
+        return TemplateResponse(
+            request,
+            "admin/registry/upload.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Upload a registry file for {source}",
+                "opts": self.model._meta,
+                "original": source,
+                "form": form,
+                "inbox": registry_inbox_path(source),
+            },
+        )
 
     def lookup_view(self, request):
         if not self.has_view_permission(request):

@@ -31,6 +31,12 @@ class RegistrySource(models.Model):
     state = models.CharField(max_length=2, blank=True, help_text="Two-letter state code; empty for national.")
     name = models.CharField(max_length=100)
     active = models.BooleanField(default=True, help_text="Subscribed: new files are synced.")
+    inbox = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Folder watched for new files (full files; change lists in its changes/ subfolder). "
+        "Empty: the default folder for this source under the deployment's registry inbox.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()

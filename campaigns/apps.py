@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = "Campaigns and dialer"
+
+    def ready(self) -> None:
+        from campaigns.retention import retention_categories_register
+
+        retention_categories_register()

@@ -1,11 +1,14 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
-from compliance.models import DecisionRecord, JurisdictionRule
+from compliance.models import DecisionRecord, JurisdictionRule, PurgeRun, RetentionPolicy
+from compliance.retention import legal_minimum_error, retention_category, retention_purge
 from compliance.rules import RuleError, rule_from_record
+from compliance.tasks import retention_purge_task
 from config.admin import EstimatedCountPaginator, HistoryAdmin
 from customers.phones import phone_normalize
 
@@ -96,6 +99,128 @@ class DecisionRecordAdmin(admin.ModelAdmin):
     @admin.display(description="")
     def explain(self, record):
         return format_html('<a href="{}">explain</a>', reverse("decision-explain", args=[record.pk]))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RetentionPolicyForm(forms.ModelForm):
+    class Meta:
+        model = RetentionPolicy
+        fields = ["period_days", "action", "active", "note"]
+
+    def clean(self):
+        cleaned = super().clean()
+        category = retention_category(self.instance.category)
+        if category is None:
+            raise ValidationError("This policy names no registered data category.")
+        period, action = cleaned.get("period_days"), cleaned.get("action")
+        if period is not None:
+            problem = legal_minimum_error(category, period)
+            if problem:
+                self.add_error("period_days", problem)
+        if action and action not in category.actions:
+            allowed = " or ".join(category.actions)
+            self.add_error("action", f"{category.label} can only be handled by: {allowed}.")
+        return cleaned
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(HistoryAdmin):
+    form = RetentionPolicyForm
+    list_display = ["category", "label", "period_days", "action", "active", "legal_minimum", "last_run"]
+    list_filter = ["active", "action"]
+    readonly_fields = ["category", "label", "legal_minimum", "updated_at"]
+    fields = ["category", "label", "period_days", "action", "active", "legal_minimum", "note", "updated_at"]
+    actions = ["dry_run_now", "purge_now"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # one policy per registered category, created by code
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        self._last_runs = (
+            {
+                run.category: run
+                for run in PurgeRun.objects.filter(dry_run=False)
+                .order_by("category", "-started_at")
+                .distinct("category")
+            }
+            if connection.vendor == "postgresql"
+            else {}
+        )
+        return super().get_queryset(request)
+
+    @admin.display(description="data")
+    def label(self, policy: RetentionPolicy) -> str:
+        category = retention_category(policy.category)
+        return category.label if category else "(unknown category)"
+
+    @admin.display(description="legal minimum")
+    def legal_minimum(self, policy: RetentionPolicy) -> str:
+        category = retention_category(policy.category)
+        if not category or not category.legal_minimum_days:
+            return "none"
+        return f"{category.legal_minimum_days} days ({category.legal_basis})"
+
+    @admin.display(description="last purge")
+    def last_run(self, policy: RetentionPolicy) -> str:
+        run = getattr(self, "_last_runs", {}).get(policy.category)
+        if run is None:
+            return "never"
+        url = reverse("admin:compliance_purgerun_change", args=[run.pk])
+        return format_html(
+            '<a href="{}">{}: {} removed</a>', url, run.started_at.date(), run.deleted + run.anonymised
+        )
+
+    def save_model(self, request, obj, form, change):
+        obj._change_reason = "changed in the admin"
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Dry run: count what the selected policies would remove now")
+    def dry_run_now(self, request, queryset):
+        for policy in queryset:
+            (run,) = retention_purge(category=policy.category, dry_run=True, by=request.user, trigger="admin")
+            self.message_user(
+                request,
+                f"{policy.category}: would {run.action} {run.examined} row(s) older than {run.cutoff:%Y-%m-%d}.",
+                messages.INFO,
+            )
+
+    @admin.action(description="Purge now with the selected policies (in the background)")
+    def purge_now(self, request, queryset):
+        for policy in queryset:
+            category = policy.category
+            transaction.on_commit(lambda category=category: retention_purge_task.delay(category=category))
+        self.message_user(request, "Purge queued; its runs appear under Purge runs.", messages.SUCCESS)
+
+
+@admin.register(PurgeRun)
+class PurgeRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "started_at",
+        "category",
+        "dry_run",
+        "action",
+        "status",
+        "examined",
+        "deleted",
+        "anonymised",
+        "batches",
+        "max_batch_ms",
+        "duration",
+        "triggered_by",
+    ]
+    list_filter = ["status", "dry_run", "category"]
+    show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:
         return False

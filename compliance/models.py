@@ -137,3 +137,68 @@ class DecisionRecord(models.Model):
     def __str__(self) -> str:
         verdict = "allowed" if self.allowed else "blocked: " + ", ".join(self.reasons)
         return f"#{self.pk} {self.phone_number} {verdict}"
+
+
+class RetentionPolicy(models.Model):
+    """How long one category of data is kept, and what happens then. One
+    row per registered category (compliance.retention); the admin refuses a
+    period under the category's legal minimum."""
+
+    class Action(models.TextChoices):
+        DELETE = "delete", "Delete"
+        ANONYMISE = "anonymise", "Anonymise"
+
+    category = models.CharField(max_length=50, unique=True)
+    period_days = models.PositiveIntegerField(
+        help_text="Kept this many days, counted from the category's date."
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    active = models.BooleanField(default=False, help_text="Applied by the scheduled purge.")
+    note = models.TextField(blank=True, help_text="Why this period (counsel's advice, contract, ...).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["category"]
+        verbose_name_plural = "retention policies"
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.action} after {self.period_days} days"
+
+
+class PurgeRun(models.Model):
+    """One application of a retention policy: what it examined and removed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    category = models.CharField(max_length=50, db_index=True)
+    action = models.CharField(max_length=10, choices=RetentionPolicy.Action.choices)
+    period_days = models.PositiveIntegerField()
+    cutoff = models.DateTimeField(help_text="Rows dated before this instant were expired.")
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    examined = models.PositiveBigIntegerField(
+        default=0, help_text="Expired rows found (a dry run: would go)."
+    )
+    deleted = models.PositiveBigIntegerField(default=0)
+    anonymised = models.PositiveBigIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    max_batch_ms = models.FloatField(null=True, blank=True, help_text="Longest batch transaction.")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration = models.DurationField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    trigger = models.CharField(max_length=10, default="task")
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.category} {'dry run' if self.dry_run else self.action} at {self.started_at:%Y-%m-%d %H:%M}"

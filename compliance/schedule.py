@@ -34,6 +34,12 @@ PERIODIC_TASKS: list[Periodic] = [
         description="Warns when a subscribed area code's registry data is older than 25 days (blocked after 31).",
     ),
     Periodic(
+        name="retention purge",
+        task="compliance.retention_purge",
+        crontab={"minute": "15", "hour": "2"},
+        description="Deletes or anonymises data past its retention policy, in batches; records a purge run each.",
+    ),
+    Periodic(
         name="seal the decision log",
         task="compliance.decision_log_seal",
         crontab={"minute": "*"},

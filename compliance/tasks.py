@@ -41,3 +41,14 @@ def decision_log_verify_task() -> dict:
         "broken_id": result.broken_id,
         "problem": result.problem,
     }
+
+
+@shared_task(name="compliance.retention_purge")
+def retention_purge_task(category: str | None = None, dry_run: bool = False) -> list[dict]:
+    """Apply the active retention policies (or one category's)."""
+    from compliance.retention import retention_purge
+
+    return [
+        {"category": run.category, "status": run.status, "deleted": run.deleted, "anonymised": run.anonymised}
+        for run in retention_purge(category=category, dry_run=dry_run)
+    ]

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ConsentConfig(AppConfig):
     name = "consent"
     verbose_name = "Consent and do-not-call"
+
+    def ready(self) -> None:
+        from consent.retention import retention_categories_register
+
+        retention_categories_register()

@@ -1,0 +1,214 @@
+"""Retention: how long each category of data is kept, and the purge that
+enforces it (GDPR 5(1)(e) storage limitation; the TSR, the FCC and the CCPA
+set the minimums).
+
+Apps register their categories here (`retention_category_register`, from
+their AppConfig.ready); compliance imports no app. A category names a model,
+the date its age counts from, what may be done when it expires (delete or
+anonymise), its legal minimum, and which rows are never touched (legal holds,
+records still in force). A policy (RetentionPolicy, edited by compliance
+officers in the admin, with history) sets the period and the action.
+
+The purge works in batches by primary key, each in its own short
+transaction, re-applying the category's conditions in the DELETE itself (a
+row put on legal hold between two batches is not purged). Deletes are set-
+based: a history-tracked model's history rows of the purged objects go with
+them in the same transaction (the data must not survive in its history),
+with no per-row signals. Every run is recorded (PurgeRun).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.db import models, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+DELETE = "delete"
+ANONYMISE = "anonymise"
+FIVE_YEARS = 1826  # days; 5 years including a leap day
+BATCH_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class RetentionCategory:
+    key: str
+    label: str
+    model: str  # "app_label.ModelName"
+    age_field: str  # the datetime whose age counts
+    actions: tuple[str, ...] = (DELETE,)
+    default_days: int = FIVE_YEARS
+    default_active: bool = False
+    legal_minimum_days: int = 0
+    legal_basis: str = ""
+    # eligible(expired rows, cutoff): only those that may go (legal holds, records in force).
+    eligible: Callable[[models.QuerySet, datetime], models.QuerySet] | None = None
+    # anonymise(ids, by) -> rows anonymised; required when ANONYMISE is an action.
+    anonymise: Callable[[list[int], object], int] | None = None
+    also_delete_history: bool = True
+
+    def model_class(self) -> type[models.Model]:
+        return apps.get_model(self.model)
+
+    def expired(self, cutoff: datetime) -> models.QuerySet:
+        queryset = self.model_class()._default_manager.filter(**{f"{self.age_field}__lt": cutoff})
+        return self.eligible(queryset, cutoff) if self.eligible else queryset
+
+
+_CATEGORIES: dict[str, RetentionCategory] = {}
+
+
+def retention_category_register(category: RetentionCategory) -> None:
+    if ANONYMISE in category.actions and category.anonymise is None:
+        raise ValueError(f"{category.key}: an anonymising category needs an anonymise function")
+    if category.default_days < category.legal_minimum_days:
+        raise ValueError(f"{category.key}: default period under its legal minimum")
+    _CATEGORIES[category.key] = category
+
+
+def retention_categories() -> dict[str, RetentionCategory]:
+    return dict(sorted(_CATEGORIES.items()))
+
+
+def retention_category(key: str) -> RetentionCategory | None:
+    return _CATEGORIES.get(key)
+
+
+def retention_policies_ensure(sender=None, *, using: str = "default", **kwargs) -> None:
+    """A policy row per registered category, with its defaults, where none
+    exists (post_migrate; never changes an existing policy)."""
+    from compliance.models import RetentionPolicy
+
+    for category in _CATEGORIES.values():
+        if not RetentionPolicy.objects.using(using).filter(category=category.key).exists():
+            policy = RetentionPolicy(
+                category=category.key,
+                period_days=category.default_days,
+                action=category.actions[0],
+                active=category.default_active,
+            )
+            policy._change_reason = "default policy of a new data category"
+            policy.save(using=using)
+
+
+def legal_minimum_error(category: RetentionCategory, period_days: int) -> str | None:
+    if period_days < category.legal_minimum_days:
+        years = category.legal_minimum_days / 365.25
+        return (
+            f"{category.label} must be kept at least {category.legal_minimum_days} days "
+            f"(about {years:.0f} year{'s' if round(years) != 1 else ''}): {category.legal_basis}."
+        )
+    return None
+
+
+@dataclass
+class _Tally:
+    examined: int = 0
+    deleted: int = 0
+    anonymised: int = 0
+    batches: int = 0
+    batch_ms: list[float] = field(default_factory=list)
+
+
+def retention_purge(
+    *,
+    category: str | None = None,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    by=None,
+    trigger: str = "task",
+    batch_size: int = BATCH_SIZE,
+):
+    """Apply every active policy (or only `category`'s, active or not);
+    returns the purge runs recorded."""
+    from compliance.models import PurgeRun, RetentionPolicy
+
+    now = now or timezone.now()
+    policies = RetentionPolicy.objects.order_by("category")
+    policies = policies.filter(category=category) if category else policies.filter(active=True)
+    runs = []
+    for policy in policies:
+        spec = retention_category(policy.category)
+        if spec is None:
+            logger.warning("retention policy %s names no registered category; skipped", policy.category)
+            continue
+        run = PurgeRun.objects.create(
+            category=policy.category,
+            action=policy.action,
+            period_days=policy.period_days,
+            cutoff=now - timedelta(days=policy.period_days),
+            dry_run=dry_run,
+            started_at=timezone.now(),
+            trigger=trigger,
+            triggered_by=by if getattr(by, "is_authenticated", False) else None,
+        )
+        started = time.monotonic()
+        tally = _Tally()
+        try:
+            problem = legal_minimum_error(spec, policy.period_days)
+            if problem:  # a policy edited outside the admin: refuse rather than purge too early
+                raise ValueError(problem)
+            if dry_run:
+                tally.examined = spec.expired(run.cutoff).count()
+            else:
+                _purge(spec, policy.action, run.cutoff, by, batch_size, tally)
+            run.status = PurgeRun.Status.SUCCEEDED
+        except Exception as exc:
+            run.status = PurgeRun.Status.FAILED
+            run.error = str(exc)[:2000]
+            logger.exception("retention purge of %s failed", policy.category)
+        run.examined, run.deleted, run.anonymised = tally.examined, tally.deleted, tally.anonymised
+        run.batches = tally.batches
+        run.max_batch_ms = max(tally.batch_ms, default=None)
+        run.finished_at = timezone.now()
+        run.duration = timedelta(seconds=time.monotonic() - started)
+        run.save()
+        logger.info(
+            "retention %s%s: %s examined, %s deleted, %s anonymised in %s batch(es), %.1f s",
+            policy.category,
+            " (dry run)" if dry_run else "",
+            run.examined,
+            run.deleted,
+            run.anonymised,
+            run.batches,
+            run.duration.total_seconds(),
+        )
+        runs.append(run)
+    return runs
+
+
+def _purge(
+    spec: RetentionCategory, action: str, cutoff: datetime, by, batch_size: int, tally: _Tally
+) -> None:
+    model = spec.model_class()
+    history = getattr(model, "history", None) if spec.also_delete_history else None
+    last = None
+    while True:
+        expired = spec.expired(cutoff)
+        page = expired.filter(pk__gt=last) if last is not None else expired
+        ids = list(page.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return
+        last = ids[-1]
+        started = time.perf_counter()
+        with transaction.atomic():
+            if action == ANONYMISE:
+                tally.anonymised += spec.anonymise(ids, by)
+            else:
+                # The category's conditions again, in the DELETE itself.
+                doomed = spec.expired(cutoff).filter(pk__in=ids)
+                if history is not None:
+                    history.model._default_manager.filter(
+                        **{f"{model._meta.pk.attname}__in": doomed.values("pk")}
+                    )._raw_delete(history.db)
+                tally.deleted += doomed._raw_delete(doomed.db)
+        tally.batch_ms.append((time.perf_counter() - started) * 1000)
+        tally.examined += len(ids)
+        tally.batches += 1

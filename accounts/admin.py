@@ -1,0 +1,74 @@
+"""Training: managers record agents' compliance training acknowledgements
+and set how long one stays valid; nobody edits or deletes an
+acknowledgement (it is the evidence that an agent was trained)."""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accounts.models import TrainingAcknowledgement, TrainingPolicy
+from accounts.roles import AGENTS
+from accounts.services import training_policy
+from config.admin import HistoryAdmin
+
+
+class TrainingAcknowledgementForm(forms.ModelForm):
+    class Meta:
+        model = TrainingAcknowledgement
+        fields = ["agent", "acknowledged_at", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "agent" in self.fields:  # absent on the read-only view of a recorded one
+            self.fields["agent"].queryset = get_user_model().objects.filter(
+                groups__name=AGENTS, is_active=True
+            )
+            self.fields["acknowledged_at"].initial = timezone.now
+
+    def clean_acknowledged_at(self):
+        value = self.cleaned_data["acknowledged_at"]
+        if value > timezone.now():
+            raise forms.ValidationError("An acknowledgement cannot be dated in the future.")
+        return value
+
+
+@admin.register(TrainingAcknowledgement)
+class TrainingAcknowledgementAdmin(HistoryAdmin):
+    form = TrainingAcknowledgementForm
+    list_display = ["agent", "acknowledged_at", "valid_until", "recorded_by", "note"]
+    list_filter = ["acknowledged_at"]
+    list_select_related = ["agent", "recorded_by"]
+    search_fields = ["agent__username", "agent__last_name"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="valid until")
+    def valid_until(self, ack: TrainingAcknowledgement):
+        return ack.acknowledged_at + training_policy().validity
+
+    def save_model(self, request, obj, form, change):
+        obj.recorded_by = request.user
+        obj._change_reason = "recorded in the admin"
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(TrainingPolicy)
+class TrainingPolicyAdmin(HistoryAdmin):
+    list_display = ["__str__", "updated_at"]
+    fields = ["validity_days", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # one policy
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj._change_reason = "changed in the admin"
+        super().save_model(request, obj, form, change)

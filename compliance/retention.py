@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.apps import apps
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -199,6 +199,10 @@ def _purge(
         last = ids[-1]
         started = time.perf_counter()
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Lets append-only tables (the decision log) accept this transaction's deletes.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL consentdesk.retention_purge = 'on'")
             if action == ANONYMISE:
                 tally.anonymised += spec.anonymise(ids, by)
             else:

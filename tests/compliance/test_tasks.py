@@ -6,6 +6,7 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
+from django.db import connection
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
@@ -70,8 +71,14 @@ def test_the_nightly_verification_names_the_first_tampered_row(db, manager, capl
         )
     decision_log_seal_task()
     _first, second = DecisionRecord.objects.order_by("id")
-    # Someone with database access edits a logged reason behind the app's back.
-    DecisionRecord.objects.filter(pk=second.pk).update(reasons=["outside_calling_hours"])
+    # A superuser edits a logged reason in SQL, with the append-only trigger disabled.
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")  # triggers off for this session
+        cursor.execute(
+            "UPDATE compliance_decisionrecord SET reasons = '[\"outside_calling_hours\"]' WHERE id = %s",
+            [second.pk],
+        )
+        cursor.execute("SET session_replication_role = DEFAULT")
 
     result = decision_log_verify_task()
 

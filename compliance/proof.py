@@ -1,0 +1,62 @@
+"""Proof of a call: why one hand-off was allowed at that instant, from the
+logged decision alone (its facts and evidence as they were, not as the data
+is now): the consent used with its evidence, the registry data's age for the
+area code, the local times and jurisdictions checked, the rule-set version,
+the agent, the caller ID, and the decision's place in the hash chain.
+
+Call attempts belong to the campaigns app; compliance reads them through the
+app registry (it imports no campaign model)."""
+
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.http import Http404
+
+from compliance.decision_log import row_hash
+from compliance.explain import Explanation, decision_explain
+from compliance.models import DecisionRecord
+
+
+@dataclass
+class Proof:
+    attempt: object  # campaigns.CallAttempt
+    decision: DecisionRecord
+    explanation: Explanation
+    consents: list  # consent.ConsentGrant used, with their evidence
+    sync_runs: list  # registry.SyncRun whose data was consulted
+    chain_ok: bool | None  # None: not sealed yet
+
+
+def attempt_proof(*, attempt_id: int) -> Proof:
+    attempt_model = apps.get_model("campaigns", "CallAttempt")
+    attempt = (
+        attempt_model.objects.select_related("campaign", "agent", "phone_number__customer", "decision__actor")
+        .filter(pk=attempt_id)
+        .first()
+    )
+    if attempt is None:
+        raise Http404("No such call attempt.")
+    decision = attempt.decision
+    evidence = decision.evidence or {}
+    consent = evidence.get("consent") or {}
+    consent_ids = {*consent.get("ids", []), *consent.get("exemption_ids", [])}
+    grant_model = apps.get_model("consent", "ConsentGrant")
+    consents = list(
+        grant_model.objects.filter(pk__in=consent_ids)
+        .select_related("phone_number", "recorded_by")
+        .order_by("pk")
+    )
+    run_ids = {entry.get("sync_id") for entry in evidence.get("registry", []) if entry.get("sync_id")}
+    sync_model = apps.get_model("registry", "SyncRun")
+    sync_runs = list(sync_model.objects.filter(pk__in=run_ids).select_related("source").order_by("pk"))
+    chain_ok = None
+    if decision.chain_position is not None:
+        chain_ok = row_hash(decision, decision.prev_hash) == decision.row_hash
+    return Proof(
+        attempt=attempt,
+        decision=decision,
+        explanation=decision_explain(record=decision),
+        consents=consents,
+        sync_runs=sync_runs,
+        chain_ok=chain_ok,
+    )

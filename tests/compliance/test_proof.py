@@ -1,0 +1,87 @@
+"""Proof of a call: from an attempt, one page (and the same as a PDF) that
+shows why it was allowed at that instant."""
+
+import datetime as dt
+import io
+import os
+from pathlib import Path
+
+import pypdfium2
+import pytest
+
+from accounts.services import training_record
+from campaigns import dialer
+from campaigns.services import targets_add
+from compliance.decision_log import decision_log_seal
+from compliance.registry.services import registry_file_import, registry_source_ensure
+from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
+
+pytestmark = pytest.mark.django_db
+
+TUESDAY_MORNING = dt.datetime(2026, 11, 17, 16, 0, tzinfo=dt.UTC)
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+
+
+@pytest.fixture
+def allowed_call(agent, tmp_path, time_machine):
+    time_machine.move_to(TUESDAY_MORNING)
+    registry = tmp_path / "national.txt"
+    registry.write_text("2127360000\n2127360999\n")
+    sync = registry_file_import(source=registry_source_ensure(key="national"), paths=[registry])
+    customer = CustomerFactory(first_name="Ines", last_name="Ito", state="NY", postal_code="10001")
+    phone = PhoneNumberFactory(customer=customer, number="+12127360701")
+    consent = ConsentGrantFactory(
+        phone_number=phone,
+        purpose="marketing",
+        written=True,
+        evidence={"disclosure_text": "I agree to marketing calls by autodialer.", "ip": "203.0.113.9"},
+        granted_at=TUESDAY_MORNING - dt.timedelta(days=40),
+    )
+    campaign = CampaignFactory(
+        name="Winter sale", purpose="marketing", dialing_mode="autodialed", caller_id="+12125550199"
+    )
+    training_record(agent=agent, by=None, at=TUESDAY_MORNING - dt.timedelta(days=3))
+    targets_add(campaign=campaign, numbers=["+12127360701"], by=None)
+    handoff = dialer.dialer_next(
+        campaign=campaign, agent=agent, now=TUESDAY_MORNING + dt.timedelta(minutes=1)
+    )
+    assert handoff is not None, "the call should be allowed"
+    decision_log_seal()
+    return handoff.attempt, consent, sync
+
+
+def test_the_proof_page_names_the_consent_the_registry_data_and_the_chain(
+    client, compliance_officer, allowed_call
+):
+    attempt, consent, sync = allowed_call
+    client.force_login(compliance_officer)
+    page = client.get(f"/compliance/attempts/{attempt.pk}/proof/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"Consent #{consent.pk}" in html and "I agree to marketing calls by autodialer." in html
+    assert f"sync run #{sync.pk}" in html and "not listed" in html
+    assert "America/New_York" in html and "Tuesday 2026-11-17 11:01" in html
+    assert "+12125550199" in html  # the caller ID
+    assert attempt.decision.ruleset_version in html
+    assert "position 1" in html and "row hash verified" in html
+
+
+def test_the_proof_pdf_is_the_same_record(client, compliance_officer, allowed_call):
+    attempt, consent, sync = allowed_call
+    client.force_login(compliance_officer)
+    answer = client.get(f"/compliance/attempts/{attempt.pk}/proof.pdf")
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    pdf = pypdfium2.PdfDocument(io.BytesIO(answer.content))
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert "Proof of call" in text and "+12127360701" in text
+    assert f"Consent #{consent.pk}" in text and f"sync run #{sync.pk}" in text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pdf[0].render(scale=1.5).to_pil().save(ARTIFACTS / "proof_of_call_page1.png")
+
+
+def test_only_compliance_officers_see_proofs(client, agent, manager, allowed_call):
+    attempt, _, _ = allowed_call
+    for user in (agent, manager):
+        client.force_login(user)
+        assert client.get(f"/compliance/attempts/{attempt.pk}/proof/").status_code == 403
+        assert client.get(f"/compliance/attempts/{attempt.pk}/proof.pdf").status_code == 403

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from accounts.models import TrainingAcknowledgement, TrainingPolicy
+from accounts.models import AccessLog, TrainingAcknowledgement, TrainingPolicy
 from accounts.roles import AGENTS
 from accounts.services import training_policy
 from config.admin import HistoryAdmin
@@ -72,3 +72,23 @@ class TrainingPolicyAdmin(HistoryAdmin):
     def save_model(self, request, obj, form, change):
         obj._change_reason = "changed in the admin"
         super().save_model(request, obj, form, change)
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Read-only, for compliance officers: who saw which consent evidence and exports."""
+
+    list_display = ["at", "user", "action", "target", "ip"]
+    list_filter = ["action", "at"]
+    search_fields = ["=target", "user__username"]
+    list_select_related = ["user"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

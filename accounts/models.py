@@ -42,3 +42,24 @@ class TrainingAcknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} trained {self.acknowledged_at:%Y-%m-%d}"
+
+
+class AccessLog(models.Model):
+    """Who saw what: staff reads of consent evidence and personal-data
+    exports, for compliance officers (GDPR 5(2) accountability). Append-only."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(
+        max_length=40, help_text='e.g. "viewed consent evidence", "exported timeline (PDF)".'
+    )
+    target = models.CharField(max_length=200, help_text="What was seen: a number, a customer, a record id.")
+    path = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "-at"], name="access_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.action} {self.target} at {self.at:%Y-%m-%d %H:%M}"

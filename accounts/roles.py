@@ -19,6 +19,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     AGENTS: [
         "customers.view_customer",
         "customers.view_phonenumber",
+        "helpdesk.view_ticket",
+        "helpdesk.add_ticket",
+        "helpdesk.change_ticket",
+        "helpdesk.view_comment",
+        "helpdesk.add_comment",
+        "helpdesk.view_ticketevent",
+        "helpdesk.view_queue",
     ],
     COMPLIANCE_OFFICERS: [
         "customers.view_customer",
@@ -39,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.change_retentionpolicy",
         "compliance.view_purgerun",
         "accounts.view_trainingacknowledgement",
+        "accounts.view_accesslog",  # who saw what
         "registry.view_registrysource",
         "registry.add_registrysource",
         "registry.change_registrysource",  # and upload files into its inbox
@@ -48,6 +56,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "django_celery_beat.change_periodictask",  # "run now" from the beat admin
         "django_celery_beat.view_crontabschedule",
         "django_celery_beat.view_intervalschedule",
+        "helpdesk.view_ticket",
+        "helpdesk.change_ticket",  # flag, move or close a ticket; history keeps every change
+        "helpdesk.view_comment",
+        "helpdesk.view_ticketevent",
+        "helpdesk.view_queue",
+        "helpdesk.view_datarequestlog",
     ],
     MANAGERS: [
         "customers.add_customer",
@@ -73,6 +87,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_trainingacknowledgement",
         "accounts.change_trainingpolicy",
         "accounts.view_trainingpolicy",
+        "helpdesk.view_ticket",
+        "helpdesk.add_ticket",
+        "helpdesk.change_ticket",
+        "helpdesk.view_comment",
+        "helpdesk.add_comment",
+        "helpdesk.view_ticketevent",
+        "helpdesk.view_queue",
+        "helpdesk.add_queue",
+        "helpdesk.change_queue",
     ],
 }
 

@@ -61,10 +61,25 @@ def attempt_counts(*, phone_id: int, subject: str, campaign_id: int, at: datetim
     return counts["same_subject"], counts["campaign"]
 
 
-def _claimable(campaign: Campaign, now: datetime):
-    due = Q(status=CampaignTarget.Status.QUEUED, next_attempt_at__lte=now)
-    expired_lease = Q(status=CampaignTarget.Status.LEASED, lease_until__lt=now)
-    return CampaignTarget.objects.filter(campaign=campaign).filter(due | expired_lease)
+def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
+    """Lock the next target to decide, skipping those other agents hold:
+    an expired lease first (its agent left; it is decided again before anyone
+    else gets it), else the queue in priority order. Two separate queries so
+    that each is an index scan (target_lease_idx, target_queue_idx): an OR of
+    the two would read and sort every due row of the campaign."""
+    mine = CampaignTarget.objects.filter(campaign=campaign).select_for_update(skip_locked=True, of=("self",))
+    expired = (
+        mine.filter(status=CampaignTarget.Status.LEASED, lease_until__lt=now)
+        .order_by("lease_until", "id")
+        .first()
+    )
+    if expired is not None:
+        return expired
+    return (
+        mine.filter(status=CampaignTarget.Status.QUEUED, next_attempt_at__lte=now)
+        .order_by("-priority", "next_attempt_at", "id")
+        .first()
+    )
 
 
 def dialer_next(*, campaign: Campaign, agent, now: datetime | None = None) -> HandOff | None:
@@ -83,12 +98,7 @@ def dialer_next(*, campaign: Campaign, agent, now: datetime | None = None) -> Ha
     context = campaign_call_context(campaign=campaign)
     for _ in range(MAX_CANDIDATES_PER_CALL):
         with transaction.atomic():
-            target = (
-                _claimable(campaign, now)
-                .select_for_update(skip_locked=True, of=("self",))
-                .order_by("-priority", "next_attempt_at", "id")
-                .first()
-            )
+            target = _claim(campaign, now)
             if target is None:
                 return None
             handoff = _decide_and_lease(target, campaign, context, agent, now)

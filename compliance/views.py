@@ -1,14 +1,22 @@
+import csv
+from datetime import UTC, datetime, time, timedelta
+
+from django import forms
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.access import role_required
+from accounts.audit import access_record
 from accounts.roles import COMPLIANCE_OFFICERS
 from compliance.explain import REASON_TEXT, decision_explain
 from compliance.models import DecisionRecord
 from compliance.proof import attempt_proof
 from compliance.selectors import REGISTRY_MAX_AGE, REGISTRY_WARN_AGE, decision_overview, registry_status
+from compliance.timeline import KINDS, contact_timeline
+from customers.phones import phone_normalize
 
 
 @role_required(COMPLIANCE_OFFICERS)
@@ -57,10 +65,104 @@ def attempt_proof_pdf(request, pk: int):
     from weasyprint import HTML
 
     proof = attempt_proof(attempt_id=pk)
+    access_record(request, action="exported proof of call (PDF)", target=f"call attempt #{pk}")
     html = render_to_string(
         "compliance/proof.html", {"proof": proof, "base_template": "print_base.html"}, request=request
     )
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="proof-of-call-{pk}.pdf"'
+    return response
+
+
+class TimelineFilter(forms.Form):
+    number = forms.CharField(required=False, label="Phone number", help_text="Any common format.")
+    customer = forms.IntegerField(required=False, label="Customer id", min_value=1)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive."
+    )
+    kind = forms.MultipleChoiceField(
+        required=False, choices=list(KINDS.items()), widget=forms.CheckboxSelectMultiple, label="Show"
+    )
+
+    def clean_number(self) -> str:
+        value = self.cleaned_data["number"].strip()
+        return phone_normalize(value) if value else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("number") and not cleaned.get("customer") and not self.errors:
+            raise forms.ValidationError("Give a phone number or a customer id.")
+        if cleaned.get("since") and cleaned.get("until") and cleaned["since"] > cleaned["until"]:
+            raise forms.ValidationError("The start date is after the end date.")
+        return cleaned
+
+    def timeline(self):
+        data = self.cleaned_data
+        day = timedelta(days=1)
+        since = datetime.combine(data["since"], time.min, tzinfo=UTC) if data.get("since") else None
+        until = datetime.combine(data["until"] + day, time.min, tzinfo=UTC) if data.get("until") else None
+        return contact_timeline(
+            number=data.get("number") or None,
+            customer_id=data.get("customer"),
+            since=since,
+            until=until,
+            kinds=set(data.get("kind") or KINDS),
+        )
+
+
+def _subject(timeline) -> str:
+    return ", ".join(timeline.numbers) or (f"customer #{timeline.customer.pk}" if timeline.customer else "?")
+
+
+@role_required(COMPLIANCE_OFFICERS)
+def timeline_page(request):
+    """The contact record of a number or a customer, with CSV and PDF exports."""
+    form = TimelineFilter(request.GET or None)
+    timeline = form.timeline() if form.is_valid() else None
+    export = request.GET.get("export")
+    if timeline is not None:
+        subject = _subject(timeline)
+        access_record(request, action=f"viewed timeline{f' ({export})' if export else ''}", target=subject)
+        if export == "csv":
+            return _timeline_csv(timeline, subject)
+        if export == "pdf":
+            return _timeline_pdf(request, form, timeline, subject)
+    return render(
+        request,
+        "compliance/timeline.html",
+        {
+            "form": form,
+            "timeline": timeline,
+            "kinds": KINDS,
+            "base_template": "base.html",
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _timeline_csv(timeline, subject: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="contact-record-{slugify(subject)}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["at (UTC)", "kind", "what", "detail", "who", "via"])
+    for entry in timeline.entries:
+        writer.writerow([entry.at.isoformat(), entry.kind, entry.title, entry.detail, entry.who, entry.via])
+    return response
+
+
+def _timeline_pdf(request, form, timeline, subject: str) -> HttpResponse:
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "compliance/timeline.html",
+        {"form": form, "timeline": timeline, "kinds": KINDS, "base_template": "print_base.html"},
+        request=request,
+    )
+    response = HttpResponse(
+        HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(),
+        content_type="application/pdf",
+    )
+    response["Content-Disposition"] = f'attachment; filename="contact-record-{slugify(subject)}.pdf"'
     return response

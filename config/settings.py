@@ -99,8 +99,9 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
+    # test_<database>: suites run against different databases never share one.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str(
-        "DJANGO_TEST_DATABASE_NAME", default="test_consentdesk"
+        "DJANGO_TEST_DATABASE_NAME", default=f"test_{DATABASES['default']['NAME']}"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,119 @@
+"""The contact record of a number: everything that happened to it, in order,
+with who and via what; exported as CSV and PDF; every read logged."""
+
+import datetime as dt
+import io
+
+import pypdfium2
+import pytest
+
+from accounts.models import AccessLog
+from accounts.services import training_record
+from campaigns import dialer
+from campaigns.services import targets_add
+from helpdesk.models import Queue
+from helpdesk.services import ticket_create, ticket_opt_out
+from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = dt.datetime(2026, 11, 16, 15, 0, tzinfo=dt.UTC)  # Monday 10:00 in New York
+NUMBER = "+12127360801"
+
+
+@pytest.fixture
+def story(agent, time_machine):
+    """Consented, called, opted out through a ticket, then refused."""
+    time_machine.move_to(T0)
+    customer = CustomerFactory(first_name="Farid", last_name="Khan", state="NY", postal_code="10001")
+    phone = PhoneNumberFactory(customer=customer, number=NUMBER)
+    ConsentGrantFactory(
+        phone_number=phone, purpose="informational", written=False, source="verbal", granted_at=T0
+    )
+    campaign = CampaignFactory(name="Delivery updates", dialing_mode="autodialed", purpose="informational")
+    training_record(agent=agent, by=None, at=T0)
+    targets_add(campaign=campaign, numbers=[NUMBER], by=None)
+
+    time_machine.move_to(T0 + dt.timedelta(hours=1))
+    handoff = dialer.dialer_next(campaign=campaign, agent=agent)
+    assert handoff is not None
+    dialer.attempt_dispose(
+        attempt=handoff.attempt, agent=agent, outcome="connected", notes="asked to stop calls"
+    )
+
+    time_machine.move_to(T0 + dt.timedelta(hours=2))
+    queue = Queue.objects.create(name="Customer care")
+    ticket = ticket_create(
+        queue=queue,
+        subject="Please stop calling",
+        channel="email",
+        by=agent,
+        customer=customer,
+        type="opt_out",
+    )
+    ticket_opt_out(ticket=ticket, by=agent)
+
+    time_machine.move_to(T0 + dt.timedelta(days=1))
+    targets_add(campaign=CampaignFactory(name="Second try", dialing_mode="manual"), numbers=[NUMBER], by=None)
+    second = CampaignFactory._meta.model.objects.get(name="Second try")
+    assert dialer.dialer_next(campaign=second, agent=agent) is None  # refused: dnc_internal
+    return customer, handoff, ticket
+
+
+def test_the_timeline_shows_consent_call_ticket_opt_out_and_refusal_in_order(
+    client, compliance_officer, agent, story
+):
+    _customer, handoff, ticket = story
+    client.force_login(compliance_officer)
+    page = client.get("/compliance/timeline/", {"number": "(212) 736-0801"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    milestones = [
+        "Consent #",  # created
+        f"Decision #{handoff.record.pk} (hand-off): allowed",
+        "Call to +12127360801 in Delivery updates: Connected",
+        f"Ticket #{ticket.pk} (opt-out request): created",
+        "revoked via ticket",
+        "DNC request #",
+        "Opt-out applied to +12127360801",
+        "blocked: dnc_internal",
+    ]
+    positions = [html.find(text) for text in milestones]
+    assert -1 not in positions, dict(zip(milestones, positions, strict=True))
+    assert positions == sorted(positions), dict(zip(milestones, positions, strict=True))
+    assert "asked to stop calls" in html and agent.get_full_name() in html  # the notes, and who
+    assert AccessLog.objects.filter(user=compliance_officer, action="viewed timeline", target=NUMBER).exists()
+
+
+def test_the_timeline_filters_by_kind_and_date(client, compliance_officer, story):
+    client.force_login(compliance_officer)
+    html = client.get("/compliance/timeline/", {"number": NUMBER, "kind": ["call"]}).content.decode()
+    assert "Call to +12127360801" in html and "Decision #" not in html
+    html = client.get(
+        "/compliance/timeline/", {"number": NUMBER, "since": "2026-11-17", "until": "2026-11-17"}
+    ).content.decode()
+    assert "blocked: dnc_internal" in html and "Call to" not in html
+
+
+def test_csv_and_pdf_exports_hold_the_record_and_are_logged(client, compliance_officer, story):
+    client.force_login(compliance_officer)
+    answer = client.get("/compliance/timeline/", {"number": NUMBER, "export": "csv"})
+    assert answer["Content-Type"].startswith("text/csv")
+    rows = answer.content.decode().splitlines()
+    assert rows[0].startswith("at (UTC),kind,what") and any("dnc_internal" in row for row in rows)
+    answer = client.get("/compliance/timeline/", {"number": NUMBER, "export": "pdf"})
+    assert answer["Content-Type"] == "application/pdf"
+    pdf = pypdfium2.PdfDocument(io.BytesIO(answer.content))
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert "+12127360801" in text and "dnc_internal" in text
+    actions = set(AccessLog.objects.filter(user=compliance_officer).values_list("action", flat=True))
+    assert {"viewed timeline (csv)", "viewed timeline (pdf)"} <= actions
+
+
+def test_a_bad_number_is_a_clear_error_and_others_cannot_look(client, compliance_officer, agent, manager):
+    client.force_login(compliance_officer)
+    page = client.get("/compliance/timeline/", {"number": "call me"})
+    assert page.status_code == 200 and page.context["timeline"] is None
+    for user in (agent, manager):
+        client.force_login(user)
+        assert client.get("/compliance/timeline/", {"number": NUMBER}).status_code == 403

@@ -18,6 +18,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from accounts.services import training_current_until
+from campaigns.abandonment import campaign_abandonment_check
 from campaigns.models import CallAttempt, Campaign, CampaignTarget
 from campaigns.selectors import campaign_call_context
 from compliance.models import DecisionRecord
@@ -235,4 +236,7 @@ def attempt_dispose(
         target.status, target.next_attempt_at = CampaignTarget.Status.QUEUED, now + RETRY_AFTER_NO_CONTACT
     target._history_user, target._change_reason = agent, f"disposition: {outcome}"
     target.save()
+    if outcome == CallAttempt.Outcome.ABANDONED:
+        # Over 3% abandoned (30 days) pauses an autodialed or prerecorded campaign.
+        campaign_abandonment_check(attempt.campaign, now)
     return attempt

@@ -178,3 +178,52 @@ class CallAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone_number} by {self.agent} at {self.handed_at:%Y-%m-%d %H:%M}"
+
+
+class CampaignScrub(models.Model):
+    """One pre-launch scrub of a campaign: how many of its targets may be
+    called now, later today, later, or never, and why. Kept as a record of
+    what a manager saw before activating; progress is written as it runs so
+    that the page can show a progress bar."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="scrubs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    at = models.DateTimeField(help_text="The instant the targets were decided at.")
+    today_ends_at = models.DateTimeField(
+        help_text="End of the call centre's day: 'later today' is before it."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_done = models.PositiveBigIntegerField(default=0)
+    rows_total = models.PositiveBigIntegerField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["campaign", "-created_at"], name="scrub_campaign_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"Scrub of {self.campaign} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def progress_percent(self) -> int | None:
+        if not self.rows_total:
+            return None
+        return min(100, self.rows_done * 100 // self.rows_total)
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None

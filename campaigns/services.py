@@ -1,12 +1,15 @@
 """Writes of campaigns, each with history (who and why)."""
 
 from dataclasses import dataclass
+from datetime import date, datetime, time
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignTarget
 from config.history import history_bulk_create, history_save
+from consent.models import ConsentGrant
 from customers.models import PhoneNumber
 
 CAMPAIGN_FIELDS = (
@@ -76,3 +79,49 @@ def targets_add(*, campaign: Campaign, numbers: list[str], by, priority: int = 0
         already_targeted=sorted(str(n) for n in existing),
         unknown=sorted(set(numbers) - set(phones)),
     )
+
+
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign, why: str, by, reason: str) -> Campaign:
+    """Pause an active campaign and say why (shown to managers). The
+    campaign row is locked first, so concurrent pauses write one history row;
+    a campaign no longer active is left as it is."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != Campaign.Status.ACTIVE:
+        return campaign
+    campaign.status = Campaign.Status.PAUSED
+    campaign.paused_reason = why
+    return history_save(campaign, by=by, reason=reason)
+
+
+def segment_numbers(
+    *,
+    states: list[str],
+    consent_purpose: str | None,
+    consent_written: bool,
+    purchased_since: date | None,
+    at: datetime,
+) -> list[str]:
+    """The numbers (E.164) of the customers of a segment, every criterion
+    given applying: address in one of `states`; an active voice consent
+    (granted, not revoked, not expired at `at`) of `consent_purpose`, written
+    if `consent_written`; a last purchase on or after `purchased_since`.
+    Erased customers are never in a segment. (Customers have no tags.)"""
+    phones = PhoneNumber.objects.filter(customer__erased_at__isnull=True, number__isnull=False)
+    if states:
+        phones = phones.filter(customer__state__in=states)
+    if consent_purpose:
+        active = ConsentGrant.objects.filter(
+            phone_number=OuterRef("pk"),
+            purpose=consent_purpose,
+            channel="voice",
+            granted_at__lte=at,
+            revoked_at__isnull=True,
+        ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+        if consent_written:
+            active = active.filter(written=True)
+        phones = phones.filter(Exists(active))
+    if purchased_since:
+        since = datetime.combine(purchased_since, time(0), tzinfo=timezone.get_current_timezone())
+        phones = phones.filter(customer__last_purchase_at__gte=since)
+    return [str(number) for number in phones.order_by("pk").values_list("number", flat=True)]

@@ -70,7 +70,9 @@ def facts_gather(
         postal_code = customer.postal_code if customer else None
         zones = candidate_zones(e164=e164, postal_code=postal_code)
         states = candidate_states(e164=e164, state=address_state, postal_code=postal_code)
-        registry = _registry_facts(e164, states, rules, at)
+        # Registries decide marketing calls only (see compliance.policy).
+        if context.purpose == "marketing":
+            registry = _registry_facts(e164, states, rules, at)
     return CallFacts(
         at=at,
         e164=e164,

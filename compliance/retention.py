@@ -52,6 +52,9 @@ class RetentionCategory:
     eligible: Callable[[models.QuerySet, datetime], models.QuerySet] | None = None
     # anonymise(ids, by) -> rows anonymised; required when ANONYMISE is an action.
     anonymise: Callable[[list[int], object], int] | None = None
+    # delete_dependents(doomed): raw-deletes, before the doomed rows and in the
+    # same transaction, the rows that reference them (no cascade emulation).
+    delete_dependents: Callable[[models.QuerySet], None] | None = None
     also_delete_history: bool = True
 
     def model_class(self) -> type[models.Model]:
@@ -208,6 +211,8 @@ def _purge(
             else:
                 # The category's conditions again, in the DELETE itself.
                 doomed = spec.expired(cutoff).filter(pk__in=ids)
+                if spec.delete_dependents is not None:
+                    spec.delete_dependents(doomed)
                 if history is not None:
                     history.model._default_manager.filter(
                         **{f"{model._meta.pk.attname}__in": doomed.values("pk")}

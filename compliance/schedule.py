@@ -51,6 +51,12 @@ PERIODIC_TASKS: list[Periodic] = [
         crontab={"minute": "30", "hour": "3"},
         description="Recomputes the whole hash chain nightly and logs an error naming the first broken row.",
     ),
+    Periodic(
+        name="escalate overdue tickets",
+        task="helpdesk.tickets_escalate",
+        crontab={"minute": "*/15"},
+        description="Escalates open tickets past their due time once: priority raised, shown first, on the timeline.",
+    ),
 ]
 
 

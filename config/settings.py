@@ -192,6 +192,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OptOutViaEnum": "consent.models.OptOutVia",
         "ConsentSourceEnum": "consent.models.ConsentGrant.Source",
+        # Stable names for the contract's enums now that tickets have a status and a channel too.
+        "StatusEnum": "campaigns.models.Campaign.Status",
+        "ChannelEnum": "consent.models.Channel",
+        "TicketStatusEnum": "helpdesk.models.Ticket.Status",
+        "TicketChannelEnum": "helpdesk.models.Ticket.Channel",
     },
 }
 

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class HelpdeskConfig(AppConfig):
     name = "helpdesk"
     verbose_name = "Help desk"
+
+    def ready(self) -> None:
+        from helpdesk import tasks  # noqa: F401  (registers the escalation task with every process's Celery app)
+        from helpdesk.retention import retention_categories_register
+
+        retention_categories_register()

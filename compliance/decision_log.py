@@ -158,3 +158,18 @@ def decision_log_verify(*, chunk_size: int = 5000) -> ChainCheck:
         last_position = rows[-1].chain_position
     unsealed = DecisionRecord.objects.filter(chain_position__isnull=True).count()
     return ChainCheck(True, checked, unsealed)
+
+
+def decision_log_verify_record() -> ChainCheck:
+    """Verify and keep the outcome (ChainVerification), for the audit page's alert."""
+    from compliance.models import ChainVerification
+
+    result = decision_log_verify()
+    ChainVerification.objects.create(
+        ok=result.ok,
+        checked=result.checked,
+        unsealed=result.unsealed,
+        broken_id=result.broken_id,
+        problem=result.problem,
+    )
+    return result

@@ -202,3 +202,21 @@ class PurgeRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category} {'dry run' if self.dry_run else self.action} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ChainVerification(models.Model):
+    """A run of the decision log's verification (nightly, or by command):
+    the audit page raises an alert while the latest one found the chain broken."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ok = models.BooleanField()
+    checked = models.PositiveBigIntegerField()
+    unsealed = models.PositiveBigIntegerField(default=0)
+    broken_id = models.BigIntegerField(null=True, blank=True, help_text="The first row that does not verify.")
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{'intact' if self.ok else 'BROKEN'} at {self.at:%Y-%m-%d %H:%M}"

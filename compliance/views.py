@@ -12,7 +12,7 @@ from accounts.access import role_required
 from accounts.audit import access_record
 from accounts.roles import COMPLIANCE_OFFICERS
 from compliance.explain import REASON_TEXT, decision_explain
-from compliance.models import DecisionRecord
+from compliance.models import ChainVerification, DecisionRecord
 from compliance.proof import attempt_proof
 from compliance.selectors import REGISTRY_MAX_AGE, REGISTRY_WARN_AGE, decision_overview, registry_status
 from compliance.timeline import KINDS, contact_timeline
@@ -24,11 +24,13 @@ def dashboard(request):
     now = timezone.now()
     overview = decision_overview(now=now)
     registry = registry_status(now)
+    verification = ChainVerification.objects.first()
     return render(
         request,
         "compliance/dashboard.html",
         {
             "registry": registry,
+            "verification": verification,
             "aging": [status for status in registry if status.aging_area_codes],
             "warn_days": REGISTRY_WARN_AGE.days,
             "max_age_days": REGISTRY_MAX_AGE.days,

@@ -136,7 +136,8 @@ def ticket_assign(*, ticket: Ticket, assignee, by) -> Ticket:
         raise ValidationError({"assignee": ["This user is not active."]})
     ticket.assignee = assignee
     history_save(ticket, by=by, reason="assigned")
-    _event(ticket, TicketEvent.Kind.ASSIGNED, f"Assigned to {assignee}." if assignee else "Unassigned.", by)
+    name = (assignee.get_full_name() or assignee.username) if assignee else ""
+    _event(ticket, TicketEvent.Kind.ASSIGNED, f"Assigned to {name}." if assignee else "Unassigned.", by)
     return ticket
 
 
@@ -147,6 +148,8 @@ def ticket_opt_out(*, ticket: Ticket, by) -> list[str]:
     ticket = _locked(ticket)
     if ticket.customer is None:
         raise ValidationError("This ticket names no customer.")
+    if ticket.events.filter(kind=TicketEvent.Kind.ACTION, data__has_key="numbers").exists():
+        raise ValidationError("The opt-out of this ticket was already applied (see its timeline).")
     numbers = [
         str(n) for n in ticket.customer.phone_numbers.exclude(number=None).values_list("number", flat=True)
     ]
@@ -183,9 +186,11 @@ def ticket_data_access(*, ticket: Ticket, by) -> dict:
     if ticket.type != Ticket.Type.DATA_ACCESS or ticket.customer is None:
         raise ValidationError("Only a data access request about a customer can be answered with an export.")
     export = customer_export(customer=ticket.customer)
-    _data_request_log(ticket, DataRequestLog.Outcome.FULFILLED, by)
+    if not DataRequestLog.objects.filter(ticket_id=ticket.pk).exists():  # one answer per request
+        _data_request_log(ticket, DataRequestLog.Outcome.FULFILLED, by)
     _event(ticket, TicketEvent.Kind.ACTION, "Data export produced and sent.", by, sections=sorted(export))
-    _status_set(ticket, Ticket.Status.RESOLVED, by, "data export produced")
+    if ticket.status != Ticket.Status.RESOLVED:
+        _status_set(ticket, Ticket.Status.RESOLVED, by, "data export produced")
     return export
 
 

@@ -63,3 +63,27 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     subject = "orders"
     caller_id = "+12125550100"
     status = "active"
+
+
+class QueueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "helpdesk.Queue"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Queue {n}")
+    sla_hours = 8
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    """A bare ticket row (no timeline events): for lists. Open tickets that
+    act go through helpdesk.services.ticket_create."""
+
+    class Meta:
+        model = "helpdesk.Ticket"
+
+    queue = factory.SubFactory(QueueFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    subject = factory.Sequence(lambda n: f"Question {n}")
+    type = "question"
+    channel = "email"
+    due_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=8))

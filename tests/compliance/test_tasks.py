@@ -57,7 +57,9 @@ def test_the_worker_seals_new_decisions_into_an_intact_chain(manager):
     assert (check.ok, check.checked, check.unsealed) == (True, 3, 0)
 
 
-def test_the_nightly_verification_names_the_first_tampered_row(db, manager, caplog):
+def test_the_nightly_verification_names_the_first_tampered_row_and_alerts_the_audit_page(
+    db, manager, compliance_officer, client, caplog
+):
     customer = CustomerFactory(state="NY", postal_code="10001")
     PhoneNumberFactory(customer=customer, number="+12127360102")
     campaign = CampaignFactory()
@@ -84,3 +86,6 @@ def test_the_nightly_verification_names_the_first_tampered_row(db, manager, capl
 
     assert (result["ok"], result["broken_id"], result["checked"]) == (False, second.pk, 1)
     assert f"decision log BROKEN at row #{second.pk}" in caplog.text
+    client.force_login(compliance_officer)
+    page = client.get("/compliance/").content.decode()
+    assert "hash chain is broken" in page and f"#{second.pk}</a>" in page

@@ -241,3 +241,13 @@ def _search_every_text_column(needles: list[str]) -> list[str]:
                 if cursor.fetchone()[0]:
                     found.append(f"{table}.{column} ~ {needle}")
     return found
+
+
+def test_an_opt_out_is_applied_once(queue, grace, agent):
+    ticket = ticket_create(
+        queue=queue, subject="Stop", channel="email", by=agent, customer=grace, type="opt_out"
+    )
+    ticket_opt_out(ticket=ticket, by=agent)
+    with pytest.raises(ValidationError, match="already applied"):
+        ticket_opt_out(ticket=ticket, by=agent)
+    assert DncRequest.objects.filter(number="+12127360501").count() == 1

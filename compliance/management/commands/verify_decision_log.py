@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from compliance.decision_log import decision_log_seal, decision_log_verify
+from compliance.decision_log import decision_log_seal, decision_log_verify_record
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, seal: bool, **options):
         if seal:
             self.stdout.write(f"sealed {decision_log_seal()} row(s)")
-        result = decision_log_verify()
+        result = decision_log_verify_record()
         if result.ok:
             self.stdout.write(
                 self.style.SUCCESS(

@@ -1,0 +1,393 @@
+"""The help desk's agent pages: server-rendered, HTMX for every action.
+
+Who may do what (enforced here, not only by hiding buttons):
+- agents, managers and compliance officers work tickets: read them, reply,
+  add notes, assign, change status, open tickets, and apply a ticket's
+  opt-out (an opt-out must be honoured whoever takes it, on any channel);
+- only compliance officers and managers answer data requests: produce a
+  data access export (it discloses everything held about a person) and
+  erase a customer (irreversible). Agents get 403.
+
+Every write goes through helpdesk.services; a service's ValidationError is
+shown next to the form that caused it, never as an error page.
+"""
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import role_required
+from accounts.audit import access_record
+from accounts.roles import AGENTS, COMPLIANCE_OFFICERS, MANAGERS, has_role
+from helpdesk import selectors, services
+from helpdesk.export import customer_export
+from helpdesk.forms import (
+    CommentForm,
+    QuickTicketForm,
+    StatusForm,
+    TicketCreateForm,
+    TicketFilterForm,
+    errors_onto,
+)
+from helpdesk.models import DataRequestLog, Queue, Ticket
+
+TICKET_ROLES = (AGENTS, MANAGERS, COMPLIANCE_OFFICERS)
+DATA_REQUEST_ROLES = (COMPLIANCE_OFFICERS, MANAGERS)
+PAGE_SIZE = 25
+
+
+def _htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _page(request, tickets) -> dict:
+    """One page of tickets without a COUNT(*): one row more than the page
+    says whether there is a next one."""
+    try:
+        number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        number = 1
+    start = (number - 1) * PAGE_SIZE
+    rows = list(tickets[start : start + PAGE_SIZE + 1])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "tickets": rows[:PAGE_SIZE],
+        "page_number": number,
+        "has_previous": number > 1,
+        "has_next": len(rows) > PAGE_SIZE,
+        "query": query.urlencode(),
+    }
+
+
+def _list(request, *, queue: Queue | None):
+    now = timezone.now()
+    members = list(selectors.queue_members(queue=queue)) if queue else []
+    form = TicketFilterForm(request.GET or None, members=members)
+    filters = form.filters(user=request.user)
+    if queue is None:
+        filters.pop("unassigned", None)
+        filters["assignee"] = request.user
+    tickets = selectors.ticket_list(now=now, queue=queue, **filters)
+    return render(
+        request,
+        "helpdesk/ticket_list.html",
+        {
+            "form": form,
+            "queue": queue,
+            "queues": selectors.queue_list(),
+            "now": now,
+            **_page(request, tickets),
+        },
+    )
+
+
+@role_required(*TICKET_ROLES)
+@require_GET
+def ticket_mine(request):
+    """My tickets: assigned to me, open ones by due time (overdue first)."""
+    queue_id = request.GET.get("queue", "")
+    if queue_id.isdigit():
+        return redirect("ticket-queue", queue_id=int(queue_id))
+    return _list(request, queue=None)
+
+
+@role_required(*TICKET_ROLES)
+@require_GET
+def ticket_queue(request, queue_id: int):
+    return _list(request, queue=get_object_or_404(Queue, pk=queue_id))
+
+
+def _ticket_or_404(ticket_id: int) -> Ticket:
+    ticket = selectors.ticket_get(ticket_id=ticket_id)
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
+def _ticket_context(request, ticket: Ticket, errors: dict | None = None, **extra) -> dict:
+    user = request.user
+    answer = (
+        selectors.ticket_data_request_answer(ticket=ticket) if ticket.type in Ticket.DATA_REQUESTS else None
+    )
+    return {
+        "ticket": ticket,
+        "now": timezone.now(),
+        "timeline": selectors.ticket_timeline(ticket=ticket),
+        "related_calls": (
+            list(selectors.ticket_related_calls(ticket=ticket))
+            if ticket.type == Ticket.Type.COMPLAINT
+            else []
+        ),
+        "opt_out_applied": (
+            selectors.ticket_opt_out_applied(ticket=ticket) if ticket.type == Ticket.Type.OPT_OUT else None
+        ),
+        "answer": answer,
+        "fulfilled": answer is not None and answer.outcome == DataRequestLog.Outcome.FULFILLED,
+        "may_answer_data_requests": has_role(user, *DATA_REQUEST_ROLES),
+        "may_read_decisions": has_role(user, COMPLIANCE_OFFICERS),
+        "statuses": Ticket.Status.choices,
+        "errors": errors or {},
+        **extra,
+    }
+
+
+def _ticket_response(request, ticket: Ticket, errors: dict | None = None, **extra):
+    """After an action: the ticket's body for HTMX to swap in; without
+    HTMX, back to the page (or the page with the error)."""
+    if not _htmx(request) and not errors:
+        return redirect("ticket-detail", ticket_id=ticket.pk)
+    ticket = _ticket_or_404(ticket.pk)  # the service may have changed it
+    template = "helpdesk/_ticket.html" if _htmx(request) else "helpdesk/ticket_detail.html"
+    return render(request, template, _ticket_context(request, ticket, errors, **extra))
+
+
+@role_required(*TICKET_ROLES)
+@require_GET
+def ticket_detail(request, ticket_id: int):
+    ticket = _ticket_or_404(ticket_id)
+    return render(request, "helpdesk/ticket_detail.html", _ticket_context(request, ticket))
+
+
+@role_required(*TICKET_ROLES)
+@require_POST
+def ticket_comment_add(request, ticket_id: int):
+    """A public reply to the customer or an internal note (`public`)."""
+    ticket = _ticket_or_404(ticket_id)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _ticket_response(request, ticket, {"comment": "Write something first."}, draft=request.POST)
+    try:
+        services.ticket_comment(
+            ticket=ticket, body=form.cleaned_data["body"], public=form.cleaned_data["public"], by=request.user
+        )
+    except ValidationError as exc:
+        return _ticket_response(request, ticket, {"comment": " ".join(exc.messages)}, draft=request.POST)
+    return _ticket_response(request, ticket)
+
+
+@role_required(*TICKET_ROLES)
+@require_POST
+def ticket_assign(request, ticket_id: int):
+    """Assign to me (`to=me`) or unassign (`to=nobody`)."""
+    ticket = _ticket_or_404(ticket_id)
+    to = request.POST.get("to")
+    if to not in ("me", "nobody"):
+        return _ticket_response(request, ticket, {"assign": "Choose 'assign to me' or 'unassign'."})
+    try:
+        services.ticket_assign(ticket=ticket, assignee=request.user if to == "me" else None, by=request.user)
+    except ValidationError as exc:
+        return _ticket_response(request, ticket, {"assign": " ".join(exc.messages)})
+    return _ticket_response(request, ticket)
+
+
+@role_required(*TICKET_ROLES)
+@require_POST
+def ticket_status(request, ticket_id: int):
+    ticket = _ticket_or_404(ticket_id)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _ticket_response(request, ticket, {"status": "Choose a status."})
+    try:
+        services.ticket_status_set(
+            ticket=ticket, status=form.cleaned_data["status"], note=form.cleaned_data["note"], by=request.user
+        )
+    except ValidationError as exc:
+        return _ticket_response(request, ticket, {"status": " ".join(exc.messages)})
+    return _ticket_response(request, ticket)
+
+
+@role_required(*TICKET_ROLES)
+@require_POST
+def ticket_opt_out(request, ticket_id: int):
+    """Any of the three roles may apply an opt-out: it must be honoured
+    whoever takes it."""
+    ticket = _ticket_or_404(ticket_id)
+    if ticket.type != Ticket.Type.OPT_OUT:
+        return _ticket_response(request, ticket, {"action": "Only an opt-out request applies an opt-out."})
+    try:
+        services.ticket_opt_out(ticket=ticket, by=request.user)
+    except ValidationError as exc:
+        return _ticket_response(request, ticket, {"action": " ".join(exc.messages)})
+    return _ticket_response(request, ticket)
+
+
+@role_required(*DATA_REQUEST_ROLES)
+@require_POST
+def ticket_export_produce(request, ticket_id: int):
+    """Answer a data access request: logged as fulfilled, then readable on
+    the export page and downloadable as JSON. Compliance officers and
+    managers only."""
+    ticket = _ticket_or_404(ticket_id)
+    try:
+        services.ticket_data_access(ticket=ticket, by=request.user)
+    except ValidationError as exc:
+        return _ticket_response(request, ticket, {"action": " ".join(exc.messages)})
+    return _ticket_response(request, ticket)
+
+
+def _answered_export(ticket_id: int) -> Ticket:
+    """The ticket of a data access request already answered with an export
+    (reading it again is then no new disclosure to log). The export is built
+    from the data as it is now: it is never stored, so that an erasure
+    leaves no copy of it behind."""
+    ticket = _ticket_or_404(ticket_id)
+    answered = (
+        ticket.type == Ticket.Type.DATA_ACCESS
+        and ticket.customer is not None
+        and DataRequestLog.objects.filter(
+            ticket_id=ticket.pk, outcome=DataRequestLog.Outcome.FULFILLED
+        ).exists()
+    )
+    if not answered:
+        raise Http404("Produce the export from the ticket first.")
+    return ticket
+
+
+def _section_rows(value) -> dict:
+    """An export section as a table: a list of dicts or one dict."""
+    items = value if isinstance(value, list) else [value]
+    headers = list(items[0]) if items else []
+    rows = [
+        [
+            json.dumps(item[h], ensure_ascii=False) if isinstance(item[h], dict | list) else item[h]
+            for h in headers
+        ]
+        for item in items
+    ]
+    return {"headers": [h.replace("_", " ") for h in headers], "rows": rows}
+
+
+@role_required(*DATA_REQUEST_ROLES)
+@require_GET
+def ticket_export_page(request, ticket_id: int):
+    ticket = _answered_export(ticket_id)
+    access_record(request, action="viewed data export", target=f"customer #{ticket.customer_id}")
+    export = customer_export(customer=ticket.customer)
+    sections = [(name.replace("_", " ").capitalize(), _section_rows(value)) for name, value in export.items()]
+    return render(
+        request,
+        "helpdesk/export.html",
+        {"ticket": ticket, "sections": sections, "now": timezone.now()},
+    )
+
+
+@role_required(*DATA_REQUEST_ROLES)
+@require_GET
+def ticket_export_json(request, ticket_id: int):
+    ticket = _answered_export(ticket_id)
+    access_record(request, action="downloaded data export (JSON)", target=f"customer #{ticket.customer_id}")
+    response = JsonResponse(
+        customer_export(customer=ticket.customer), json_dumps_params={"indent": 2, "ensure_ascii": False}
+    )
+    response["Content-Disposition"] = f'attachment; filename="customer-{ticket.customer_id}-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required(*DATA_REQUEST_ROLES)
+@require_POST
+def ticket_erase(request, ticket_id: int):
+    """Erase the ticket's customer: compliance officers and managers only;
+    a legal hold refuses it and the page shows why."""
+    ticket = _ticket_or_404(ticket_id)
+    if request.POST.get("confirm") != "erase":
+        return _ticket_response(request, ticket, {"action": "Tick the box to confirm the erasure."})
+    try:
+        services.ticket_erase(ticket=ticket, by=request.user)
+    except ValidationError as exc:
+        return _ticket_response(request, ticket, {"action": " ".join(exc.messages)})
+    return _ticket_response(request, ticket)
+
+
+@role_required(*TICKET_ROLES)
+@require_http_methods(["GET", "POST"])
+def ticket_new(request):
+    """Open a ticket; `?customer=<id>` names the customer it is about."""
+    if request.method == "POST":
+        form = TicketCreateForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                ticket = services.ticket_create(
+                    queue=data["queue"],
+                    subject=data["subject"],
+                    description=data["description"],
+                    channel=data["channel"],
+                    customer=data["customer"],
+                    type=data["type"],
+                    priority=data["priority"],
+                    legal_basis=data["legal_basis"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                errors_onto(form, exc)
+            else:
+                return redirect("ticket-detail", ticket_id=ticket.pk)
+    else:
+        initial = {"queue": selectors.queue_default_for(user=request.user)}
+        customer_id = request.GET.get("customer", "")
+        if customer_id.isdigit():
+            initial["customer"] = int(customer_id)
+        form = TicketCreateForm(initial=initial)
+    customer = form["customer"].value()
+    customer = (
+        form.fields["customer"].queryset.filter(pk=customer).first()
+        if str(customer or "").isdigit()
+        else None
+    )
+    return render(
+        request,
+        "helpdesk/ticket_new.html",
+        {"form": form, "customer": customer, "data_requests": list(Ticket.DATA_REQUESTS)},
+    )
+
+
+@role_required(*TICKET_ROLES)
+@require_POST
+def ticket_quick(request):
+    """ "The customer asked for…" from the call screen: a ticket about the
+    callee, channel `agent`, in the agent's queue."""
+    form = QuickTicketForm(request.POST)
+    context = {
+        "form": form,
+        "customer_id": request.POST.get("customer", ""),
+        "types": Ticket.Type.choices,
+        "bases": Ticket.LegalBasis.choices,
+    }
+    if not form.is_valid():
+        return render(request, "helpdesk/_quick_ticket.html", context)
+    queue = selectors.queue_default_for(user=request.user)
+    if queue is None:
+        form.add_error(None, "There is no ticket queue yet: ask a manager to create one.")
+        return render(request, "helpdesk/_quick_ticket.html", context)
+    data = form.cleaned_data
+    try:
+        ticket = services.ticket_create(
+            queue=queue,
+            subject=data["subject"],
+            channel=Ticket.Channel.AGENT,
+            customer=data["customer"],
+            type=data["type"],
+            legal_basis=data["legal_basis"],
+            by=request.user,
+        )
+    except ValidationError as exc:
+        errors_onto(form, exc)
+        return render(request, "helpdesk/_quick_ticket.html", context)
+    return render(request, "helpdesk/_quick_ticket_done.html", {"ticket": ticket})
+
+
+@role_required(*TICKET_ROLES)
+@require_GET
+def customer_detail(request, customer_id: int):
+    """A customer for the help desk: tickets, consents in plain words and
+    what stops calling each number."""
+    overview = selectors.customer_overview(customer_id=customer_id, now=timezone.now())
+    if overview is None:
+        raise Http404("No such customer.")
+    return render(request, "helpdesk/customer.html", {"overview": overview, "now": timezone.now()})

@@ -11,6 +11,7 @@ from accounts.models import TrainingAcknowledgement
 from accounts.roles import AGENTS
 from accounts.services import training_record
 from campaigns.models import Campaign, CampaignTarget
+from campaigns.selectors import campaign_call_context
 from campaigns.services import campaign_create, targets_add
 from customers.models import PhoneNumber
 
@@ -78,3 +79,32 @@ def _demo_agents_train(*, by) -> None:
         )
         if not recent.exists():
             training_record(agent=agent, by=by, at=now, note="demo: compliance training completed")
+
+
+def demo_checks_seed(*, by, per_campaign: int = 8) -> int:
+    """A few compliance checks of demo numbers against each demo campaign,
+    decided by the engine now and logged like any check, so the audit page
+    and the decision log have real entries. Once only."""
+    from compliance.models import DecisionRecord
+    from compliance.services import decision_make
+
+    if DecisionRecord.objects.exists():
+        return 0
+    numbers = [
+        str(number)
+        for number in PhoneNumber.objects.exclude(number=None)
+        .order_by("id")
+        .values_list("number", flat=True)[: per_campaign * 3]
+    ]
+    made = 0
+    for index, campaign in enumerate(Campaign.objects.filter(name__in=[c["name"] for c in DEMO_CAMPAIGNS])):
+        for number in numbers[index::3][:per_campaign]:
+            decision_make(
+                number=number,
+                context=campaign_call_context(campaign=campaign),
+                at=timezone.now(),
+                kind=DecisionRecord.Kind.CHECK,
+                actor=by,
+            )
+            made += 1
+    return made

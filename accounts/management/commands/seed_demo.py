@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import demo_users_seed
-from campaigns.demo import demo_campaigns_seed
+from campaigns.demo import demo_campaigns_seed, demo_checks_seed
 from compliance.registry.demo import registry_demo_seed
 from consent.demo import demo_customers_seed
 from helpdesk.demo import demo_helpdesk_seed
@@ -34,11 +34,14 @@ class Command(BaseCommand):
         runs = registry_demo_seed(by=admin)
         with transaction.atomic():
             targets = demo_campaigns_seed(by=admin)
+            checks = demo_checks_seed(by=admin)
         with transaction.atomic():
             tickets = demo_helpdesk_seed(by=admin)
         self.stdout.write(f"{customers} demo customers with consents and opt-outs.")
         self.stdout.write(f"Registry: {len(runs)} demo list(s) imported (fresh ones are kept).")
         self.stdout.write(f"{targets} targets queued in the demo campaigns; demo agents are trained.")
+        if checks:
+            self.stdout.write(f"{checks} compliance checks decided and logged (see the audit page).")
         self.stdout.write(
             f"{tickets} demo help-desk tickets in the Customer care, Privacy requests and Complaints queues."
         )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import AccessLog, TrainingAcknowledgement, TrainingPolicy
 from accounts.roles import AGENTS
 from accounts.services import training_policy
-from config.admin import HistoryAdmin
+from config.admin import HistoryAdmin, ReadOnlyAdmin
 
 
 class TrainingAcknowledgementForm(forms.ModelForm):
@@ -75,7 +75,7 @@ class TrainingPolicyAdmin(HistoryAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdmin):
     """Read-only, for compliance officers: who saw which consent evidence and exports."""
 
     list_display = ["at", "user", "action", "target", "ip"]
@@ -83,12 +83,3 @@ class AccessLogAdmin(admin.ModelAdmin):
     search_fields = ["=target", "user__username"]
     list_select_related = ["user"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -9,7 +9,7 @@ from compliance.models import DecisionRecord, JurisdictionRule, PurgeRun, Retent
 from compliance.retention import legal_minimum_error, retention_category, retention_purge
 from compliance.rules import RuleError, rule_from_record
 from compliance.tasks import retention_purge_task
-from config.admin import EstimatedCountPaginator, HistoryAdmin
+from config.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
 from customers.phones import phone_normalize
 
 
@@ -204,7 +204,7 @@ class RetentionPolicyAdmin(HistoryAdmin):
 
 
 @admin.register(PurgeRun)
-class PurgeRunAdmin(admin.ModelAdmin):
+class PurgeRunAdmin(ReadOnlyAdmin):
     list_display = [
         "started_at",
         "category",
@@ -221,12 +221,3 @@ class PurgeRunAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "dry_run", "category"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,5 +1,6 @@
 """Admin bases shared by every app."""
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
@@ -39,3 +40,19 @@ class EstimatedCountPaginator(Paginator):
             if row and row[0] >= self.EXACT_BELOW:
                 return int(row[0])
         return super().count
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by services only (runs, logs, suppression hashes):
+    nobody adds, edits or deletes them in the admin, superusers included."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

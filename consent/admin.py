@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from config.admin import EstimatedCountPaginator, HistoryAdmin
+from config.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
 from consent import services
 from consent.forms import ConsentRecordForm, OptOutForm, OptOutNoteForm
 from consent.models import ConsentGrant, DncRequest, InboundMessage, OptOutVia, SuppressionEntry
@@ -271,19 +271,10 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(SuppressionEntry)
-class SuppressionEntryAdmin(admin.ModelAdmin):
+class SuppressionEntryAdmin(ReadOnlyAdmin):
     list_display = ["number_hash", "source", "reason", "created_at"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 admin.site.unregister(Customer)

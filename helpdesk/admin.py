@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from accounts.roles import ALL_ROLES
-from config.admin import EstimatedCountPaginator, HistoryAdmin
+from config.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
 from config.history import history_save
 from helpdesk import services
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
@@ -301,7 +301,7 @@ class TicketAdmin(HistoryAdmin):
 
 
 @admin.register(DataRequestLog)
-class DataRequestLogAdmin(admin.ModelAdmin):
+class DataRequestLogAdmin(ReadOnlyAdmin):
     """The consumer-request record the CCPA makes us keep 24 months. Written
     by the help desk when a request is answered; no one edits it."""
 
@@ -321,12 +321,3 @@ class DataRequestLogAdmin(admin.ModelAdmin):
     date_hierarchy = "responded_at"
     search_fields = ["=ticket_id"]
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -21,28 +21,13 @@ from compliance.registry.inbox import registry_inbox_path, registry_upload_save
 from compliance.registry.models import AreaCodeSync, RegistrySource, SyncRun
 from compliance.registry.selectors import e164_to_registry_int, registry_freshness, registry_listings
 from compliance.registry.tasks import registry_inbox_sync_task
-from config.admin import HistoryAdmin
+from config.admin import HistoryAdmin, ReadOnlyAdmin
 from config.history import history_save
 from customers.phones import phone_normalize
 
 # The federal limit (TSR 310.4(b)(3)(iv)); the rule data may set stricter or
 # longer limits per state, which the decision applies. Shown here as a hint.
 FRESH_DAYS = 31
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written by the import service only: nobody adds, edits or deletes them here."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class RegistryUploadForm(forms.Form):

@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from accounts.audit import access_record
 from config.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
 from consent import services
 from consent.forms import ConsentRecordForm, OptOutForm, OptOutNoteForm
@@ -65,6 +66,12 @@ def _opt_out_action(modeladmin, request, queryset, numbers: list[str], what: str
 
 @admin.register(ConsentGrant)
 class ConsentGrantAdmin(ReadOnlyRecordAdmin):
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The page shows the consent's evidence (disclosure, IP, recording): who saw it is logged.
+        if request.method == "GET" and self.has_view_permission(request):
+            access_record(request, action="viewed consent evidence", target=f"consent #{object_id}")
+        return super().change_view(request, object_id, form_url, extra_context)
+
     list_display = [
         "phone_number",
         "customer",

@@ -118,3 +118,18 @@ def test_admin_search_finds_a_customer_by_any_format_of_a_number(client, manager
     client.force_login(manager)
     page = client.get("/admin/customers/customer/", {"q": "(305) 555-0123"}).content.decode()
     assert str(phone.customer) in page
+
+
+def test_reading_a_consents_evidence_in_the_admin_is_logged(client, compliance_officer):
+    from accounts.models import AccessLog
+    from tests.factories import ConsentGrantFactory
+
+    grant = ConsentGrantFactory()
+    client.force_login(compliance_officer)
+    assert client.get(f"/admin/consent/consentgrant/{grant.pk}/change/").status_code == 200
+    entry = AccessLog.objects.get()
+    assert (entry.user, entry.action, entry.target) == (
+        compliance_officer,
+        "viewed consent evidence",
+        f"consent #{grant.pk}",
+    )

@@ -25,7 +25,7 @@ from campaigns.abandonment import AUTOMATED_MODES, MAX_RATE_PERCENT, campaign_ab
 from campaigns.models import Campaign, CampaignScrub, CampaignTarget
 from campaigns.scrub import CLASS_LABELS, CLASSES, SYNC_LIMIT, scrub_start
 from compliance.explain import REASON_TEXT
-from config.admin import EstimatedCountPaginator, HistoryAdmin
+from config.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
 from consent.models import Purpose
 from customers.phones import phone_normalize
 from customers.states import STATE_CHOICES
@@ -431,7 +431,7 @@ class AddTargetsForm(forms.Form):
 
 
 @admin.register(CampaignTarget)
-class CampaignTargetAdmin(HistoryAdmin):
+class CampaignTargetAdmin(ReadOnlyAdmin, HistoryAdmin):
     """The dialer queue, read-only: targets are added from the campaign and
     moved on only by the dialer."""
 
@@ -460,12 +460,3 @@ class CampaignTargetAdmin(HistoryAdmin):
             return queryset.filter(phone_number__number=phone_normalize(search_term)), False
         except ValidationError:
             return queryset.none(), False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -5,17 +5,16 @@ the data request log, read-only."""
 
 from django import forms
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from accounts.roles import ALL_ROLES
 from config.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
 from config.history import history_save
 from helpdesk import services
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
+from helpdesk.selectors import ticket_assignees
 
 # What opening a ticket takes (helpdesk.services.ticket_create).
 CREATE_FIELDS = [
@@ -63,7 +62,7 @@ class QueueAdmin(HistoryAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "members":
-            kwargs["queryset"] = _staff()
+            kwargs["queryset"] = ticket_assignees()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="Business hours")
@@ -81,16 +80,6 @@ class QueueAdmin(HistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # its tickets keep it (PROTECT); rename or empty it instead
-
-
-def _staff():
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(Q(groups__name__in=ALL_ROLES) | Q(is_superuser=True))
-        .distinct()
-        .order_by("username")
-    )
 
 
 def _when(value) -> str:
@@ -242,7 +231,7 @@ class TicketAdmin(HistoryAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assignee":
-            kwargs["queryset"] = _staff()
+            kwargs["queryset"] = ticket_assignees()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):

@@ -13,22 +13,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.access import HasAnyRole
-from accounts.roles import ALL_ROLES
 from config.api import KeysetPagination
 from customers.models import Customer
 from helpdesk import services
 from helpdesk.models import Comment, Queue, Ticket
+from helpdesk.selectors import ticket_assignees
 
 User = get_user_model()
-
-
-def _staff():
-    """Users a ticket may be assigned to: active and holding a role."""
-    return (
-        User.objects.filter(is_active=True)
-        .filter(Q(groups__name__in=ALL_ROLES) | Q(is_superuser=True))
-        .distinct()
-    )
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -132,7 +123,9 @@ class TicketStatusChangeSerializer(serializers.Serializer):
 
 class AssignSerializer(serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(
-        queryset=_staff(), allow_null=True, help_text="A user id (staff with a role), or null to unassign."
+        queryset=ticket_assignees(),
+        allow_null=True,
+        help_text="A user id (staff with a role), or null to unassign.",
     )
 
 

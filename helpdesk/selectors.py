@@ -280,3 +280,19 @@ def customer_overview(*, customer_id: int, now: datetime) -> CustomerOverview | 
 
 def _expired(grant: ConsentGrant, now: datetime) -> bool:
     return grant.expires_at is not None and grant.expires_at <= now
+
+
+def ticket_assignees() -> QuerySet:
+    """Users a ticket may be assigned to: active and holding a role (or superusers)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from accounts.roles import ALL_ROLES
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name__in=ALL_ROLES) | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )

@@ -6,6 +6,8 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns and dialer"
 
     def ready(self) -> None:
+        from campaigns.reports import reports_register
         from campaigns.retention import retention_categories_register
 
         retention_categories_register()
+        reports_register()

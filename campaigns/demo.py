@@ -108,3 +108,69 @@ def demo_checks_seed(*, by, per_campaign: int = 8) -> int:
             )
             made += 1
     return made
+
+
+# Outcomes of the demo's past calls, in turn; one call in 90 is abandoned in the
+# automated campaigns (about 2% of those answered by a person: under the 3%
+# limit, so they stay active).
+_PAST_OUTCOMES = (
+    "no_answer", "connected", "voicemail", "connected", "busy", "connected", "no_answer",
+    "callback", "connected", "voicemail", "connected", "no_answer", "wrong_number", "connected",
+)  # fmt: skip
+_PAST_HOURS_UTC = (14, 16, 18, 20, 22)  # morning to evening across US zones
+
+
+def demo_call_history_seed(*, by, days: int = 14, per_hour: int = 2) -> int:
+    """Two weeks of past calls in each demo campaign, so that the compliance
+    reports (calls per state and hour, abandonment) have something to show.
+    Each call was decided by the engine at its instant (a logged hand-off
+    decision); only allowed ones became calls. The queue itself is left as
+    it is. Once only."""
+    from campaigns.models import CallAttempt
+    from compliance.models import DecisionRecord
+    from compliance.services import decision_make
+
+    if CallAttempt.objects.exists():
+        return 0
+    agents = list(get_user_model().objects.filter(groups__name=AGENTS, username__startswith="agent"))
+    today = timezone.now().replace(minute=0, second=0, microsecond=0)
+    made, turn = 0, 0
+    for campaign in Campaign.objects.filter(name__in=[c["name"] for c in DEMO_CAMPAIGNS]).order_by("id"):
+        context = campaign_call_context(campaign=campaign)
+        targets = list(campaign.targets.select_related("phone_number").order_by("id"))
+        cursor = 0
+        for day in range(days, 0, -1):
+            for hour in _PAST_HOURS_UTC:
+                at = (today - timedelta(days=day)).replace(hour=hour)
+                for _ in range(per_hour):
+                    target = targets[cursor % len(targets)]
+                    cursor += 1
+                    decided = decision_make(
+                        number=str(target.phone_number.number),
+                        context=context,
+                        at=at,
+                        kind=DecisionRecord.Kind.HANDOFF,
+                        actor=agents[turn % len(agents)] if agents else by,
+                    )
+                    if not decided.decision.allowed or not agents:
+                        continue
+                    outcome = _PAST_OUTCOMES[turn % len(_PAST_OUTCOMES)]
+                    if campaign.dialing_mode != Campaign.DialingMode.MANUAL and turn % 90 == 89:
+                        outcome = CallAttempt.Outcome.ABANDONED
+                    CallAttempt.objects.create(
+                        target=target,
+                        campaign=campaign,
+                        phone_number=target.phone_number,
+                        subject=campaign.subject,
+                        agent=agents[turn % len(agents)],
+                        decision=decided.record,
+                        caller_id=campaign.caller_id,
+                        handed_at=at,
+                        ended_at=at + timedelta(minutes=3),
+                        outcome=outcome,
+                        callback_at=at + timedelta(days=1) if outcome == "callback" else None,
+                        notes="demo: a past call",
+                    )
+                    turn += 1
+                    made += 1
+    return made

@@ -14,6 +14,7 @@ from accounts.roles import COMPLIANCE_OFFICERS
 from compliance.explain import REASON_TEXT, decision_explain
 from compliance.models import ChainVerification, DecisionRecord
 from compliance.proof import attempt_proof
+from compliance.reports import PERIOD_CHOICES, ReportPeriod, report_sections, reports_build
 from compliance.selectors import REGISTRY_MAX_AGE, REGISTRY_WARN_AGE, decision_overview, registry_status
 from compliance.timeline import KINDS, contact_timeline
 from customers.phones import phone_normalize
@@ -167,4 +168,56 @@ def _timeline_pdf(request, form, timeline, subject: str) -> HttpResponse:
         content_type="application/pdf",
     )
     response["Content-Disposition"] = f'attachment; filename="contact-record-{slugify(subject)}.pdf"'
+    return response
+
+
+class ReportFilter(forms.Form):
+    days = forms.TypedChoiceField(
+        choices=[(d, f"last {d} days") for d in PERIOD_CHOICES], coerce=int, initial=30, required=False
+    )
+    until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive; default today."
+    )
+    report = forms.ChoiceField(required=False, choices=())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["report"].choices = [("", "all")] + [(s.key, s.title) for s in report_sections()]
+
+    def period(self) -> ReportPeriod:
+        data = self.cleaned_data
+        until = (
+            datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=UTC)
+            if data.get("until")
+            else timezone.now()
+        )
+        return ReportPeriod(until=until, days=data.get("days") or 30)
+
+
+@role_required(COMPLIANCE_OFFICERS)
+def reports_page(request):
+    """The compliance officer's reports, with charts; each exports as CSV."""
+    data = request.GET.copy()
+    data.setdefault("days", "30")
+    form = ReportFilter(data)
+    if not form.is_valid():
+        return render(request, "compliance/reports.html", {"form": form, "reports": []}, status=400)
+    period = form.period()
+    keys = [form.cleaned_data["report"]] if form.cleaned_data.get("report") else None
+    reports = reports_build(period=period, keys=keys)
+    if request.GET.get("export") == "csv" and keys:
+        (report,) = reports
+        access_record(request, action="exported report (CSV)", target=report.title)
+        return _report_csv(report, period)
+    return render(request, "compliance/reports.html", {"form": form, "reports": reports, "period": period})
+
+
+def _report_csv(report, period) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{report.key}-{period.until:%Y%m%d}-{period.days}d.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(report.headers)
+    writer.writerows(report.rows)
     return response

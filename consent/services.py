@@ -88,11 +88,14 @@ def consent_revoke(
     note: str = "",
     evidence: dict | None = None,
     at: datetime | None = None,
+    requested_at: datetime | None = None,
 ) -> OptOut:
     """The opt-out. Revokes every consent of `number` and files a company DNC
     request, in one transaction. The number's row is locked first: the
     dialer's hand-off takes the same lock, so once this commits no hand-off
-    can return the number."""
+    can return the number. `at` is the revocation's time (now); `requested_at`
+    when the person asked, if earlier (a ticket opened before staff acted on
+    it): the opt-out latency report measures from it."""
     if via not in OptOutVia.values:
         raise ValidationError({"via": [f"Unknown channel '{via}'."]})
     e164 = phone_normalize(number)
@@ -112,7 +115,7 @@ def consent_revoke(
         source=via,
         reason=note,
         evidence=evidence or {},
-        requested_at=at,
+        requested_at=min(requested_at, at) if requested_at else at,
         recorded_by=user,
     )
     request.full_clean()

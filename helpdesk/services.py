@@ -163,6 +163,7 @@ def ticket_opt_out(*, ticket: Ticket, by) -> list[str]:
             by=by,
             note=f"ticket #{ticket.pk}: {ticket.subject}"[:200],
             evidence={"ticket": ticket.pk, "channel": ticket.channel, "subject": ticket.subject},
+            requested_at=ticket.created_at,
         )
         revoked += len(opt_out.revoked)
     _event(

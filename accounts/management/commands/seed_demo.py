@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import demo_users_seed
-from campaigns.demo import demo_campaigns_seed, demo_checks_seed
+from campaigns.demo import demo_call_history_seed, demo_campaigns_seed, demo_checks_seed
 from compliance.registry.demo import registry_demo_seed
 from consent.demo import demo_customers_seed
 from helpdesk.demo import demo_helpdesk_seed
@@ -35,6 +35,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             targets = demo_campaigns_seed(by=admin)
             checks = demo_checks_seed(by=admin)
+            past_calls = demo_call_history_seed(by=admin)
         with transaction.atomic():
             tickets = demo_helpdesk_seed(by=admin)
         self.stdout.write(f"{customers} demo customers with consents and opt-outs.")
@@ -42,6 +43,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{targets} targets queued in the demo campaigns; demo agents are trained.")
         if checks:
             self.stdout.write(f"{checks} compliance checks decided and logged (see the audit page).")
+        if past_calls:
+            self.stdout.write(
+                f"{past_calls} past calls over two weeks, each decided by the engine (see Reports)."
+            )
         self.stdout.write(
             f"{tickets} demo help-desk tickets in the Customer care, Privacy requests and Complaints queues."
         )

@@ -1,0 +1,178 @@
+"""The dialer's reports for compliance officers, registered with
+compliance.reports: calls per state and local hour against the windows that
+applied, and each campaign's abandoned-call rate over 30 days."""
+
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Q
+
+from campaigns.abandonment import AUTOMATED_MODES, LIVE_ANSWERED, MAX_RATE_PERCENT, PERIOD, AbandonmentRate
+from campaigns.models import CallAttempt, Campaign
+from compliance.charts import bar_chart
+from compliance.reports import HeatmapBuilder, Report, ReportPeriod, ReportSection, report_register
+
+# Each call's decision says which window applied in each candidate state and
+# zone, and the local time in each zone: (jurisdiction, window, local hour).
+_WINDOWS_PG = """
+SELECT w->>'jurisdiction', w->>'window', substr(z->>'local_time', 12, 2)::int, count(DISTINCT a.id)
+FROM campaigns_callattempt a
+JOIN compliance_decisionrecord d ON d.id = a.decision_id
+CROSS JOIN LATERAL jsonb_array_elements(d.evidence->'windows') AS w
+CROSS JOIN LATERAL jsonb_array_elements(d.evidence->'zones') AS z
+WHERE a.handed_at >= %s AND a.handed_at < %s AND z->>'zone' = w->>'zone'
+GROUP BY 1, 2, 3
+"""
+_WINDOWS_SQLITE = """
+SELECT json_extract(w.value, '$.jurisdiction'), json_extract(w.value, '$.window'),
+       CAST(substr(json_extract(z.value, '$.local_time'), 12, 2) AS integer), count(DISTINCT a.id)
+FROM campaigns_callattempt a
+JOIN compliance_decisionrecord d ON d.id = a.decision_id,
+     json_each(d.evidence, '$.windows') AS w, json_each(d.evidence, '$.zones') AS z
+WHERE a.handed_at >= %s AND a.handed_at < %s
+  AND json_extract(z.value, '$.zone') = json_extract(w.value, '$.zone')
+GROUP BY 1, 2, 3
+"""
+# Candidate states without a state rule of their own: the federal window applied.
+_STATES_PG = """
+SELECT s.state, w->>'window', substr(z->>'local_time', 12, 2)::int, count(DISTINCT a.id)
+FROM campaigns_callattempt a
+JOIN compliance_decisionrecord d ON d.id = a.decision_id
+CROSS JOIN LATERAL jsonb_array_elements_text(d.evidence->'states') AS s(state)
+CROSS JOIN LATERAL jsonb_array_elements(d.evidence->'windows') AS w
+CROSS JOIN LATERAL jsonb_array_elements(d.evidence->'zones') AS z
+WHERE a.handed_at >= %s AND a.handed_at < %s AND w->>'jurisdiction' = 'US' AND z->>'zone' = w->>'zone'
+  AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(d.evidence->'windows') AS own
+                  WHERE own->>'jurisdiction' = s.state)
+GROUP BY 1, 2, 3
+"""
+_STATES_SQLITE = """
+SELECT s.value, json_extract(w.value, '$.window'),
+       CAST(substr(json_extract(z.value, '$.local_time'), 12, 2) AS integer), count(DISTINCT a.id)
+FROM campaigns_callattempt a
+JOIN compliance_decisionrecord d ON d.id = a.decision_id,
+     json_each(d.evidence, '$.states') AS s, json_each(d.evidence, '$.windows') AS w,
+     json_each(d.evidence, '$.zones') AS z
+WHERE a.handed_at >= %s AND a.handed_at < %s AND json_extract(w.value, '$.jurisdiction') = 'US'
+  AND json_extract(z.value, '$.zone') = json_extract(w.value, '$.zone')
+  AND NOT EXISTS (SELECT 1 FROM json_each(d.evidence, '$.windows') AS own
+                  WHERE json_extract(own.value, '$.jurisdiction') = s.value)
+GROUP BY 1, 2, 3
+"""
+
+
+def _rows(sql: str, period: ReportPeriod) -> list[tuple]:
+    params = [connection.ops.adapt_datetimefield_value(v) for v in (period.since, period.until)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def calls_by_state_and_hour(period: ReportPeriod) -> Report:
+    """Calls handed to agents, per candidate state and local hour at the
+    callee, each row against the window that applied (a state's own window
+    where it has one, e.g. Texas's Sunday 12:00-21:00, else the federal
+    08:00-21:00). A count in a shaded cell is a call outside its window."""
+    postgres = connection.vendor == "postgresql"
+    heat = HeatmapBuilder()
+    for jurisdiction, window, hour, count in _rows(_WINDOWS_PG if postgres else _WINDOWS_SQLITE, period):
+        if jurisdiction != "campaign" and window:
+            label = "federal (every call)" if jurisdiction == "US" else f"{jurisdiction} (state rule)"
+            heat.add(label, window, int(hour), count)
+    for state, window, hour, count in _rows(_STATES_PG if postgres else _STATES_SQLITE, period):
+        if window:
+            heat.add(f"{state} (federal window)", window, int(hour), count)
+    heatmap = heat.build()
+    outside = sum(cell.count for _label, _window, cells in heatmap.rows for cell in cells if cell.outside)
+    calls = CallAttempt.objects.filter(handed_at__gte=period.since, handed_at__lt=period.until).count()
+    return Report(
+        key="calls_by_state_hour",
+        title="Calls per state and local hour, against the windows",
+        summary=(
+            f"{calls} call{'s' if calls != 1 else ''} handed to agents; "
+            + (
+                f"{outside} fell outside a window that applied: investigate them."
+                if outside
+                else "none fell outside a window that applied."
+            )
+        ),
+        headers=["jurisdiction", "window", *heatmap.columns],
+        rows=[[label, window, *[cell.count for cell in cells]] for label, window, cells in heatmap.rows],
+        heatmap=heatmap,
+        flagged=bool(outside),
+        note="A call counts once in each of its candidate states and time zones (area code and address). "
+        "Rows are per window: a state whose window differs by weekday has one row per window.",
+    )
+
+
+def abandonment_by_campaign(period: ReportPeriod) -> Report:
+    """Every campaign with calls in the 30 days before the period's end:
+    abandoned calls as a share of the calls a live person answered
+    (47 CFR 64.1200(a)(7)). One grouped query."""
+    since = period.until - PERIOD
+    rows = list(
+        CallAttempt.objects.filter(handed_at__gt=since, handed_at__lte=period.until)
+        .values("campaign_id", "campaign__name", "campaign__dialing_mode", "campaign__status")
+        .annotate(
+            abandoned=Count("id", filter=Q(outcome=CallAttempt.Outcome.ABANDONED)),
+            live_answered=Count("id", filter=Q(outcome__in=LIVE_ANSWERED)),
+            calls=Count("id"),
+        )
+        .order_by("campaign__name")
+    )
+    rates = [
+        (row, AbandonmentRate(row["abandoned"], row["live_answered"], since, period.until)) for row in rows
+    ]
+    over = [row["campaign__name"] for row, rate in rates if rate.over_limit]
+    modes = dict(Campaign.DialingMode.choices)
+    return Report(
+        key="abandonment",
+        title="Abandoned calls per campaign, last 30 days",
+        summary=(
+            f"{len(rows)} campaign(s) called in the 30 days to {period.until:%Y-%m-%d}; "
+            + (f"over the 3% limit: {', '.join(over)}." if over else "none is over the 3% limit.")
+        ),
+        headers=["campaign", "dialing mode", "status", "calls", "answered by a person", "abandoned", "rate"],
+        rows=[
+            [
+                row["campaign__name"],
+                modes.get(row["campaign__dialing_mode"], row["campaign__dialing_mode"]),
+                row["campaign__status"],
+                row["calls"],
+                row["live_answered"],
+                row["abandoned"],
+                f"{rate.percent}%" if rate.percent is not None else "—",
+            ]
+            for row, rate in rates
+        ],
+        chart=bar_chart(
+            title=f"Abandoned-call rate (%); the limit is {MAX_RATE_PERCENT}%",
+            labels=[row["campaign__name"] for row, _rate in rates],
+            series={
+                "abandoned %": [
+                    {
+                        "value": float(rate.percent or Decimal(0)),
+                        "color": "#d64545" if rate.over_limit else "#1f6feb",
+                    }
+                    for _row, rate in rates
+                ]
+            },
+            major_y=[float(MAX_RATE_PERCENT)],
+            y_range=(
+                0,
+                max([float(MAX_RATE_PERCENT) * 1.5] + [float(r.percent or 0) * 1.1 for _row, r in rates]),
+            ),
+        ),
+        flagged=any(
+            rate.over_limit and row["campaign__dialing_mode"] in AUTOMATED_MODES for row, rate in rates
+        ),
+        note="An autodialed or prerecorded campaign over 3% is paused automatically. "
+        "Answered by a person: connected, abandoned, callback, do not call, wrong number.",
+    )
+
+
+def reports_register() -> None:
+    report_register(
+        ReportSection("calls_by_state_hour", "Calls per state and hour", 30, calls_by_state_and_hour)
+    )
+    report_register(ReportSection("abandonment", "Abandonment", 40, abandonment_by_campaign))

@@ -1,0 +1,448 @@
+"""The compliance officer's reports: opt-out latency, blocked decisions by
+reason over time, registry freshness and purge runs (here), and reports of
+other apps (calls per state and hour against the windows, abandonment per
+campaign) registered with `report_register`, as the retention categories
+are: compliance imports no app.
+
+Each report is one or two aggregate queries over its period, whatever the
+number of rows, and returns the same shape: a summary in plain words, a
+chart (server-rendered SVG), a table (also its CSV export) and whether it
+found something a compliance officer must look at."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import connection
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import TruncDate
+
+from compliance.charts import bar_chart
+from compliance.explain import REASON_TEXT
+from compliance.models import DecisionRecord, PurgeRun
+from compliance.registry.models import AreaCodeSync, RegistrySource
+from consent.models import OptOutVia
+
+# 47 CFR 64.1200(d)(3): honour a do-not-call request within 10 business days
+# (about 14 calendar days); ConsentDesk means to honour it within seconds.
+OPT_OUT_LEGAL_LIMIT = timedelta(days=14)
+OPT_OUT_TARGET = timedelta(minutes=1)
+PERIOD_CHOICES = (7, 30, 90, 365)
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    until: datetime
+    days: int
+
+    @property
+    def since(self) -> datetime:
+        return self.until - timedelta(days=self.days)
+
+    def dates(self) -> list[date]:
+        first = self.since.astimezone(UTC).date()
+        return [first + timedelta(days=i) for i in range(self.days + 1)]
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    count: int
+    outside: bool  # the hour is outside the row's window
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    columns: list[str]
+    rows: list[tuple[str, str, list[HeatCell]]]  # label, window, one cell per column
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str
+    title: str
+    summary: str
+    headers: list[str]
+    rows: list[list]
+    chart: str | None = None
+    heatmap: Heatmap | None = None
+    flagged: bool = False  # something a compliance officer must look at
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    key: str
+    title: str
+    order: int
+    build: Callable[[ReportPeriod], Report]
+
+
+_SECTIONS: dict[str, ReportSection] = {}
+
+
+def report_register(section: ReportSection) -> None:
+    _SECTIONS[section.key] = section
+
+
+def report_sections() -> list[ReportSection]:
+    return sorted(_SECTIONS.values(), key=lambda s: (s.order, s.key))
+
+
+def reports_build(*, period: ReportPeriod, keys: Sequence[str] | None = None) -> list[Report]:
+    return [s.build(period) for s in report_sections() if keys is None or s.key in keys]
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def duration_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{minutes:.0f} min"
+    hours = minutes / 60
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
+def _params(*values: datetime) -> list:
+    return [connection.ops.adapt_datetimefield_value(v) for v in values]
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
+
+
+# --- opt-out latency ---------------------------------------------------------
+
+_LATENCY_PG = """
+SELECT source, count(*),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY s),
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY s),
+       max(s)
+FROM (SELECT source, greatest(extract(epoch FROM created_at - requested_at), 0)::float8 AS s
+      FROM consent_dncrequest WHERE created_at >= %s AND created_at < %s) AS latency
+GROUP BY source ORDER BY source
+"""
+_LATENCY_SQLITE = """
+SELECT source, max((julianday(created_at) - julianday(requested_at)) * 86400.0, 0)
+FROM consent_dncrequest WHERE created_at >= %s AND created_at < %s
+"""
+
+
+def opt_out_latency(period: ReportPeriod) -> Report:
+    """From the request (the SMS received, the ticket opened, the time the
+    person asked as entered by staff) to its effect (the DNC request and the
+    revocations committed), per channel."""
+    params = _params(period.since, period.until)
+    if connection.vendor == "postgresql":
+        stats = [(src, n, med, p95, top) for src, n, med, p95, top in _rows(_LATENCY_PG, params)]
+    else:
+        by_source = defaultdict(list)
+        for source, seconds in _rows(_LATENCY_SQLITE, params):
+            by_source[source].append(seconds)
+        stats = [
+            (src, len(v), _quantile(sorted(v), 0.5), _quantile(sorted(v), 0.95), max(v))
+            for src, v in sorted(by_source.items())
+        ]
+    labels = dict(OptOutVia.choices)
+    total = sum(n for _src, n, *_ in stats)
+    slowest = max(stats, key=lambda row: row[4], default=None)
+    over_target = [row for row in stats if row[3] is not None and row[3] > OPT_OUT_TARGET.total_seconds()]
+    over_law = [row for row in stats if row[4] > OPT_OUT_LEGAL_LIMIT.total_seconds()]
+    if not stats:
+        summary = "No opt-out in this period."
+    else:
+        summary = (
+            f"{total} opt-out{'s' if total != 1 else ''}; the slowest took "
+            f"{duration_text(slowest[4])} ({labels.get(slowest[0], slowest[0])})."
+        )
+        if over_law:
+            summary += " Some took longer than the 10 business days the law allows."
+        elif over_target:
+            summary += (
+                " Channels whose p95 is over a minute wait for a person: "
+                + ", ".join(labels.get(row[0], row[0]) for row in over_target)
+                + "."
+            )
+    return Report(
+        key="opt_out_latency",
+        title="Opt-out latency (request to effect)",
+        summary=summary,
+        headers=["channel", "opt-outs", "median", "p95", "slowest", "median seconds", "p95 seconds"],
+        rows=[
+            [
+                labels.get(src, src),
+                n,
+                duration_text(med),
+                duration_text(p95),
+                duration_text(top),
+                round(med, 3),
+                round(p95, 3),
+            ]
+            for src, n, med, p95, top in stats
+        ],
+        chart=bar_chart(
+            title="Seconds from request to effect, per channel (log scale)",
+            labels=[labels.get(row[0], row[0]) for row in stats],
+            series={
+                "median": [max(row[2], 0.001) for row in stats],
+                "p95": [max(row[3], 0.001) for row in stats],
+            },
+            logarithmic=True,
+        ),
+        flagged=bool(over_law),
+        note="An opt-out takes effect when it commits: from then on no hand-off returns the number. "
+        "47 CFR 64.1200(a)(10) and (d)(3) allow 10 business days; ConsentDesk allows none.",
+    )
+
+
+# --- blocked decisions by reason ---------------------------------------------
+
+_REASONS_PG = """
+SELECT (d.recorded_at AT TIME ZONE 'UTC')::date, r.code, count(*)
+FROM compliance_decisionrecord d CROSS JOIN LATERAL jsonb_array_elements_text(d.reasons) AS r(code)
+WHERE NOT d.allowed AND d.recorded_at >= %s AND d.recorded_at < %s
+GROUP BY 1, 2
+"""
+_REASONS_SQLITE = """
+SELECT date(d.recorded_at), r.value, count(*)
+FROM compliance_decisionrecord d, json_each(d.reasons) AS r
+WHERE NOT d.allowed AND d.recorded_at >= %s AND d.recorded_at < %s
+GROUP BY 1, 2
+"""
+_TOP_REASONS = 7
+
+
+def blocked_by_reason(period: ReportPeriod) -> Report:
+    per_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    totals: dict[str, int] = defaultdict(int)
+    sql = _REASONS_PG if connection.vendor == "postgresql" else _REASONS_SQLITE
+    for day, code, count in _rows(sql, _params(period.since, period.until)):
+        day = day if isinstance(day, date) else date.fromisoformat(day)
+        per_day[day][code] += count
+        totals[code] += count
+    verdicts = {
+        row["day"]: row
+        for row in DecisionRecord.objects.filter(recorded_at__gte=period.since, recorded_at__lt=period.until)
+        .annotate(day=TruncDate("recorded_at", tzinfo=UTC))
+        .values("day")
+        .annotate(
+            n_allowed=Count("id", filter=Q(allowed=True)), n_blocked=Count("id", filter=Q(allowed=False))
+        )
+    }
+    n_blocked = sum(row["n_blocked"] for row in verdicts.values())
+    n_allowed = sum(row["n_allowed"] for row in verdicts.values())
+    ranked = sorted(totals, key=lambda code: -totals[code])
+    shown, rest = ranked[:_TOP_REASONS], ranked[_TOP_REASONS:]
+    days = period.dates()
+    series = {code: [per_day[d].get(code, 0) for d in days] for code in shown}
+    if rest:
+        series["other reasons"] = [sum(per_day[d].get(code, 0) for code in rest) for d in days]
+    step = max(1, len(days) // 15)
+    return Report(
+        key="blocked_by_reason",
+        title="Blocked decisions by reason",
+        summary=(
+            f"{n_blocked} call{'s' if n_blocked != 1 else ''} blocked and {n_allowed} allowed"
+            + (f"; most often because of {ranked[0]}." if ranked else ".")
+        ),
+        headers=["reason", "what it means", "decisions", "share of blocked"],
+        rows=[
+            [code, REASON_TEXT.get(code, code), totals[code], f"{totals[code] * 100 / n_blocked:.1f}%"]
+            for code in ranked
+        ],
+        chart=bar_chart(
+            title="Blocked decisions per day (UTC), by reason (a decision may carry several)",
+            labels=[d.strftime("%m-%d") if i % step == 0 else "" for i, d in enumerate(days)],
+            series=series,
+            stacked=True,
+            x_label_rotation=30,
+        ),
+        note="Every hand-off and check is decided and logged; a blocked decision is the engine doing its job.",
+    )
+
+
+# --- registry freshness ------------------------------------------------------
+
+AGE_BUCKETS = ((7, "0-7 days"), (14, "8-14 days"), (25, "15-25 days"), (31, "26-31 days"))
+
+
+def registry_freshness(period: ReportPeriod) -> Report:
+    now = period.until
+    labels_by_alias = {}
+    buckets = {}
+    lower = None
+    for i, (days, label) in enumerate(AGE_BUCKETS):
+        condition = Q(synced_at__gte=now - timedelta(days=days))
+        if lower is not None:
+            condition &= Q(synced_at__lt=now - timedelta(days=lower))
+        buckets[f"age_{i}"] = Count("id", filter=condition)
+        labels_by_alias[f"age_{i}"] = label
+        lower = days
+    buckets["stale"] = Count("id", filter=Q(synced_at__lt=now - timedelta(days=31)))
+    labels_by_alias["stale"] = "stale (over 31 days)"
+    counts = {
+        row["source_id"]: row
+        for row in AreaCodeSync.objects.values("source_id").annotate(
+            numbers=Sum("number_count"), total=Count("id"), **buckets
+        )
+    }
+    sources = list(RegistrySource.objects.filter(active=True).order_by("kind", "state"))
+    stale = list(
+        AreaCodeSync.objects.filter(source__in=sources, synced_at__lt=now - timedelta(days=31))
+        .select_related("source")
+        .order_by("synced_at")[:50]
+    )
+    labels = [str(source) for source in sources]
+    never = [str(source) for source in sources if not counts.get(source.pk, {}).get("total")]
+    n_stale = sum(counts.get(s.pk, {}).get("stale", 0) for s in sources)
+    summary = (
+        f"{len(sources)} subscribed source{'s' if len(sources) != 1 else ''}; "
+        f"{n_stale} area code{'s' if n_stale != 1 else ''} with data older than 31 days."
+    )
+    if never:
+        summary += f" Never synced: {', '.join(never)}."
+    return Report(
+        key="registry_freshness",
+        title="Registry freshness",
+        summary=summary,
+        headers=["source", "area codes", "numbers", *labels_by_alias.values()],
+        rows=[
+            [
+                str(source),
+                counts.get(source.pk, {}).get("total", 0),
+                counts.get(source.pk, {}).get("numbers") or 0,
+                *[counts.get(source.pk, {}).get(alias, 0) for alias in buckets],
+            ]
+            for source in sources
+        ],
+        chart=bar_chart(
+            title="Area codes by age of their registry data",
+            labels=labels,
+            series={
+                label: [counts.get(s.pk, {}).get(alias, 0) for s in sources]
+                for alias, label in labels_by_alias.items()
+            },
+            stacked=True,
+            horizontal=True,
+        ),
+        flagged=bool(n_stale or never),
+        note=(
+            "Stale: "
+            + ", ".join(f"{s.source} {s.area_code} (synced {s.synced_at:%Y-%m-%d})" for s in stale)
+            + ". Marketing calls to them are blocked (dnc_data_stale)."
+            if stale
+            else "16 CFR 310.4(b)(3)(iv): a registry copy at most 31 days old; older data blocks marketing calls."
+        ),
+    )
+
+
+# --- purge runs --------------------------------------------------------------
+
+
+def purge_runs(period: ReportPeriod) -> Report:
+    runs = PurgeRun.objects.filter(started_at__gte=period.since, started_at__lt=period.until)
+    per_category = list(
+        runs.filter(dry_run=False)
+        .values("category")
+        .annotate(
+            runs=Count("id"),
+            deleted=Sum("deleted"),
+            anonymised=Sum("anonymised"),
+            failed=Count("id", filter=Q(status=PurgeRun.Status.FAILED)),
+            longest_batch=Max("max_batch_ms"),
+            last=Max("started_at"),
+        )
+        .order_by("category")
+    )
+    failed = sum(row["failed"] for row in per_category)
+    removed = sum((row["deleted"] or 0) + (row["anonymised"] or 0) for row in per_category)
+    return Report(
+        key="purge_runs",
+        title="Retention purges",
+        summary=(
+            f"{sum(row['runs'] for row in per_category)} purge run(s) removed or anonymised {removed} row(s)"
+            + (f"; {failed} failed." if failed else ".")
+        ),
+        headers=["category", "runs", "deleted", "anonymised", "failed", "longest batch (ms)", "last run"],
+        rows=[
+            [
+                row["category"],
+                row["runs"],
+                row["deleted"] or 0,
+                row["anonymised"] or 0,
+                row["failed"],
+                round(row["longest_batch"] or 0, 1),
+                f"{row['last']:%Y-%m-%d %H:%M}",
+            ]
+            for row in per_category
+        ],
+        chart=bar_chart(
+            title="Rows removed per category",
+            labels=[row["category"] for row in per_category],
+            series={
+                "deleted": [row["deleted"] or 0 for row in per_category],
+                "anonymised": [row["anonymised"] or 0 for row in per_category],
+            },
+            stacked=True,
+            horizontal=True,
+        ),
+        flagged=bool(failed),
+        note="Dry runs are not counted. Legal holds and legal minimums are applied by every run.",
+    )
+
+
+report_register(ReportSection("opt_out_latency", "Opt-out latency", 10, opt_out_latency))
+report_register(ReportSection("blocked_by_reason", "Blocked decisions", 20, blocked_by_reason))
+report_register(ReportSection("registry_freshness", "Registry freshness", 50, registry_freshness))
+report_register(ReportSection("purge_runs", "Retention purges", 60, purge_runs))
+
+
+@dataclass
+class HeatmapBuilder:
+    """Counts per (row, hour) and the row's window, for calls-per-hour reports."""
+
+    counts: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+
+    def add(self, label: str, window: str, hour: int, count: int) -> None:
+        self.counts.setdefault((label, window), [0] * 24)[hour] += count
+
+    def build(self) -> Heatmap:
+        rows = []
+        for (label, window), hours in sorted(self.counts.items()):
+            rows.append(
+                (label, window, [HeatCell(n, not _hour_inside(window, h)) for h, n in enumerate(hours)])
+            )
+        return Heatmap(columns=[f"{h:02d}" for h in range(24)], rows=rows)
+
+
+def _hour_inside(window: str, hour: int) -> bool:
+    """Whether the whole hour [hour:00, hour+1:00) lies inside "HH:MM-HH:MM"."""
+    try:
+        start, end = window.split("-")
+        start_minutes = int(start[:2]) * 60 + int(start[3:])
+        end_minutes = int(end[:2]) * 60 + int(end[3:])
+    except (ValueError, IndexError):
+        return False  # "closed" or unknown: no hour is inside
+    return start_minutes <= hour * 60 and (hour + 1) * 60 <= end_minutes

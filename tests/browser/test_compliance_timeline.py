@@ -57,3 +57,11 @@ def test_a_compliance_officer_reads_the_timeline_and_exports_it_as_pdf(live_serv
     pdf = pypdfium2.PdfDocument(io.BytesIO(Path(download_info.value.path()).read_bytes()))
     pdf_text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
     assert "+12127360901" in pdf_text and "Opt-out applied" in pdf_text
+
+    # The reports: the same two opt-outs in the latency report, with a chart.
+    page.get_by_role("link", name="Reports").click()
+    page.wait_for_url(f"{live_server.url}/compliance/reports/")
+    latency = page.locator("#report-opt_out_latency")
+    assert "2 opt-outs" in latency.inner_text()
+    assert latency.locator("svg").count() == 1
+    page.screenshot(path=artifacts / "compliance_reports.png", full_page=True)

@@ -10,7 +10,14 @@ from django.db.models import Count, Q
 from campaigns.abandonment import AUTOMATED_MODES, LIVE_ANSWERED, MAX_RATE_PERCENT, PERIOD, AbandonmentRate
 from campaigns.models import CallAttempt, Campaign
 from compliance.charts import bar_chart
-from compliance.reports import HeatmapBuilder, Report, ReportPeriod, ReportSection, report_register
+from compliance.reports import (
+    HeatmapBuilder,
+    Report,
+    ReportPeriod,
+    ReportSection,
+    period_rows,
+    report_register,
+)
 
 # Each call's decision says which window applied in each candidate state and
 # zone, and the local time in each zone: (jurisdiction, window, local hour).
@@ -61,13 +68,6 @@ GROUP BY 1, 2, 3
 """
 
 
-def _rows(sql: str, period: ReportPeriod) -> list[tuple]:
-    params = [connection.ops.adapt_datetimefield_value(v) for v in (period.since, period.until)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def calls_by_state_and_hour(period: ReportPeriod) -> Report:
     """Calls handed to agents, per candidate state and local hour at the
     callee, each row against the window that applied (a state's own window
@@ -75,11 +75,13 @@ def calls_by_state_and_hour(period: ReportPeriod) -> Report:
     08:00-21:00). A count in a shaded cell is a call outside its window."""
     postgres = connection.vendor == "postgresql"
     heat = HeatmapBuilder()
-    for jurisdiction, window, hour, count in _rows(_WINDOWS_PG if postgres else _WINDOWS_SQLITE, period):
+    for jurisdiction, window, hour, count in period_rows(
+        _WINDOWS_PG if postgres else _WINDOWS_SQLITE, period
+    ):
         if jurisdiction != "campaign" and window:
             label = "federal (every call)" if jurisdiction == "US" else f"{jurisdiction} (state rule)"
             heat.add(label, window, int(hour), count)
-    for state, window, hour, count in _rows(_STATES_PG if postgres else _STATES_SQLITE, period):
+    for state, window, hour, count in period_rows(_STATES_PG if postgres else _STATES_SQLITE, period):
         if window:
             heat.add(f"{state} (federal window)", window, int(hour), count)
     heatmap = heat.build()

@@ -115,11 +115,10 @@ def duration_text(seconds: float | None) -> str:
     return f"{hours / 24:.1f} days"
 
 
-def _params(*values: datetime) -> list:
-    return [connection.ops.adapt_datetimefield_value(v) for v in values]
-
-
-def _rows(sql: str, params: list) -> list[tuple]:
+def period_rows(sql: str, period: ReportPeriod) -> list[tuple]:
+    """Rows of a report's own SQL (JSON unnesting and percentiles have no ORM
+    form) whose two parameters are the period's start and end."""
+    params = [connection.ops.adapt_datetimefield_value(v) for v in (period.since, period.until)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -154,12 +153,11 @@ def opt_out_latency(period: ReportPeriod) -> Report:
     """From the request (the SMS received, the ticket opened, the time the
     person asked as entered by staff) to its effect (the DNC request and the
     revocations committed), per channel."""
-    params = _params(period.since, period.until)
     if connection.vendor == "postgresql":
-        stats = [(src, n, med, p95, top) for src, n, med, p95, top in _rows(_LATENCY_PG, params)]
+        stats = [(src, n, med, p95, top) for src, n, med, p95, top in period_rows(_LATENCY_PG, period)]
     else:
         by_source = defaultdict(list)
-        for source, seconds in _rows(_LATENCY_SQLITE, params):
+        for source, seconds in period_rows(_LATENCY_SQLITE, period):
             by_source[source].append(seconds)
         stats = [
             (src, len(v), _quantile(sorted(v), 0.5), _quantile(sorted(v), 0.95), max(v))
@@ -238,7 +236,7 @@ def blocked_by_reason(period: ReportPeriod) -> Report:
     per_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
     sql = _REASONS_PG if connection.vendor == "postgresql" else _REASONS_SQLITE
-    for day, code, count in _rows(sql, _params(period.since, period.until)):
+    for day, code, count in period_rows(sql, period):
         day = day if isinstance(day, date) else date.fromisoformat(day)
         per_day[day][code] += count
         totals[code] += count
@@ -413,12 +411,6 @@ def purge_runs(period: ReportPeriod) -> Report:
     )
 
 
-report_register(ReportSection("opt_out_latency", "Opt-out latency", 10, opt_out_latency))
-report_register(ReportSection("blocked_by_reason", "Blocked decisions", 20, blocked_by_reason))
-report_register(ReportSection("registry_freshness", "Registry freshness", 50, registry_freshness))
-report_register(ReportSection("purge_runs", "Retention purges", 60, purge_runs))
-
-
 @dataclass
 class HeatmapBuilder:
     """Counts per (row, hour) and the row's window, for calls-per-hour reports."""
@@ -446,3 +438,9 @@ def _hour_inside(window: str, hour: int) -> bool:
     except (ValueError, IndexError):
         return False  # "closed" or unknown: no hour is inside
     return start_minutes <= hour * 60 and (hour + 1) * 60 <= end_minutes
+
+
+report_register(ReportSection("opt_out_latency", "Opt-out latency", 10, opt_out_latency))
+report_register(ReportSection("blocked_by_reason", "Blocked decisions", 20, blocked_by_reason))
+report_register(ReportSection("registry_freshness", "Registry freshness", 50, registry_freshness))
+report_register(ReportSection("purge_runs", "Retention purges", 60, purge_runs))

@@ -40,6 +40,13 @@ PERIODIC_TASKS: list[Periodic] = [
         description="Deletes or anonymises data past its retention policy, in batches; records a purge run each.",
     ),
     Periodic(
+        name="record consent expiry",
+        task="consent.consents_expire",
+        crontab={"minute": "5"},
+        description="Writes each consent's expiry into its record (history) once it has passed; "
+        "the engine refuses expired consents at once.",
+    ),
+    Periodic(
         name="seal the decision log",
         task="compliance.decision_log_seal",
         crontab={"minute": "*"},

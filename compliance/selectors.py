@@ -133,3 +133,62 @@ def decision_overview(*, now: datetime, recent: int = 15) -> DecisionOverview:
         unsealed=DecisionRecord.objects.filter(chain_position__isnull=True).count(),
         sealed_through=DecisionRecord.objects.aggregate(top=Max("chain_position"))["top"],
     )
+
+
+# --- the dashboard's scheduled work --------------------------------------------
+
+
+@dataclass(frozen=True)
+class AreaCodeStatus:
+    source: str
+    area_code: int
+    synced_at: datetime
+    number_count: int
+    age_days: int
+    stale: bool  # older than REGISTRY_MAX_AGE: marketing calls blocked
+    aging: bool  # older than REGISTRY_WARN_AGE
+
+
+def area_code_status(*, now: datetime) -> list[AreaCodeStatus]:
+    """Every subscribed source's area codes, oldest data first: one query."""
+    from compliance.registry.models import AreaCodeSync
+
+    rows = (
+        AreaCodeSync.objects.filter(source__active=True)
+        .select_related("source")
+        .order_by("synced_at", "source_id", "area_code")
+    )
+    return [
+        AreaCodeStatus(
+            source=str(row.source),
+            area_code=row.area_code,
+            synced_at=row.synced_at,
+            number_count=row.number_count,
+            age_days=(now - row.synced_at).days,
+            stale=row.synced_at < now - REGISTRY_MAX_AGE,
+            aging=row.synced_at < now - REGISTRY_WARN_AGE,
+        )
+        for row in rows
+    ]
+
+
+def sync_runs_running() -> list:
+    """Registry imports in progress, with their progress (rows done of total)."""
+    from compliance.registry.models import SyncRun
+
+    return list(
+        SyncRun.objects.filter(status=SyncRun.Status.RUNNING).select_related("source").order_by("started_at")
+    )
+
+
+def purge_runs_latest() -> list:
+    """The latest purge run of each category: one query."""
+    from compliance.models import PurgeRun
+
+    runs = PurgeRun.objects.select_related("triggered_by")
+    if connection.vendor == "postgresql":
+        return list(runs.order_by("category", "-started_at", "-id").distinct("category"))
+    latest = {}
+    for run in runs.order_by("started_at", "id"):
+        latest[run.category] = run
+    return sorted(latest.values(), key=lambda run: run.category)

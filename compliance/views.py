@@ -15,8 +15,17 @@ from compliance.explain import REASON_TEXT, decision_explain
 from compliance.models import ChainVerification, DecisionRecord
 from compliance.proof import attempt_proof
 from compliance.reports import PERIOD_CHOICES, ReportPeriod, report_sections, reports_build
-from compliance.selectors import REGISTRY_MAX_AGE, REGISTRY_WARN_AGE, decision_overview, registry_status
+from compliance.selectors import (
+    REGISTRY_MAX_AGE,
+    REGISTRY_WARN_AGE,
+    area_code_status,
+    decision_overview,
+    purge_runs_latest,
+    registry_status,
+    sync_runs_running,
+)
 from compliance.timeline import KINDS, contact_timeline
+from consent.selectors import consent_expiry_overview
 from customers.phones import phone_normalize
 
 
@@ -26,11 +35,17 @@ def dashboard(request):
     overview = decision_overview(now=now)
     registry = registry_status(now)
     verification = ChainVerification.objects.first()
+    area_codes = area_code_status(now=now)
     return render(
         request,
         "compliance/dashboard.html",
         {
             "registry": registry,
+            "area_codes": area_codes,
+            "stale_area_codes": sum(1 for status in area_codes if status.stale),
+            "running": sync_runs_running(),
+            "purges": purge_runs_latest(),
+            "expiry": consent_expiry_overview(now=now),
             "verification": verification,
             "aging": [status for status in registry if status.aging_area_codes],
             "warn_days": REGISTRY_WARN_AGE.days,
@@ -39,6 +54,12 @@ def dashboard(request):
             "reasons": [(code, REASON_TEXT.get(code, code), count) for code, count in overview.reasons],
         },
     )
+
+
+@role_required(COMPLIANCE_OFFICERS)
+def running_syncs(request):
+    """The running registry imports, polled by the dashboard (HTMX) while any run."""
+    return render(request, "compliance/_running_syncs.html", {"running": sync_runs_running()})
 
 
 @role_required(COMPLIANCE_OFFICERS)

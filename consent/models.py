@@ -61,11 +61,27 @@ class ConsentGrant(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revocation_note = models.TextField(blank=True)
+    expiry_recorded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the consent-expiry task wrote the expiry into the record (its history shows it).",
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-granted_at", "-id"]
+        indexes = [
+            # The consent-expiry task: live consents past their expiry, not yet recorded.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(
+                    expires_at__isnull=False, expiry_recorded_at__isnull=True, revoked_at__isnull=True
+                ),
+                name="consent_expiry_due_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="consent_expiry_after_grant",

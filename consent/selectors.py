@@ -1,6 +1,9 @@
 """Reads of consent, DNC requests and suppression."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
 
 from consent.models import ConsentGrant, DncRequest, SuppressionEntry
 from consent.services import number_hash
@@ -22,3 +25,26 @@ def dnc_request_list(*, phone_e164: str | None = None) -> QuerySet[DncRequest]:
 
 def number_is_suppressed(*, e164: str) -> bool:
     return SuppressionEntry.objects.filter(number_hash=number_hash(e164)).exists()
+
+
+@dataclass(frozen=True)
+class ExpiryOverview:
+    expiring_soon: int  # live consents that expire within `ahead`
+    expired_recently: int  # live consents that expired within the last `ahead`
+    unrecorded: int  # expired, not yet written into the record by the task
+    ahead: timedelta
+
+
+def consent_expiry_overview(*, now: datetime, ahead: timedelta = timedelta(days=30)) -> ExpiryOverview:
+    """One aggregate query over live (unrevoked) consents with an expiry."""
+    counts = ConsentGrant.objects.filter(revoked_at__isnull=True, expires_at__isnull=False).aggregate(
+        soon=Count("id", filter=Q(expires_at__gt=now, expires_at__lte=now + ahead)),
+        recent=Count("id", filter=Q(expires_at__lte=now, expires_at__gt=now - ahead)),
+        unrecorded=Count("id", filter=Q(expires_at__lte=now, expiry_recorded_at__isnull=True)),
+    )
+    return ExpiryOverview(
+        expiring_soon=counts["soon"],
+        expired_recently=counts["recent"],
+        unrecorded=counts["unrecorded"],
+        ahead=ahead,
+    )

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from config.history import history_save
 from consent.models import ConsentGrant, DncRequest, InboundMessage, OptOutVia, SuppressionEntry
@@ -171,3 +172,37 @@ def suppression_add(*, e164: str, source: str, reason: str) -> SuppressionEntry:
         number_hash=number_hash(e164), defaults={"source": source, "reason": reason[:200]}
     )
     return entry
+
+
+EXPIRY_BATCH = 1000
+
+
+def consents_expire(*, now: datetime | None = None, batch_size: int = EXPIRY_BATCH) -> int:
+    """Write each live consent's expiry into its record once it has passed:
+    a history row "consent expired" per consent, so that the contact record
+    shows when it stopped counting. (The engine already refuses an expired
+    consent at its expiry instant, with `consent_expired`; this is the
+    record.) Short batches with SKIP LOCKED: an opt-out of the same consent
+    is never kept waiting, and a second worker takes other rows."""
+    now = now or timezone.now()
+    done = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                ConsentGrant.objects.select_for_update(skip_locked=True)
+                .filter(expires_at__lte=now, expiry_recorded_at__isnull=True, revoked_at__isnull=True)
+                .order_by("expires_at", "pk")[:batch_size]
+            )
+            if not batch:
+                return done
+            for grant in batch:
+                grant.expiry_recorded_at = now
+            bulk_update_with_history(
+                batch,
+                ConsentGrant,
+                ["expiry_recorded_at"],
+                batch_size=batch_size,
+                default_change_reason="consent expired: its expiry date passed",
+                default_date=now,
+            )
+        done += len(batch)

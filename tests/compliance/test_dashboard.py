@@ -46,7 +46,7 @@ def test_the_audit_page_shows_freshness_reasons_and_links_to_explanations(
     _check(manager, "+12127360201", campaign)
 
     client.force_login(compliance_officer)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         page = client.get("/compliance/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -64,3 +64,66 @@ def test_only_compliance_officers_see_the_audit_page(client, agent, manager):
     for user in (agent, manager):
         client.force_login(user)
         assert client.get("/compliance/").status_code == 403
+
+
+def test_the_audit_page_lists_area_codes_oldest_first_with_stale_ones_marked(
+    client, compliance_officer, tmp_path
+):
+    national = registry_source_ensure(key="national")
+    file = tmp_path / "national.txt"
+    file.write_text("2125550000\n3055550000\n3055550001\n")
+    registry_file_import(source=national, paths=[file])
+    AreaCodeSync.objects.filter(area_code=212).update(synced_at=timezone.now() - timedelta(days=40))
+    AreaCodeSync.objects.filter(area_code=305).update(synced_at=timezone.now() - timedelta(days=27))
+
+    client.force_login(compliance_officer)
+    html = client.get("/compliance/").content.decode()
+
+    area_codes = html[html.index('id="area-codes"') : html.index('id="purges"')]
+    assert "1 stale" in area_codes
+    assert area_codes.index(">212<") < area_codes.index(">305<")  # oldest first
+    row_212 = area_codes[area_codes.rindex("<tr", 0, area_codes.index(">212<")) : area_codes.index(">305<")]
+    assert 'class="stale"' in row_212 and "40 days" in row_212
+    row_305 = area_codes[area_codes.rindex("<tr", 0, area_codes.index(">305<")) :]
+    assert 'class="aging"' in row_305 and "2" in row_305
+
+
+def test_the_audit_page_shows_running_syncs_with_progress_and_polls_them(client, compliance_officer):
+    from compliance.registry.models import SyncRun
+
+    source = registry_source_ensure(key="national")
+    run = SyncRun.objects.create(
+        source=source,
+        kind=SyncRun.Kind.FULL,
+        started_at=timezone.now(),
+        trigger=SyncRun.Trigger.TASK,
+        rows_done=2_500_000,
+        rows_total=10_000_000,
+        file_names=["national-2026-12-01.txt"],
+    )
+    client.force_login(compliance_officer)
+
+    html = client.get("/compliance/").content.decode()
+    running = html[html.index('id="running-syncs"') : html.index('id="area-codes"')]
+    assert 'hx-trigger="every 2s"' in running
+    assert '<progress max="100" value="25">' in running and "2500000 of 10000000 lines" in running
+
+    run.status, run.finished_at = SyncRun.Status.SUCCEEDED, timezone.now()
+    run.save()
+    partial = client.get("/compliance/syncs/running/").content.decode()
+    assert "None right now" in partial and "hx-trigger" not in partial  # polling stops
+
+
+def test_the_audit_page_shows_the_last_purge_of_each_category(client, compliance_officer):
+    from compliance.retention import retention_purge
+
+    retention_purge(category="purge_runs", dry_run=True)
+    client.force_login(compliance_officer)
+    html = client.get("/compliance/").content.decode()
+    purges = html[html.index('id="purges"') : html.index('id="recent"')]
+    assert "purge_runs" in purges and "dry run" in purges and "0 expired" in purges
+
+
+def test_the_running_syncs_partial_is_for_compliance_officers_only(client, agent):
+    client.force_login(agent)
+    assert client.get("/compliance/syncs/running/").status_code == 403

@@ -38,6 +38,7 @@ class Command(BaseCommand):
             past_calls = demo_call_history_seed(by=admin)
         with transaction.atomic():
             tickets = demo_helpdesk_seed(by=admin)
+        purges = self._purge_preview(admin)
         self.stdout.write(f"{customers} demo customers with consents and opt-outs.")
         self.stdout.write(f"Registry: {len(runs)} demo list(s) imported (fresh ones are kept).")
         self.stdout.write(f"{targets} targets queued in the demo campaigns; demo agents are trained.")
@@ -50,6 +51,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{tickets} demo help-desk tickets in the Customer care, Privacy requests and Complaints queues."
         )
+        if purges:
+            self.stdout.write(f"Retention: a dry run of the {purges} active policies (see the audit page).")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins:"))
         for login in logins:
             self.stdout.write(f"  {login.role:<20} {login.username:<12} {login.password}")
+
+    def _purge_preview(self, admin) -> int:
+        """Once: what the active retention policies would remove, as the audit page shows it."""
+        from compliance.models import PurgeRun
+        from compliance.retention import retention_purge
+
+        if PurgeRun.objects.exists():
+            return 0
+        return len(retention_purge(dry_run=True, by=admin, trigger="demo"))

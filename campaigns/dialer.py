@@ -109,6 +109,9 @@ def dialer_next(*, campaign: Campaign, agent, now: datetime | None = None) -> Ha
 
 
 def _decide_and_lease(target, campaign, context, agent, now) -> HandOff | None:
+    if target.status == CampaignTarget.Status.LEASED:
+        # An expired lease (the agent left): its call never got a disposition.
+        _close_expired_attempt(target, now)
     phone = PhoneNumber.objects.select_for_update().get(pk=target.phone_number_id)
     if phone.number is None:  # erased since it was queued
         _move_on(target, ["customer_erased"], None, agent)
@@ -128,7 +131,6 @@ def _decide_and_lease(target, campaign, context, agent, now) -> HandOff | None:
     if not decided.decision.allowed:
         _move_on(target, list(decided.decision.reasons), _retry_at(decided, phone, now), agent)
         return None
-    _close_expired_attempt(target, now)
     target.status = CampaignTarget.Status.LEASED
     target.lease_agent = agent
     target.lease_until = now + LEASE

@@ -106,7 +106,8 @@ def test_an_expired_lease_returns_the_target_and_it_is_decided_again(trained_age
     later = TUESDAY_MORNING + dialer.LEASE + dt.timedelta(seconds=1)
     assert dialer.dialer_next(campaign=informational_campaign, agent=other, now=later) is None
     assert CampaignTarget.objects.get().status == "suppressed"
-    first.attempt.refresh_from_db()
+    first.attempt.refresh_from_db()  # the abandoned call is closed even though the number is now blocked
+    assert first.attempt.ended_at == later and "Lease expired" in first.attempt.notes
     assert DecisionRecord.objects.filter(kind="handoff").count() == 2
 
 

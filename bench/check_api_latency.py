@@ -23,6 +23,12 @@ clients share the cores with gunicorn and PostgreSQL. Target: p95 < 15 ms.
 The script names the (source, area code) pairs whose registry data is older
 than 31 days or missing: their checks say `dnc_data_stale` (unless exempt),
 still full decisions.
+
+--floor runs the same clients, bodies and gunicorn against bench/floor_wsgi.py
+instead: once against a plain Django view (the HTTP + Django floor) and once
+against a DRF view with the check API's token auth, role check and serializer
+but no facts, decision or log (the API floor). The check's own figures mean
+most beside these two from the same machine.
 """
 
 import argparse
@@ -138,11 +144,11 @@ def freshness_report(numbers: list[str]) -> None:
         print("  checks of those numbers give dnc_data_stale (unless exempt): still full decisions")
 
 
-def server_start(workers: int, threads: int) -> tuple[subprocess.Popen, int]:
+def server_start(workers: int, threads: int, wsgi: str = "config.wsgi") -> tuple[subprocess.Popen, int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", f"--bind=127.0.0.1:{port}"]
+    command = [str(Path(sys.executable).parent / "gunicorn"), wsgi, f"--bind=127.0.0.1:{port}"]
     command += [f"--workers={workers}", f"--threads={threads}", "--log-level=warning"]
     with LOG.open("w") as log:
         server = subprocess.Popen(
@@ -163,7 +169,13 @@ def server_start(workers: int, threads: int) -> tuple[subprocess.Popen, int]:
 
 
 def client(
-    port: int, token: str, warmups: list[bytes], bodies: list[bytes], start: threading.Barrier, out: list
+    port: int,
+    token: str,
+    warmups: list[bytes],
+    bodies: list[bytes],
+    start: threading.Barrier,
+    out: list,
+    path: str = PATH,
 ):
     server = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
@@ -171,7 +183,7 @@ def client(
     def post(body: bytes) -> tuple[float, int | str, bytes]:
         started = time.perf_counter()
         try:
-            server.request("POST", PATH, body=body, headers=headers)
+            server.request("POST", path, body=body, headers=headers)
             response = server.getresponse()
             return time.perf_counter() - started, response.status, response.read()
         except (OSError, http.client.HTTPException) as exc:
@@ -195,6 +207,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured requests per client")
     parser.add_argument("--at", help="instant to decide for, ISO 8601 with an offset (default: now)")
     parser.add_argument("--unknown", type=float, default=0.02, help="share of numbers no customer has")
+    parser.add_argument("--floor", action="store_true", help="also measure bench/floor_wsgi.py's two views")
     args = parser.parse_args()
 
     name = connection.settings_dict["NAME"]
@@ -215,14 +228,41 @@ def main() -> None:
     warmups, timed = bodies[: args.clients * args.warmup], bodies[args.clients * args.warmup :]
     connection.close()  # not needed while the server runs
 
-    server, port = server_start(args.workers, args.threads)
+    runs = [("check", "config.wsgi", PATH)]
+    if args.floor:
+        runs += [("floor: plain Django view", "bench.floor_wsgi:application", "/floor/plain/")]
+        runs += [("floor: DRF auth + serializer", "bench.floor_wsgi:application", "/floor/check/")]
+    for label, wsgi, path in runs:
+        results, wall = run(args, wsgi, path, token, warmups, timed)
+        cuts, statuses = report(label, args, results, wall)
+        if path == PATH:
+            check = (cuts, statuses, results)
+    cuts, statuses, results = check
+    reasons: Counter = Counter()
+    for _, status, body in results:
+        if status == 200:
+            reasons.update(json.loads(body)["reasons"] or ["(allowed)"])
+    print(f"reasons {dict(reasons.most_common())}")
+    print(f"target p95 < {TARGET_P95_MS} ms: {'met' if cuts[94] < TARGET_P95_MS else 'MISSED'}")
+
+
+def run(args, wsgi: str, path: str, token: str, warmups: list[bytes], timed: list[bytes]):
+    server, port = server_start(args.workers, args.threads, wsgi)
     try:
         start = threading.Barrier(args.clients + 1)
         outs: list[list] = [[] for _ in range(args.clients)]
         threads = [
             threading.Thread(
                 target=client,
-                args=(port, token, warmups[k :: args.clients], timed[k :: args.clients], start, outs[k]),
+                args=(
+                    port,
+                    token,
+                    warmups[k :: args.clients],
+                    timed[k :: args.clients],
+                    start,
+                    outs[k],
+                    path,
+                ),
             )
             for k in range(args.clients)
         ]
@@ -236,24 +276,21 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    return [result for out in outs for result in out], wall
 
-    results = [result for out in outs for result in out]
+
+def report(label: str, args, results: list, wall: float):
     statuses = Counter(status for _, status, _ in results)
-    reasons: Counter = Counter()
-    for _, status, body in results:
-        if status == 200:
-            reasons.update(json.loads(body)["reasons"] or ["(allowed)"])
     ms = [seconds * 1000 for seconds, _, _ in results]
     cuts = statistics.quantiles(ms, n=100, method="inclusive")
     errors = sum(n for status, n in statuses.items() if status != 200)
     print(
-        f"gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients: {len(ms):,} "
-        f"requests in {wall:.1f} s, {len(ms) / wall:,.0f} requests/s\n"
-        f"latency ms: p50 {cuts[49]:.1f}  p95 {cuts[94]:.1f}  p99 {cuts[98]:.1f}  max {max(ms):.1f}\n"
-        f"errors {errors}; status codes {dict(statuses)}"
+        f"{label}: gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients: "
+        f"{len(ms):,} requests in {wall:.1f} s, {len(ms) / wall:,.0f} requests/s\n"
+        f"  latency ms: p50 {cuts[49]:.1f}  p95 {cuts[94]:.1f}  p99 {cuts[98]:.1f}  max {max(ms):.1f}\n"
+        f"  errors {errors}; status codes {dict(statuses)}"
     )
-    print(f"reasons {dict(reasons.most_common())}")
-    print(f"target p95 < {TARGET_P95_MS} ms: {'met' if cuts[94] < TARGET_P95_MS else 'MISSED'}")
+    return cuts, statuses
 
 
 if __name__ == "__main__":

@@ -201,6 +201,7 @@ def main() -> None:
                             "revoked_via": "",
                             "revoked_by_id": None,
                             "revocation_note": "",
+                            "expiry_recorded_at": None,
                         }
                     )
             copy_rows(cursor, Customer, customers, history=history, now=now)

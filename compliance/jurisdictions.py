@@ -8,9 +8,10 @@ Pure and memoised; facts gathering calls these once per decision."""
 from functools import lru_cache
 
 import phonenumbers
-import zipcodes
 from phonenumbers import PhoneNumberType
 from phonenumbers import timezone as phone_timezone
+
+from customers.places import zip_table
 
 DEFAULT_REGION = "US"
 UNKNOWN_ZONE = "Etc/Unknown"
@@ -185,22 +186,12 @@ def _zip5(postal_code: str | None) -> str | None:
     return digits if len(digits) == 5 and digits.isdigit() else None
 
 
-@lru_cache(maxsize=1)
-def _zip_table() -> dict[str, tuple[str | None, str | None]]:
-    """ZIP -> (zone, state), built once per process from the zipcodes data
-    (`zipcodes.matching` scans the whole list on every call: ~15 ms)."""
-    table: dict[str, tuple[str | None, str | None]] = {}
-    for row in zipcodes.list_all():
-        table.setdefault(row["zip_code"], (row.get("timezone") or None, row.get("state") or None))
-    return table
-
-
 def zip_place(postal_code: str | None) -> tuple[str | None, str | None]:
     """(IANA zone, state) of a US ZIP code, (None, None) when unknown."""
     zip5 = _zip5(postal_code)
     if zip5 is None:
         return None, None
-    return _zip_table().get(zip5, (None, None))
+    return zip_table().get(zip5, (None, None))
 
 
 def candidate_zones(*, e164: str | None, postal_code: str | None) -> tuple[str, ...]:

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-import zipcodes
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
@@ -39,6 +38,7 @@ from consent.models import ConsentGrant, SuppressionEntry
 from consent.services import evidence_validate, number_hash
 from customers.models import Customer, PhoneNumber
 from customers.phones import phone_normalize
+from customers.places import zip_table
 
 CUSTOMER_COLUMNS = ("first_name", "last_name", "email", "state", "postal_code")
 REQUIRED_COLUMNS = (*CUSTOMER_COLUMNS, "phone_number", "phone_kind")
@@ -375,7 +375,7 @@ def _aware_datetime(text: str) -> datetime | str:
 
 @functools.cache
 def _zip_states() -> dict[str, str]:
-    return {z["zip_code"]: z["state"] for z in zipcodes.list_all()}
+    return {zip5: state for zip5, (_zone, state) in zip_table().items() if state}
 
 
 def _zip_mismatch(postal_code: str, state: str) -> str:

@@ -42,14 +42,19 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
+import json
 import logging
+import os
 import re
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
 
-import zipcodes
+import phonenumbers
 from celery import shared_task
 from django.conf import settings
 from django.db import connection, transaction
@@ -58,6 +63,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignScrub, CampaignTarget
 from campaigns.selectors import campaign_call_context
+from compliance import jurisdictions
 from compliance.facts import NATIONAL, facts_gather, registry_sources_for
 from compliance.jurisdictions import (
     STATE_CODES,
@@ -88,6 +94,7 @@ from compliance.registry.selectors import (
 from compliance.rules import RuleSet
 from compliance.selectors import ruleset_current
 from consent.models import SuppressionEntry
+from customers.places import zip_table
 
 logger = logging.getLogger(__name__)
 
@@ -181,25 +188,16 @@ def verdict_classify(
 # --- places ------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _zip_index() -> dict[str, tuple[str | None, str | None]]:
-    """ZIP -> (zone, state), the first entry per ZIP as `zipcodes.matching`
-    returns it (`compliance.jurisdictions.zip_place` scans the whole list
-    per ZIP: fine for one number, not for tens of thousands of ZIPs)."""
-    index: dict[str, tuple[str | None, str | None]] = {}
-    for entry in zipcodes.list_all():
-        index.setdefault(entry["zip_code"], (entry.get("timezone") or None, entry.get("state") or None))
-    return index
-
-
+@lru_cache(maxsize=65_536)
 def zip_place_fast(postal_code: str | None) -> tuple[str | None, str | None]:
-    """`compliance.jurisdictions.zip_place`, from an index."""
+    """`compliance.jurisdictions.zip_place` (the same table, customers.places),
+    memoised per postal code as stored."""
     if not postal_code:
         return None, None
     zip5 = postal_code.strip().split("-")[0].strip()
     if len(zip5) != 5 or not zip5.isdigit():
         return None, None
-    return _zip_index().get(zip5, (None, None))
+    return zip_table().get(zip5, (None, None))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,19 +211,74 @@ class _Number:
 
 _PLACES: dict[str, _Number] = {}
 _PLACES_MAX = 1_000_000
+_PLACES_STATE = {"loaded": False, "added": 0}
 
 
 def _place_facts(place: str, sample: str) -> _Number:
-    """A place's number facts, kept for the worker's life: the first scrub
-    pays for each prefix (phonenumbers takes ~0.1 ms a number), later ones
-    find it. Keyed by place: for a prefix, any of its numbers gives the same
-    facts (see the module's docstring)."""
+    """A place's number facts, kept for the worker's life and in a file
+    (`_places_file`) across processes: only the first scrub that meets a
+    prefix pays for it (phonenumbers takes ~0.1-0.2 ms a number: 200,000
+    prefixes, a national customer base, take 20-40 s). Keyed by place: for a
+    prefix, any of its numbers gives the same facts (see the module's
+    docstring)."""
     found = _PLACES.get(place)
     if found is None:
         if len(_PLACES) >= _PLACES_MAX:
             _PLACES.clear()
         found = _PLACES[place] = _number_facts(sample)
+        _PLACES_STATE["added"] += 1
     return found
+
+
+def _places_file() -> Path:
+    """The file of known places' facts. Its name carries the phonenumbers
+    version and a digest of compliance/jurisdictions.py and of
+    `_number_facts`: facts computed with other data or rules are never read."""
+    digest = hashlib.sha256()
+    digest.update(phonenumbers.__version__.encode())
+    digest.update(Path(jurisdictions.__file__).read_bytes())
+    digest.update(_NUMBER_FACTS_SOURCE.encode())
+    return Path(settings.VAR_DIR) / "cache" / f"scrub-places-{digest.hexdigest()[:16]}.json"
+
+
+def _places_load() -> None:
+    """Once per process: the places' facts saved by earlier processes."""
+    if _PLACES_STATE["loaded"]:
+        return
+    _PLACES_STATE["loaded"] = True
+    try:
+        saved = json.loads(_places_file().read_text())
+    except (OSError, ValueError):
+        return
+    for place, (e164, valid, zones, area_state, area_code) in saved.items():
+        _PLACES.setdefault(place, _Number(e164, bool(valid), tuple(zones), area_state, area_code))
+
+
+_PLACES_SAVE_AFTER = 1_000  # new places: a small scrub does not rewrite the file
+
+
+def _places_save() -> None:
+    """After scrubs that computed many new places: write them all (atomically:
+    a temporary file renamed over the old one; a failure only costs time)."""
+    if _PLACES_STATE["added"] < _PLACES_SAVE_AFTER or len(_PLACES) >= _PLACES_MAX:
+        return
+    path = _places_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "w") as out:
+            json.dump(
+                {
+                    place: [n.e164, n.valid, list(n.zones), n.area_state, n.registry_area_code]
+                    for place, n in _PLACES.items()
+                },
+                out,
+                separators=(",", ":"),
+            )
+        os.replace(temporary, path)
+        _PLACES_STATE["added"] = 0
+    except OSError:
+        logger.warning("could not save the scrub's place facts to %s", path, exc_info=True)
 
 
 def _number_facts(sample: str) -> _Number:
@@ -238,6 +291,9 @@ def _number_facts(sample: str) -> _Number:
         area_state=number_state(e164),
         registry_area_code=None if as_int is None else as_int // 10_000_000,
     )
+
+
+_NUMBER_FACTS_SOURCE = inspect.getsource(_number_facts)
 
 
 # --- the database's part -------------------------------------------------------
@@ -307,7 +363,7 @@ consent_states AS (
                WHEN p.reassigned_at IS NOT NULL AND r.granted_at <= p.reassigned_at THEN 'reassigned'
                ELSE 'ok'
            END AS state
-    FROM consent_rows r JOIN customers_phonenumber p ON p.id = r.phone_number_id
+    FROM consent_rows r JOIN batch p ON p.phone_number_id = r.phone_number_id
     WHERE r.channel = %(channel)s AND r.granted_at <= %(at)s
 ),
 consent AS (
@@ -360,13 +416,15 @@ reduced AS (
     LEFT JOIN dnc d ON d.number = b.number
     LEFT JOIN attempts a ON a.phone_number_id = b.phone_number_id
 )
-SELECT place, min(number), state, zip5, erased, suppressed, wm_ok, wm_rev, wm_exp, wm_rea,
-       ot_ok, ot_rev, ot_exp, ot_rea, lift_ok, dnc, ebr_live, ebr_rea, listed, same_subject, in_campaign,
+SELECT place, min(number), state, zip5, {flag_bits} AS flags, listed, same_subject, in_campaign,
        count(*), {target_ids}
 FROM reduced
-GROUP BY place, state, zip5, erased, suppressed, wm_ok, wm_rev, wm_exp, wm_rea,
-         ot_ok, ot_rev, ot_exp, ot_rea, lift_ok, dnc, ebr_live, ebr_rea, listed, same_subject, in_campaign
+GROUP BY place, state, zip5, 5, listed, same_subject, in_campaign
 """
+# The flags travel as one integer (bit i: _FLAGS[i]) and the registry
+# listings as another (bit i: registry_keys[i]): a batch returns up to one
+# row per target, and fewer columns are faster to fetch.
+_FLAG_BITS = " | ".join(f"({name}::int << {bit})" for bit, name in enumerate(_FLAGS))
 
 
 def _ebr_sql(event: str, months: int, *, reassigned: bool) -> str:
@@ -423,7 +481,7 @@ def _batch_rows(
         sql, sql_params = _listed_sql(campaign, low, high, key)
         listed_parts.append(f"(b.target_id IN ({sql}))")
         positional.extend(sql_params)
-    listed = "ARRAY[" + ", ".join(listed_parts) + "]::boolean[]" if listed_parts else "ARRAY[]::boolean[]"
+    listed = " | ".join(f"({part}::int << {bit})" for bit, part in enumerate(listed_parts)) or "0"
     ebr = {
         "ebr_live": "("
         + _ebr_sql("last_purchase_at", purchase_months, reassigned=False)
@@ -439,6 +497,7 @@ def _batch_rows(
     sql = _BATCH_SQL.format(
         suppressed=suppressed,
         listed=listed,
+        flag_bits=_FLAG_BITS,
         target_ids="array_agg(target_id)" if with_targets else "NULL",
         **ebr,
     )
@@ -449,6 +508,8 @@ def _batch_rows(
         # The plan's cost estimate triggers JIT compilation, which takes
         # longer than running the query.
         cursor.execute("SET LOCAL jit = off")
+        # Sorts and hashes of a batch (100k rows) in memory, not on disk.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, values)
         rows = cursor.fetchall()
     yield from rows
@@ -500,8 +561,7 @@ class _Evaluator:
         )
 
     def verdict(self, row) -> TargetVerdict:
-        (place, sample, state, zip5, *flags) = row[:18]
-        listed, same_subject, in_campaign = row[18], row[19], row[20]
+        place, sample, state, zip5, flags, listed, same_subject, in_campaign = row[:8]
         if sample is None:  # the number was erased with its customer
             return TargetVerdict(NEVER, ("customer_erased",), None)
         number = self.numbers.get(place)
@@ -524,15 +584,15 @@ class _Evaluator:
             tuple(sorted(zones)),
             tuple(sorted(states)),
             number.registry_area_code,
-            tuple(flags),
-            tuple(listed or ()),
+            flags,
+            listed,
             same_subject,
             in_campaign,
         )
         found = self.verdicts.get(key)
         if found is None:
             found = self.verdicts[key] = self._decide(
-                number, key, dict(zip(_FLAGS, flags, strict=True)), listed
+                number, key, {name: bool(flags >> bit & 1) for bit, name in enumerate(_FLAGS)}, listed
             )
         return found
 
@@ -588,9 +648,7 @@ class _Evaluator:
         reassigned = flags["wm_rea"] or flags["ot_rea"] or flags["ebr_rea"]
         registry: tuple[RegistryFact, ...] = ()
         if number.e164 and area_code is not None:
-            listed_in = {
-                key for key, is_listed in zip(self.registry_keys, listed or (), strict=False) if is_listed
-            }
+            listed_in = {key for bit, key in enumerate(self.registry_keys) if listed >> bit & 1}
             facts = []
             for source in registry_sources_for(states=states, rules=self.rules, on=at.date()):
                 synced_at, sync_id = self.freshness.get((source, area_code), (None, None))
@@ -628,7 +686,7 @@ def scrub_compute(
     today_ends_at: datetime | None = None,
     with_targets: bool = False,
     progress: Callable[[int, int], None] | None = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
 ) -> ScrubResult:
     """Classify every target of `campaign` at `at` (see the module's
     docstring). `with_targets` also returns each target's verdict (for tests
@@ -654,12 +712,14 @@ def scrub_compute(
         area_codes = (
             CampaignTarget.objects.filter(campaign=campaign)
             .annotate(area=RegistryInt("phone_number__number") / 10_000_000)
+            .order_by()  # the model's ordering would make DISTINCT return every target
             .values_list("area", flat=True)
             .distinct()
         )
         evaluator.freshness = registry_freshness(area_codes=[code for code in area_codes if code is not None])
     suppression = SuppressionEntry.objects.exists()
-    batches = max(1, -(-total // batch_size))
+    _places_load()
+    batches = max(1, -(-total // (batch_size or BATCH_SIZE)))
     step = -(-(span["high"] - span["low"] + 1) // batches)
     done = 0
     for low in range(span["low"], span["high"] + 1, step):
@@ -675,14 +735,15 @@ def scrub_compute(
             with_targets=with_targets,
         ):
             verdict = evaluator.verdict(row)
-            count = row[21]
+            count = row[8]
             result.add(verdict, count)
             done += count
             if with_targets:
-                for target_id in row[22]:
+                for target_id in row[9]:
                     result.targets[target_id] = verdict
         if progress:
             progress(done, total)
+    _places_save()
     result.decisions = len(evaluator.verdicts)
     return result
 

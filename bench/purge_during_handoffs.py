@@ -53,9 +53,8 @@ django.setup()
 import dialer_handoffs as dh  # noqa: E402  (campaign, agents, targets, gunicorn)
 from celery_worker import Worker  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from expired_attempts import attempts_make, campaign_ensure  # noqa: E402
 
-from campaigns.models import Campaign  # noqa: E402
-from campaigns.services import campaign_create  # noqa: E402
 from compliance.models import PurgeRun, RetentionPolicy  # noqa: E402
 from compliance.retention import FIVE_YEARS  # noqa: E402
 
@@ -64,62 +63,18 @@ OLD_TARGETS = 50_000
 CATEGORY = "call_attempts"
 
 
-def old_attempts_load(count: int) -> Campaign:
-    campaign = Campaign.objects.filter(name=OLD_CAMPAIGN).first() or campaign_create(
-        fields={
-            "name": OLD_CAMPAIGN,
-            "purpose": Campaign.Purpose.INFORMATIONAL,
-            "dialing_mode": Campaign.DialingMode.MANUAL,
-            "subject": "bench purge",
-            "caller_id": "+13055550100",
-            "status": Campaign.Status.PAUSED,
-        },
-        by=None,
-        reason="bench/purge_during_handoffs.py",
-    )
+def old_attempts_load(count: int) -> int:
     started = time.perf_counter()
+    campaign, decision = campaign_ensure(
+        name=OLD_CAMPAIGN, targets=OLD_TARGETS, reason="bench/purge_during_handoffs.py"
+    )
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM campaigns_callattempt WHERE campaign_id = %s", [campaign.pk])
-        cursor.execute("DELETE FROM campaigns_historicalcampaigntarget WHERE campaign_id = %s", [campaign.pk])
-        cursor.execute("DELETE FROM campaigns_campaigntarget WHERE campaign_id = %s", [campaign.pk])
-        cursor.execute(
-            """INSERT INTO campaigns_campaigntarget (campaign_id, phone_number_id, status, priority, attempts,
-                   next_attempt_at, blocked_reasons, created_at, updated_at)
-               SELECT %s, id, 'done', 0, 1, now() + interval '10 years', '[]', now(), now() FROM customers_phonenumber
-               WHERE number IS NOT NULL ORDER BY id DESC LIMIT %s""",
-            [campaign.pk, OLD_TARGETS],
+        inserted = attempts_make(
+            cursor, rows=count, campaign=campaign, decision=decision, targets=OLD_TARGETS
         )
-        cursor.execute(
-            "SELECT id FROM compliance_decisionrecord WHERE campaign_id = %s ORDER BY id LIMIT 1",
-            [campaign.pk],
-        )
-        row = cursor.fetchone()
-        if row is None:  # append-only: inserted once, kept across runs
-            cursor.execute(
-                """INSERT INTO compliance_decisionrecord (decided_at, recorded_at, kind, phone_number,
-                       number_hash, customer_id, campaign_id, actor_id, allowed, reasons, evidence, facts,
-                       ruleset_version, chain_position, prev_hash, row_hash)
-                   VALUES (now() - interval '6 years', now(), 'handoff', '+13055550100', repeat('0', 64),
-                       NULL, %s, NULL, true, '[]', '{}', '{}', 'bench', NULL, '', '') RETURNING id""",
-                [campaign.pk],
-            )
-            row = cursor.fetchone()
-        cursor.execute(
-            """INSERT INTO campaigns_callattempt (target_id, campaign_id, phone_number_id, subject, agent_id,
-                   decision_id, caller_id, handed_at, ended_at, outcome, callback_at, notes)
-               SELECT t.id, %(c)s, t.phone_number_id, 'bench purge', (SELECT min(id) FROM auth_user), %(d)s,
-                   '+13055550100', now() - interval '6 years' - g * interval '10 seconds',
-                   now() - interval '6 years' - g * interval '10 seconds' + interval '40 seconds',
-                   'no_answer', NULL, ''
-               FROM generate_series(0, %(n)s - 1) g
-               JOIN (SELECT id, phone_number_id, row_number() OVER (ORDER BY id) - 1 AS k
-                     FROM campaigns_campaigntarget WHERE campaign_id = %(c)s) t ON t.k = g %% %(t)s""",
-            {"c": campaign.pk, "d": row[0], "n": count, "t": OLD_TARGETS},
-        )
-        inserted = cursor.rowcount
         cursor.execute("VACUUM ANALYZE campaigns_callattempt")
     print(
-        f"inserted {inserted:,} call attempts handed 6 years ago (campaign {campaign.pk}) "
+        f"inserted {inserted:,} call attempts handed over 6 years ago (campaign {campaign}) "
         f"in {time.perf_counter() - started:.0f} s"
     )
     return campaign
@@ -268,7 +223,7 @@ def main() -> None:
         return
     seconds = run.duration.total_seconds()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM campaigns_callattempt WHERE campaign_id = %s", [old.pk])
+        cursor.execute("SELECT count(*) FROM campaigns_callattempt WHERE campaign_id = %s", [old])
         left = cursor.fetchone()[0]
     print(
         f"purge ({run.status}): {run.deleted:,} call attempts deleted in {seconds:.1f} s = "

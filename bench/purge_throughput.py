@@ -41,9 +41,8 @@ import django
 django.setup()
 
 from django.db import connection, transaction  # noqa: E402
+from expired_attempts import attempts_make, campaign_ensure  # noqa: E402
 
-from campaigns.models import Campaign  # noqa: E402
-from campaigns.services import campaign_create  # noqa: E402
 from compliance import retention  # noqa: E402
 from compliance.models import RetentionPolicy  # noqa: E402
 
@@ -63,67 +62,6 @@ class RecordingTally(retention._Tally):
 
 
 retention._Tally = RecordingTally
-
-
-def campaign_ensure() -> tuple[int, int]:
-    campaign = Campaign.objects.filter(name=CAMPAIGN).first() or campaign_create(
-        fields={
-            "name": CAMPAIGN,
-            "purpose": Campaign.Purpose.INFORMATIONAL,
-            "dialing_mode": Campaign.DialingMode.MANUAL,
-            "subject": "bench purge",
-            "caller_id": "+13055550100",
-            "status": Campaign.Status.PAUSED,
-        },
-        by=None,
-        reason="bench/purge_throughput.py",
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM campaigns_callattempt WHERE campaign_id = %s", [campaign.pk])
-        cursor.execute("SELECT count(*) FROM campaigns_campaigntarget WHERE campaign_id = %s", [campaign.pk])
-        if cursor.fetchone()[0] < TARGETS:
-            cursor.execute(
-                "DELETE FROM campaigns_historicalcampaigntarget WHERE campaign_id = %s", [campaign.pk]
-            )
-            cursor.execute("DELETE FROM campaigns_campaigntarget WHERE campaign_id = %s", [campaign.pk])
-            cursor.execute(
-                """INSERT INTO campaigns_campaigntarget (campaign_id, phone_number_id, status, priority,
-                       attempts, next_attempt_at, blocked_reasons, created_at, updated_at)
-                   SELECT %s, id, 'done', 0, 1, now() + interval '10 years', '[]', now(), now()
-                   FROM customers_phonenumber WHERE number IS NOT NULL ORDER BY id DESC LIMIT %s""",
-                [campaign.pk, TARGETS],
-            )
-        cursor.execute(
-            "SELECT id FROM compliance_decisionrecord WHERE campaign_id = %s ORDER BY id LIMIT 1",
-            [campaign.pk],
-        )
-        row = cursor.fetchone()
-        if row is None:  # append-only: inserted once, kept across runs
-            cursor.execute(
-                """INSERT INTO compliance_decisionrecord (decided_at, recorded_at, kind, phone_number,
-                       number_hash, customer_id, campaign_id, actor_id, allowed, reasons, evidence, facts,
-                       ruleset_version, chain_position, prev_hash, row_hash)
-                   VALUES (now() - interval '7 years', now(), 'handoff', '+13055550100', repeat('0', 64),
-                       NULL, %s, NULL, true, '[]', '{}', '{}', 'bench', NULL, '', '') RETURNING id""",
-                [campaign.pk],
-            )
-            row = cursor.fetchone()
-    return campaign.pk, row[0]
-
-
-def attempts_make(cursor, rows: int, campaign: int, decision: int) -> None:
-    cursor.execute(
-        f"""INSERT INTO campaigns_callattempt (target_id, campaign_id, phone_number_id, subject, agent_id,
-               decision_id, caller_id, handed_at, ended_at, outcome, callback_at, notes)
-           SELECT t.id, %(c)s, t.phone_number_id, 'bench purge', (SELECT min(id) FROM auth_user), %(d)s,
-               '+13055550100', {CUTOFF} - interval '1 day' - g * interval '10 seconds',
-               {CUTOFF} - interval '1 day' - g * interval '10 seconds' + interval '40 seconds', 'no_answer',
-               NULL, ''
-           FROM generate_series(0, %(n)s - 1) g
-           JOIN (SELECT id, phone_number_id, row_number() OVER (ORDER BY id) - 1 AS k
-                 FROM campaigns_campaigntarget WHERE campaign_id = %(c)s) t ON t.k = g %% %(t)s""",
-        {"c": campaign, "d": decision, "n": rows, "t": TARGETS},
-    )
 
 
 def consents_make(cursor, rows: int) -> None:
@@ -186,7 +124,7 @@ def rows_make(key: str, rows: int, campaign: int, decision: int) -> None:
     started = time.perf_counter()
     with connection.cursor() as cursor:
         if key == "call_attempts":
-            attempts_make(cursor, rows, campaign, decision)
+            attempts_make(cursor, rows=rows, campaign=campaign, decision=decision, targets=TARGETS)
         else:
             consents_clear(cursor)
             consents_make(cursor, rows)
@@ -232,7 +170,7 @@ def main() -> None:
         policy.period_days = retention.retention_category(key).default_days
         policy._change_reason = "bench/purge_throughput.py"
         policy.save()
-    campaign, decision = campaign_ensure()
+    campaign, decision = campaign_ensure(name=CAMPAIGN, targets=TARGETS, reason="bench/purge_throughput.py")
     print(f"database {name}, {args.rows:,} rows per category, batch size {args.batch_size:,}")
     rates, missed = {}, []
     for key in keys:

@@ -51,7 +51,6 @@ import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from functools import lru_cache
 from pathlib import Path
 
 import phonenumbers
@@ -71,6 +70,7 @@ from compliance.jurisdictions import (
     number_parse,
     number_state,
     number_zones,
+    zip_place,
 )
 from compliance.policy import (
     PERMANENT_REASONS,
@@ -94,7 +94,6 @@ from compliance.registry.selectors import (
 from compliance.rules import RuleSet
 from compliance.selectors import ruleset_current
 from consent.models import SuppressionEntry
-from customers.places import zip_table
 
 logger = logging.getLogger(__name__)
 
@@ -186,18 +185,6 @@ def verdict_classify(
 
 
 # --- places ------------------------------------------------------------------
-
-
-@lru_cache(maxsize=65_536)
-def zip_place_fast(postal_code: str | None) -> tuple[str | None, str | None]:
-    """`compliance.jurisdictions.zip_place` (the same table, customers.places),
-    memoised per postal code as stored."""
-    if not postal_code:
-        return None, None
-    zip5 = postal_code.strip().split("-")[0].strip()
-    if len(zip5) != 5 or not zip5.isdigit():
-        return None, None
-    return zip_table().get(zip5, (None, None))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -567,7 +554,7 @@ class _Evaluator:
         number = self.numbers.get(place)
         if number is None:
             number = self.numbers[place] = _place_facts(place, sample)
-        zip_zone, zip_state = zip_place_fast(zip5)
+        zip_zone, zip_state = zip_place(zip5)
         zones = set(number.zones)
         if zip_zone:
             zones.add(zip_zone)

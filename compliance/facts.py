@@ -2,7 +2,7 @@
 instant: on PostgreSQL in one round trip (every fact a subquery of one
 SELECT), elsewhere in six queries; whatever the rules are."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
@@ -10,7 +10,12 @@ from django.db.models import Max
 
 from compliance.jurisdictions import candidate_states, candidate_zones, number_parse
 from compliance.policy import CallContext, CallFacts, ConsentFact, RegistryFact
-from compliance.registry.selectors import e164_to_registry_int, registry_freshness, registry_listings
+from compliance.registry.selectors import (
+    e164_to_registry_int,
+    registry_freshness,
+    registry_listings,
+    registry_source_key,
+)
 from compliance.rules import RuleSet
 from consent.models import ConsentGrant, DncRequest, SuppressionEntry
 from consent.services import number_hash
@@ -103,7 +108,7 @@ class _StoredFacts:
     suppressed: bool = False
     area_code: int | None = None
     listed_in: frozenset[str] = frozenset()  # registry sources listing the number
-    freshness: dict | None = None  # source -> (synced_at, sync run id) for the area code
+    freshness: dict = field(default_factory=dict)  # source -> (synced_at, sync run id) for the area code
 
 
 def _stored_facts(e164: str, marketing: bool) -> _StoredFacts:
@@ -171,10 +176,10 @@ def _stored_facts_one_query(e164: str, area_code: int | None, as_int: int | None
          FROM {ConsentGrant._meta.db_table} g WHERE g.phone_number_id = p.id),
       (SELECT max(r.requested_at) FROM {DncRequest._meta.db_table} r WHERE r.number = %(e164)s),
       EXISTS (SELECT 1 FROM {SuppressionEntry._meta.db_table} s WHERE s.number_hash = %(hash)s),
-      (SELECT array_agg(src.kind || ':' || src.state) FROM {RegistryNumber._meta.db_table} n
+      (SELECT array_agg(ARRAY[src.kind, src.state]) FROM {RegistryNumber._meta.db_table} n
          JOIN {RegistrySource._meta.db_table} src ON src.id = n.source_id
         WHERE %(area_code)s::int IS NOT NULL AND n.number = %(number)s),
-      (SELECT array_agg(ARRAY[src.kind || ':' || src.state, a.synced_at::text, a.sync_run_id::text])
+      (SELECT array_agg(ARRAY[src.kind, src.state, a.synced_at::text, a.sync_run_id::text])
          FROM {AreaCodeSync._meta.db_table} a JOIN {RegistrySource._meta.db_table} src ON src.id = a.source_id
         WHERE a.area_code = %(area_code)s)
     FROM (SELECT 1) AS one
@@ -217,14 +222,12 @@ def _stored_facts_one_query(e164: str, area_code: int | None, as_int: int | None
         dnc_requested_at=dnc,
         suppressed=suppressed,
         area_code=area_code,
-        listed_in=frozenset(_source_key(key) for key in listed or ()),
-        freshness={_source_key(key): (_instant(at), int(run)) for key, at, run in synced or ()},
+        listed_in=frozenset(registry_source_key(kind, state) for kind, state in listed or ()),
+        freshness={
+            registry_source_key(kind, state): (_instant(at), int(run))
+            for kind, state, at, run in synced or ()
+        },
     )
-
-
-def _source_key(kind_state: str) -> str:
-    kind, _, state = kind_state.partition(":")
-    return NATIONAL if kind == "national" else f"state:{state}"
 
 
 def _instant(text: str | None) -> datetime | None:

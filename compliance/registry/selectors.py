@@ -42,7 +42,7 @@ def registry_listings(*, numbers: Collection[int]) -> dict[int, set[str]]:
         "number", "source__kind", "source__state"
     )
     for number, kind, state in rows:
-        listings[number].add(_key(kind, state))
+        listings[number].add(registry_source_key(kind, state))
     return dict(listings)
 
 
@@ -56,12 +56,13 @@ def registry_freshness(*, area_codes: Collection[int]) -> dict[tuple[str, int], 
         "source__kind", "source__state", "area_code", "synced_at", "sync_run_id"
     )
     return {
-        (_key(kind, state), area_code): (synced_at, run_id)
+        (registry_source_key(kind, state), area_code): (synced_at, run_id)
         for kind, state, area_code, synced_at, run_id in rows
     }
 
 
-def _key(kind: str, state: str) -> str:
+def registry_source_key(kind: str, state: str) -> str:
+    """A source's key (`RegistrySource.key`) from its kind and state columns."""
     return NATIONAL_KEY if kind == RegistrySource.Kind.NATIONAL else f"state:{state}"
 
 

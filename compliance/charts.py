@@ -86,15 +86,3 @@ def bar_chart(
 
 def _value(value) -> float:
     return (value.get("value") if isinstance(value, dict) else value) or 0
-
-
-def line_chart(
-    *, title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]], y_title: str = ""
-) -> SafeString | None:
-    if not labels or not any(_value(v) for values in series.values() for v in values):
-        return None
-    chart = pygal.Line(title=title, y_title=y_title, x_label_rotation=30, dots_size=2, **_COMMON)
-    chart.x_labels = list(labels)
-    for name, values in series.items():
-        chart.add(name, list(values))
-    return _render(chart)

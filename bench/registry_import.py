@@ -20,7 +20,11 @@ dropped, nothing checked) into a fresh one-column bigint table created in
 the same transaction, then CREATE UNIQUE INDEX (what the import builds);
 (b) the project's import (registry_file_import, as `manage.py dnc_import`
 runs it) into an empty national registry, the national partition dropped
-first; (c) the same file imported again over the data of (b). A CHECKPOINT
+first; (c) the same file imported again over the data of (b); (d) next
+month's file over the data of (c): the same file with every --churn-th number
+replaced by its successor (one removed and one added each, still sorted;
+written once beside the first), its added and removed counts checked against
+the numbers written. A CHECKPOINT
 (a superuser's or pg_checkpoint's right) precedes each, so that one does not
 pay for the WAL of another. Target:
 each import at least 70% of the floor's numbers/s, and peak RSS flat whatever
@@ -119,6 +123,36 @@ def numbers_file_ensure(*, numbers: int, customers: int, layout: str = "comma") 
     return path
 
 
+def churned_file_ensure(path: Path, every: int) -> tuple[Path, int]:
+    """(The file with every `every`-th number replaced by its successor where
+    that is not listed already, how many were replaced), written once."""
+    churned = path.with_name(f"{path.stem}_churn{every}{path.suffix}")
+    tally = churned.with_suffix(".count")
+    if churned.exists() and tally.exists():
+        return churned, int(tally.read_text())
+    started = time.perf_counter()
+    replaced = 0
+    with path.open("rb") as source, churned.with_suffix(".partial").open("wb") as out:
+        previous = next(source, None)
+        for position, line in enumerate(source, start=1):
+            number = int(previous.replace(b",", b""))
+            if (
+                position % every == 0
+                and number + 1 < int(line.replace(b",", b""))
+                and (number + 1) % 10_000_000
+            ):
+                digits = str(number + 1)
+                previous = (f"{digits[:3]},{digits[3:]}\n" if b"," in previous else f"{digits}\n").encode()
+                replaced += 1
+            out.write(previous)
+            previous = line
+        out.write(previous)
+    churned.with_suffix(".partial").rename(churned)
+    tally.write_text(str(replaced))
+    print(f"wrote {churned}: {replaced:,} numbers replaced, in {time.perf_counter() - started:.1f} s")
+    return churned, replaced
+
+
 def checkpoint() -> None:
     with connection.cursor() as cursor:
         cursor.execute("CHECKPOINT")
@@ -163,13 +197,15 @@ def main() -> None:
     parser.add_argument("--numbers", type=int, default=10_000_000)
     parser.add_argument("--customers", type=int, default=1_000_000, help="customers to list half of")
     parser.add_argument("--layout", choices=["comma", "plain"], default="comma")
+    parser.add_argument("--churn", type=int, default=100, help="(d) replaces one number in this many")
     args = parser.parse_args()
     if args.customers > 1_000_000:
         sys.exit("bench/customers_generate.py has 1M distinct numbers.")
 
     bench_database_required()
     path = numbers_file_ensure(numbers=args.numbers, customers=args.customers, layout=args.layout)
-    print(f"peak RSS after the file: {peak_rss_mb():.0f} MB")
+    churned, replaced = churned_file_ensure(path, args.churn)
+    print(f"peak RSS after the files: {peak_rss_mb():.0f} MB")
     source = registry_source_ensure(key="national")
     print(f"database {connection.settings_dict['NAME']}, {path.stat().st_size / 2**20:.0f} MiB file")
 
@@ -181,11 +217,12 @@ def main() -> None:
     )
     national_registry_empty(source.pk)
     missed = []
-    for label, short in (
-        ("(b) import into an empty registry:", "b"),
-        ("(c) import over existing data:", "c"),
+    for label, short, file, expected in (
+        ("(b) import into an empty registry:", "b", path, (args.numbers, 0)),
+        ("(c) import over existing data:", "c", path, (0, 0)),
+        ("(d) next month's file over (c):", "d", churned, (replaced, replaced)),
     ):
-        seconds, run = import_measure(source, path)
+        seconds, run = import_measure(source, file)
         rate = args.numbers / seconds
         share = rate / floor_rate
         print(
@@ -195,6 +232,8 @@ def main() -> None:
         )
         if share < TARGET_SHARE:
             missed.append(short)
+        if (run.added, run.removed) != expected:
+            missed.append(f"{short} (counts: expected +{expected[0]:,} -{expected[1]:,})")
     print(f"target: each import >= {TARGET_SHARE:.0%} of the floor's numbers/s: ", end="")
     print("met" if not missed else f"MISSED for {', '.join(missed)}")
 

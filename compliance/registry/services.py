@@ -123,9 +123,12 @@ def registry_file_import(
     try:
         scan = FileScan(paths)
         reporter.start(scan)
+        outermost = not transaction.get_connection().in_atomic_block
         with transaction.atomic():
             RegistrySource.objects.select_for_update().filter(pk=source.pk).first()
-            store = store_for(transaction.get_connection(), source_id=source.pk, run_id=run.pk)
+            store = store_for(
+                transaction.get_connection(), source_id=source.pk, run_id=run.pk, outermost=outermost
+            )
             if change_list:
                 batches = change_list_read(paths=paths, scan=scan, progress=reporter)
                 applied = store.changes_apply(batches=_read_to_end(batches, reporter, scan), scan=scan)

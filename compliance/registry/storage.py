@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from compliance.registry.formats import ADD, AREA_CODE_DIVISOR, Change, FileScan
+from compliance.registry.overlap import StreamedOverlap
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +44,13 @@ class Applied:
     method: str = ""
 
 
-def store_for(connection: BaseDatabaseWrapper, *, source_id: int, run_id: int):
+def store_for(connection: BaseDatabaseWrapper, *, source_id: int, run_id: int, outermost: bool = False):
+    """The store for this connection's database. `outermost`: the import's
+    transaction is the outermost one, so another connection sees the same
+    registry as the import does until the import writes (see
+    `compliance.registry.overlap`)."""
     if connection.vendor == "postgresql":
-        return PostgresStore(connection, source_id=source_id, run_id=run_id)
+        return PostgresStore(connection, source_id=source_id, run_id=run_id, outermost=outermost)
     if connection.vendor == "sqlite":
         return SqliteStore(connection, source_id=source_id, run_id=run_id)
     raise NotImplementedError(f"No registry storage for {connection.vendor}.")
@@ -73,10 +78,11 @@ class PostgresStore:
     """COPY into a table created in the import's transaction; indexes built
     once, after loading; a rebuilt partition swapped in just before commit."""
 
-    def __init__(self, connection, *, source_id: int, run_id: int):
+    def __init__(self, connection, *, source_id: int, run_id: int, outermost: bool = False):
         self.connection = connection
         self.source_id = int(source_id)
         self.run_id = int(run_id)
+        self.outermost = outermost
         self.partition = f"registry_number_s{self.source_id}"
 
     # --- full files ---
@@ -102,12 +108,24 @@ class PostgresStore:
             f"CREATE TABLE {new} (number bigint NOT NULL, source_id smallint NOT NULL "
             f"DEFAULT {self.source_id} CONSTRAINT registry_number_source CHECK (source_id = {self.source_id}))"
         )
-        # FREEZE: the table is new in this transaction, so its rows can be
-        # written frozen and all-visible (no later hint-bit writes, index-only
-        # scans at once); they become visible only when the swap commits.
-        with cursor.copy(f"COPY {new} (number) FROM STDIN (FREEZE)") as copy:
-            for batch in batches:
-                copy.write(batch)
+        # The added and removed counts: streamed beside the COPY when the file
+        # allows, else a merge join of the two indexes after the load.
+        overlap = (
+            StreamedOverlap(self.connection, partition=self.partition) if exists and self.outermost else None
+        )
+        try:
+            # FREEZE: the table is new in this transaction, so its rows can be
+            # written frozen and all-visible (no later hint-bit writes, index-only
+            # scans at once); they become visible only when the swap commits.
+            with cursor.copy(f"COPY {new} (number) FROM STDIN (FREEZE)") as copy:
+                for batch in batches:
+                    copy.write(batch)
+                    if overlap:
+                        overlap.feed(batch)
+            streamed = overlap.finish() if overlap else None
+        finally:
+            if overlap:
+                overlap.close()
         area_codes = _area_code_ranges(scan.area_codes)
         kept = 0
         if exists:
@@ -140,7 +158,13 @@ class PostgresStore:
         applied = Applied(area_codes=counts, method="rebuild")
         new_rows = sum(counts.values())
         if exists:
-            old_rows, common = self._overlap(cursor, new, area_codes if kept else None)
+            if streamed is not None:
+                stored, listed = streamed
+                old_rows, common = (sum(per[code] for code in area_codes) for per in (stored, listed))
+                applied.method = "rebuild, diff beside the COPY"
+            else:
+                old_rows, common = self._overlap(cursor, new, area_codes if kept else None)
+                applied.method = "rebuild, diff by join"
             applied.added, applied.removed = new_rows - common, old_rows - common
             cursor.execute(f"ALTER TABLE registry_number DETACH PARTITION {self.partition}")
             cursor.execute(f"DROP TABLE {self.partition}")

@@ -97,3 +97,32 @@ def test_token_authenticates_api_calls(client, manager):
     token = Token.objects.create(user=manager)
     response = client.get("/api/schema/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code == 200
+
+
+def token_for(user) -> str:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=user).key
+
+
+def test_a_role_taken_away_stops_the_token_at_the_next_request(client, agent, outsider):
+    from accounts.roles import AGENTS
+
+    header = f"Token {token_for(agent)}"
+    assert client.get("/api/v1/customers/", HTTP_AUTHORIZATION=header).status_code == 200
+    agent.groups.remove(Group.objects.get(name=AGENTS))
+    assert client.get("/api/v1/customers/", HTTP_AUTHORIZATION=header).status_code == 403
+    assert (
+        client.get("/api/v1/customers/", HTTP_AUTHORIZATION=f"Token {token_for(outsider)}").status_code == 403
+    )
+
+
+@pytest.mark.parametrize("problem", ["unknown token", "inactive user"])
+def test_a_bad_token_is_refused_with_401(client, agent, problem):
+    key = token_for(agent)
+    if problem == "unknown token":
+        key = key[::-1]
+    else:
+        agent.is_active = False
+        agent.save()
+    assert client.get("/api/v1/customers/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401

@@ -157,6 +157,12 @@ def holiday_dates(jurisdiction: str, year: int) -> frozenset[date]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=1024)
+def _sync_time_text(synced_at: datetime) -> str:
+    """A registry sync's time as shown in evidence: a few sync runs serve every call."""
+    return synced_at.isoformat()
+
+
 @lru_cache(maxsize=8192)
 def _months_after(instant: datetime, months: int) -> datetime:
     return instant + relativedelta(months=months)
@@ -316,17 +322,8 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
     if not facts.candidate_zones:
         blocked.add("timezone_unknown")
     dates = {local.date() for _name, local in local_times} or {at.astimezone(UTC).date()}
-
-    federal: dict[int, Rule] = {}
-    in_effect: dict[int, Rule] = {}  # state rules in effect, whatever they apply to
-    for day in dates:
-        for rule in rules.rules_for(FEDERAL, day):
-            federal[id(rule)] = rule
-        for state in facts.candidate_states:
-            for rule in rules.rules_for(state, day):
-                in_effect[id(rule)] = rule
     purpose, mode = context.purpose, context.dialing_mode
-    binding = [rule for rule in in_effect.values() if rule.applies(purpose, mode)]
+    plan = _rules_plan(rules, tuple(dates), facts.candidate_states, purpose, mode)
 
     # Consent. Marketing calls need written marketing consent when automated,
     # or always where a candidate state says so (CT); informational automated
@@ -334,7 +331,7 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
     states = _consent_states(facts, at)
     written_ids, written_reasons = _consent_outcome(states, _written_marketing)
     need = None
-    if marketing and (automated or any(rule.written_consent_for_sales for rule in binding)):
+    if marketing and (automated or plan.written_consent_for_sales):
         need = "written_marketing"
         consent_ids, consent_reasons = written_ids, written_reasons
     elif not marketing and automated:
@@ -353,42 +350,25 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
         blocked.add("dnc_internal")
     requested_at = facts.dnc_requested_at
     if requested_at is not None and requested_at <= at:
-        for rule in binding:
-            days = rule.dnc_request_cooldown_days
-            if days and at < requested_at + timedelta(days=days):
+        for jurisdiction, days in plan.cooldowns:
+            if at < requested_at + timedelta(days=days):
                 blocked.add("dnc_internal")
                 evidence["dnc_cooldown"] = {
-                    "jurisdiction": rule.jurisdiction,
+                    "jurisdiction": jurisdiction,
                     "until": (requested_at + timedelta(days=days)).isoformat(),
                 }
 
     # Registries decide marketing calls only, and only without an exemption
     # (written marketing consent, or a live EBR); so does their freshness.
     if marketing and facts.number_valid:
-        _registries(
-            facts,
-            at,
-            tuple(federal.values()),
-            tuple(in_effect.values()),
-            written_ids,
-            written_reasons,
-            blocked,
-            evidence,
-        )
+        _registries(facts, at, plan, written_ids, written_reasons, blocked, evidence)
 
     # Attempt caps: a state's on the same subject, the campaign's own.
     caps = []
-    for rule in binding:
-        if rule.cap_per_24h is not None:
-            caps.append(
-                {
-                    "jurisdiction": rule.jurisdiction,
-                    "cap": rule.cap_per_24h,
-                    "attempts": facts.attempts_24h_same_subject,
-                }
-            )
-            if facts.attempts_24h_same_subject >= rule.cap_per_24h:
-                blocked.add("frequency_cap")
+    for jurisdiction, cap in plan.caps:
+        caps.append({"jurisdiction": jurisdiction, "cap": cap, "attempts": facts.attempts_24h_same_subject})
+        if facts.attempts_24h_same_subject >= cap:
+            blocked.add("frequency_cap")
     if context.max_attempts_per_day is not None:
         caps.append(
             {
@@ -415,14 +395,84 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
         lifted = any(state is _OK and consent.purpose == purpose for consent, state in states)
         _calling_hours(facts, rules, local_times, lifted, blocked, evidence)
 
-    reasons = tuple(code for code in REASON_CODES if code in blocked)
+    reasons = tuple(sorted(blocked, key=_REASON_RANK.__getitem__)) if blocked else ()
     return Decision(allowed=not reasons, reasons=reasons, evidence=evidence)
 
 
-def _registries(facts, at, federal, in_effect, written_ids, written_reasons, blocked, evidence) -> None:
-    purchase_months = min((rule.ebr_purchase_months for rule in federal), default=0)
-    inquiry_months = min((rule.ebr_inquiry_months for rule in federal), default=0)
-    ebr = _ebr(facts, at, purchase_months, inquiry_months)
+_REASON_RANK = {code: rank for rank, code in enumerate(REASON_CODES)}
+_PLANS_MAX = 50_000  # memoised plans kept before starting afresh
+
+
+@dataclass(frozen=True, slots=True)
+class _RulesPlan:
+    """What the rules in effect on a call's local dates in its candidate
+    states say, whatever the call's instant and facts: the same few
+    (dates, states, purpose, mode) combinations serve every call of a day."""
+
+    federal: tuple[Rule, ...]
+    binding: tuple[Rule, ...]  # state rules in effect that apply to the call
+    written_consent_for_sales: bool
+    cooldowns: tuple[tuple[str, int], ...]  # (jurisdiction, days) after a company DNC request
+    caps: tuple[tuple[str, int], ...]  # (jurisdiction, attempts per 24 h on the same subject)
+    ebr_purchase_months: int
+    ebr_inquiry_months: int
+    # (source, max age in days or None when no rule says, the same as a timedelta, reason when listed)
+    registry_sources: tuple[tuple[str, int | None, timedelta | None, str], ...]
+
+
+_plans: dict[tuple, _RulesPlan] = {}
+
+
+def _rules_plan(rules: RuleSet, dates: tuple[date, ...], states: tuple[str, ...], purpose: str, mode: str):
+    key = (rules.version, dates, states, purpose, mode)
+    plan = _plans.get(key)
+    if plan is not None:
+        return plan
+    federal: dict[int, Rule] = {}
+    in_effect: dict[int, Rule] = {}  # state rules in effect, whatever they apply to
+    for day in dates:
+        for rule in rules.rules_for(FEDERAL, day):
+            federal[id(rule)] = rule
+        for state in states:
+            for rule in rules.rules_for(state, day):
+                in_effect[id(rule)] = rule
+    binding = tuple(rule for rule in in_effect.values() if rule.applies(purpose, mode))
+    sources = [
+        (
+            NATIONAL_SOURCE,
+            min((rule.dnc_list_max_age_days for rule in federal.values()), default=None),
+            "dnc_national",
+        )
+    ]
+    for rule in in_effect.values():
+        if rule.own_dnc_list:
+            sources.append((f"state:{rule.jurisdiction}", rule.dnc_list_max_age_days, "dnc_state"))
+    sources = [
+        (source, days, None if days is None else timedelta(days=days), reason)
+        for source, days, reason in sources
+    ]
+    plan = _RulesPlan(
+        federal=tuple(federal.values()),
+        binding=binding,
+        written_consent_for_sales=any(rule.written_consent_for_sales for rule in binding),
+        cooldowns=tuple(
+            (rule.jurisdiction, rule.dnc_request_cooldown_days)
+            for rule in binding
+            if rule.dnc_request_cooldown_days
+        ),
+        caps=tuple((rule.jurisdiction, rule.cap_per_24h) for rule in binding if rule.cap_per_24h is not None),
+        ebr_purchase_months=min((rule.ebr_purchase_months for rule in federal.values()), default=0),
+        ebr_inquiry_months=min((rule.ebr_inquiry_months for rule in federal.values()), default=0),
+        registry_sources=tuple(sources),
+    )
+    if len(_plans) >= _PLANS_MAX:
+        _plans.clear()
+    _plans[key] = plan
+    return plan
+
+
+def _registries(facts, at, plan: _RulesPlan, written_ids, written_reasons, blocked, evidence) -> None:
+    ebr = _ebr(facts, at, plan.ebr_purchase_months, plan.ebr_inquiry_months)
     evidence["ebr"] = ebr
     if written_ids:
         exemption = "written_consent"
@@ -433,17 +483,10 @@ def _registries(facts, at, federal, in_effect, written_ids, written_reasons, blo
         exemption = None
     evidence["exemption"] = exemption
 
-    # (source, max age in days or None when no rule says, reason when listed)
-    sources = [
-        (NATIONAL_SOURCE, min((rule.dnc_list_max_age_days for rule in federal), default=None), "dnc_national")
-    ]
-    for rule in in_effect:
-        if rule.own_dnc_list:
-            sources.append((f"state:{rule.jurisdiction}", rule.dnc_list_max_age_days, "dnc_state"))
     by_source = {fact.source: fact for fact in facts.registry}
     registry_evidence = []
     would_block = False
-    for source, max_age_days, listed_reason in sources:
+    for source, max_age_days, max_age, listed_reason in plan.registry_sources:
         fact = by_source.get(source)
         entry: dict = {"source": source, "max_age_days": max_age_days}
         # Fresh means at most max_age_days old: exactly 31 days passes, one
@@ -453,9 +496,9 @@ def _registries(facts, at, federal, in_effect, written_ids, written_reasons, blo
             entry.update(listed=fact.listed, sync_id=fact.sync_id, synced_at=None, age_seconds=None)
             if fact.synced_at is not None:
                 age = at - fact.synced_at
-                entry["synced_at"] = fact.synced_at.isoformat()
+                entry["synced_at"] = _sync_time_text(fact.synced_at)
                 entry["age_seconds"] = int(age.total_seconds())
-                stale = max_age_days is None or age > timedelta(days=max_age_days)
+                stale = max_age is None or age > max_age
         else:
             entry.update(listed=None, sync_id=None, synced_at=None, age_seconds=None)
         entry["stale"] = stale
@@ -486,31 +529,36 @@ def _calling_hours(facts, rules, local_times, day_ban_lifted, blocked, evidence)
     context = facts.context
     purpose, mode = context.purpose, context.dialing_mode
     start, end = context.window_start, context.window_end
+    states = facts.candidate_states
     applied = []
     for name, local in local_times:
-        local_date = local.date()
-        weekday = local.weekday()
         local_time = local.time()
-        federal = rules.rules_for(FEDERAL, local_date)
-        if not federal:
+        checks = _hours_plan(rules, local.date(), states, purpose, mode, day_ban_lifted)
+        if checks is None:
             # No federal rule in effect: no window can be established.
             blocked.add("outside_calling_hours")
             applied.append(
                 {"jurisdiction": FEDERAL, "zone": name, "window": None, "blocks": "outside_calling_hours"}
             )
-        for rule in federal:
-            if rule.applies(purpose, mode):
-                reason, window = _day_check(rule, local_date, weekday, local_time, day_ban_lifted)
-                if reason:
-                    blocked.add(reason)
-                applied.append(_applied(rule, name, window, reason))
-        for state in facts.candidate_states:
-            for rule in rules.rules_for(state, local_date):
-                if rule.applies(purpose, mode):
-                    reason, window = _day_check(rule, local_date, weekday, local_time, day_ban_lifted)
-                    if reason:
-                        blocked.add(reason)
-                    applied.append(_applied(rule, name, window, reason))
+            checks = _hours_plan(rules, local.date(), states, purpose, mode, day_ban_lifted, federal=False)
+        for jurisdiction, citation, window, shown, day_reason in checks:
+            if day_reason:
+                reason = day_reason
+            elif window[0] <= local_time < window[1]:
+                reason = None
+            else:
+                reason = "outside_calling_hours"
+            if reason:
+                blocked.add(reason)
+            applied.append(
+                {
+                    "jurisdiction": jurisdiction,
+                    "zone": name,
+                    "window": shown,
+                    "citation": citation,
+                    "blocks": reason,
+                }
+            )
         if (start is not None and local_time < start) or (end is not None and local_time >= end):
             blocked.add("outside_calling_hours")
             applied.append(
@@ -526,14 +574,41 @@ def _calling_hours(facts, rules, local_times, day_ban_lifted, blocked, evidence)
         evidence["campaign_window"] = _campaign_window(start, end)
 
 
-def _applied(rule: Rule, zone: str, window, reason: str | None) -> dict:
-    return {
-        "jurisdiction": rule.jurisdiction,
-        "zone": zone,
-        "window": window if isinstance(window, str) else window_text(window),
-        "citation": rule.citation,
-        "blocks": reason,
-    }
+_hours_plans: dict[tuple, tuple | None] = {}
+
+
+def _hours_plan(rules, local_date, states, purpose, mode, day_ban_lifted, *, federal: bool = True):
+    """The calling-hours checks of one local date: per rule that applies,
+    (jurisdiction, citation, window, window as shown, the day's reason or
+    None), federal rules first, then each state's; what is left per call is
+    comparing the local time with each window. None when no federal rule is
+    in effect (and `federal`): no window can be established."""
+    key = (rules.version, local_date, states, purpose, mode, day_ban_lifted, federal)
+    try:
+        return _hours_plans[key]
+    except KeyError:
+        pass
+    weekday = local_date.weekday()
+    federal_rules = rules.rules_for(FEDERAL, local_date)
+    if federal and not federal_rules:
+        checks = None
+    else:
+        checks = []
+        for rule in (
+            *federal_rules,
+            *(rule for state in states for rule in rules.rules_for(state, local_date)),
+        ):
+            if rule.applies(purpose, mode):
+                reason, window = _day_check(rule, local_date, weekday, _MIDNIGHT, day_ban_lifted)
+                if reason == "outside_calling_hours":  # depends on the time: compared per call
+                    reason = None
+                shown = window if isinstance(window, str) else window_text(window)
+                checks.append((rule.jurisdiction, rule.citation, window, shown, reason))
+        checks = tuple(checks)
+    if len(_hours_plans) >= _PLANS_MAX:
+        _hours_plans.clear()
+    _hours_plans[key] = checks
+    return checks
 
 
 @lru_cache(maxsize=1024)

@@ -709,3 +709,29 @@ def test_evidence_names_the_ebr_basis_and_registry_age():
     assert decision.evidence["ebr"]["basis"] == "inquiry"
     assert decision.evidence["ebr"]["inquiry"]["until"] == "2025-06-01T00:00:00+00:00"
     assert decision.evidence["registry"][0]["age_seconds"] == 31 * 86400
+
+
+def test_an_edited_rule_set_decides_by_its_own_rules_whichever_was_asked_first():
+    """decide memoises what the rules in effect say per (rule-set version,
+    dates, states, purpose, mode): a rule set with one rule edited must
+    never be answered from another's memo, in either order."""
+    from compliance.rules import rule_records_from_toml, ruleset_build
+
+    records = rule_records_from_toml()
+    for record in records:
+        if record["jurisdiction"] == "FL":
+            record["weekday_window"] = "08:00-21:00"  # as a compliance officer might edit it
+            record["own_dnc_list"] = True
+            record["dnc_list_max_age_days"] = 31
+    edited = ruleset_build(records)
+    assert edited.version != rules().version
+    facts = call_facts(number=MIAMI, at=at_eastern(WEDNESDAY, 20, 30))
+
+    for _ in range(2):  # each answer memoised, then asked again
+        original = decide(facts, rules())
+        assert "outside_calling_hours" in original.reasons
+        assert [entry["source"] for entry in original.evidence["registry"]] == ["national"]
+        changed = decide(facts, edited)
+        assert "outside_calling_hours" not in changed.reasons
+        assert [entry["source"] for entry in changed.evidence["registry"]] == ["national", "state:FL"]
+        assert changed.evidence["ruleset_version"] == edited.version

@@ -409,9 +409,7 @@ class _RulesPlan:
     states say, whatever the call's instant and facts: the same few
     (dates, states, purpose, mode) combinations serve every call of a day."""
 
-    federal: tuple[Rule, ...]
-    binding: tuple[Rule, ...]  # state rules in effect that apply to the call
-    written_consent_for_sales: bool
+    written_consent_for_sales: bool  # a state rule that applies to the call requires it
     cooldowns: tuple[tuple[str, int], ...]  # (jurisdiction, days) after a company DNC request
     caps: tuple[tuple[str, int], ...]  # (jurisdiction, attempts per 24 h on the same subject)
     ebr_purchase_months: int
@@ -452,8 +450,6 @@ def _rules_plan(rules: RuleSet, dates: tuple[date, ...], states: tuple[str, ...]
         for source, days, reason in sources
     ]
     plan = _RulesPlan(
-        federal=tuple(federal.values()),
-        binding=binding,
         written_consent_for_sales=any(rule.written_consent_for_sales for rule in binding),
         cooldowns=tuple(
             (rule.jurisdiction, rule.dnc_request_cooldown_days)

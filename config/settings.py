@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "phonenumber_field",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "accounts",
     "customers",
     "consent",
@@ -57,9 +60,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -115,6 +120,20 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes watches password logins (pages and admin) and locks a username+IP out
+# after repeated failures; API tokens are separate credentials and never pass through it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("CONSENTDESK_LOGIN_LOCKOUT", default=True)
+AXES_FAILURE_LIMIT = env.int("CONSENTDESK_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("CONSENTDESK_LOGIN_COOLOFF_MINUTES", default=15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True  # successes and failures go to accounts.AccessLog instead
 
 # --- I18N / time ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -151,9 +170,23 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 # Key of the suppression hashes that keep an erased person's number blocked.
-# Set it separately from DJANGO_SECRET_KEY so that rotating the secret key
-# never un-suppresses anyone.
-SUPPRESSION_HASH_KEY = env.str("CONSENTDESK_SUPPRESSION_KEY", default="") or SECRET_KEY
+# Its own key, never DJANGO_SECRET_KEY: rotating the secret key must never
+# un-suppress anyone. Old keys stay listed in CONSENTDESK_SUPPRESSION_KEYS_OLD
+# for as long as an entry made with them exists (`manage.py suppression_rehash`).
+SUPPRESSION_HASH_KEY = env.str("CONSENTDESK_SUPPRESSION_KEY", default="")
+if not SUPPRESSION_HASH_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set CONSENTDESK_SUPPRESSION_KEY (a long random string, kept apart from DJANGO_SECRET_KEY; "
+            "see README, Configuration)."
+        )
+    SUPPRESSION_HASH_KEY = "demo-only-suppression-key-never-use-in-production-0123456789"
+SUPPRESSION_HASH_KEYS_OLD = [
+    key for key in env.list("CONSENTDESK_SUPPRESSION_KEYS_OLD", default=[]) if key and key != SUPPRESSION_HASH_KEY
+]
+# The inbound SMS webhook's signatures (unset: that kind of signed request is refused).
+SMS_WEBHOOK_SECRET = env.str("CONSENTDESK_SMS_WEBHOOK_SECRET", default="")
+TWILIO_AUTH_TOKEN = env.str("CONSENTDESK_TWILIO_AUTH_TOKEN", default="")
 SIMPLE_HISTORY_REVERT_DISABLED = True  # history is read-only for everyone
 PREFERENCE_LINK_MAX_AGE_DAYS = env.int("CONSENTDESK_PREFERENCE_LINK_DAYS", default=30)
 CONSENTDESK_COMPANY_NAME = env.str("CONSENTDESK_COMPANY_NAME", default="Northwind Retail")
@@ -170,6 +203,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.access.HasAnyRole"],
+    # JSON only (the contract's format), with size, depth and NUL limits; a view that takes a
+    # provider's form-encoded webhook sets its own parser_classes.
+    "DEFAULT_PARSER_CLASSES": ["config.api.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "config.api.KeysetPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -232,8 +268,14 @@ LOGGING = {
 }
 
 # --- Registry inboxes: where the FTC download (or an operator) drops files ---
-# Each source watches <REGISTRY_INBOX_ROOT>/<national | state-XX>/ unless it
-# names its own folder; change lists go in its changes/ subfolder.
+# Each source watches <REGISTRY_INBOX_ROOT>/<name>/ (default national, state-xx; a
+# source may name another folder below the root, never a path); change lists go
+# in its changes/ subfolder.
 REGISTRY_INBOX_ROOT = Path(env.str("CONSENTDESK_REGISTRY_INBOX", default=str(VAR_DIR / "registry-inbox")))
 # A file modified more recently than this is still being written: left for the next run.
 REGISTRY_INBOX_SETTLE_SECONDS = env.float("CONSENTDESK_REGISTRY_INBOX_SETTLE_SECONDS", default=30.0)
+# Shrink guard: a full file removing more than this share of an area code's numbers,
+# where the area code holds at least REGISTRY_SHRINK_FLOOR, is held for a second
+# compliance officer's approval (DESIGN.md "DNC registry files").
+REGISTRY_SHRINK_LIMIT = env.float("CONSENTDESK_REGISTRY_SHRINK_LIMIT", default=0.20)
+REGISTRY_SHRINK_FLOOR = env.int("CONSENTDESK_REGISTRY_SHRINK_FLOOR", default=1000)

@@ -9,6 +9,7 @@ TEST_DATABASE_URL ?= $(or $(filter postgres%,$(DATABASE_URL)),postgres://postgre
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/1
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	DJANGO_SECRET_KEY=test-only-secret-key-for-the-suite-0123456789abcdefghijklmnop \
+	CONSENTDESK_SUPPRESSION_KEY=test-only-suppression-key-0123456789abcdef \
 	DJANGO_DEBUG=0 DJANGO_SECURE_SSL_REDIRECT=0
 
 .PHONY: install run test lint format migrations-check

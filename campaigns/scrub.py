@@ -94,6 +94,7 @@ from compliance.registry.selectors import (
 from compliance.rules import RuleSet
 from compliance.selectors import ruleset_current
 from consent.models import SuppressionEntry
+from consent.services import suppression_hmac_pads
 
 logger = logging.getLogger(__name__)
 
@@ -289,17 +290,6 @@ _CONSENT_FLAGS = ("wm_ok", "wm_rev", "wm_exp", "wm_rea", "ot_ok", "ot_rev", "ot_
 _FLAGS = ("erased", "suppressed", *_CONSENT_FLAGS, "dnc", "ebr_live", "ebr_rea")
 
 
-def _hmac_pads() -> tuple[bytes, bytes]:
-    """The inner and outer HMAC-SHA256 keys of the suppression hash
-    (`consent.services.number_hash`), so that SQL can compute it with
-    `sha256()`: HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m))."""
-    key = settings.SUPPRESSION_HASH_KEY.encode()
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
-
-
 def _registry_keys(rules: RuleSet, at: datetime) -> list[str]:
     """Registry sources that can speak for a call today, and exist."""
     wanted = [NATIONAL] + [
@@ -457,10 +447,18 @@ def _batch_rows(
     }
     suppressed = "false"
     if suppression:
-        params["ipad"], params["opad"] = _hmac_pads()
+        # The suppression hash under every configured key (current and old), as
+        # consent.services.suppression_hashes computes it.
+        hashes = []
+        for i, (ipad, opad) in enumerate(suppression_hmac_pads()):
+            params[f"ipad{i}"], params[f"opad{i}"] = ipad, opad
+            hashes.append(
+                f"encode(sha256(%(opad{i})s || sha256(%(ipad{i})s || convert_to(b.number, 'UTF8'))), 'hex')"
+            )
         suppressed = (
-            "(b.number IS NOT NULL AND EXISTS (SELECT 1 FROM consent_suppressionentry s WHERE s.number_hash = "
-            "encode(sha256(%(opad)s || sha256(%(ipad)s || convert_to(b.number, 'UTF8'))), 'hex')))"
+            "(b.number IS NOT NULL AND EXISTS (SELECT 1 FROM consent_suppressionentry s WHERE s.number_hash IN ("
+            + ", ".join(hashes)
+            + ")))"
         )
     listed_parts = []
     positional: list = []
@@ -507,7 +505,7 @@ def _positional(sql: str, named: dict, listed_parts: list[str], listed_params: l
     values: list = []
     pieces: list[str] = []
     listed_iter = iter(listed_params)
-    for token in re.split(r"(%\([a-z_]+\)s|%s|%%)", sql):
+    for token in re.split(r"(%\([a-z0-9_]+\)s|%s|%%)", sql):
         if token.startswith("%(") and token.endswith(")s"):
             values.append(named[token[2:-2]])
             pieces.append("%s")

@@ -18,7 +18,7 @@ from compliance.registry.selectors import (
 )
 from compliance.rules import RuleSet
 from consent.models import ConsentGrant, DncRequest, SuppressionEntry
-from consent.services import number_hash
+from consent.services import suppression_hashes
 from customers.models import PhoneNumber
 
 NATIONAL = "national"
@@ -146,7 +146,7 @@ def _stored_facts_orm(e164: str, area_code: int | None, as_int: int | None) -> _
         dnc_requested_at=DncRequest.objects.filter(number=e164).aggregate(latest=Max("requested_at"))[
             "latest"
         ],
-        suppressed=SuppressionEntry.objects.filter(number_hash=number_hash(e164)).exists(),
+        suppressed=SuppressionEntry.objects.filter(number_hash__in=suppression_hashes(e164)).exists(),
         area_code=area_code,
         listed_in=frozenset(registry_listings(numbers=[as_int]).get(as_int, ()))
         if area_code
@@ -175,7 +175,7 @@ def _stored_facts_one_query(e164: str, area_code: int | None, as_int: int | None
                               g.expires_at::text, g.revoked_at::text] ORDER BY g.granted_at DESC, g.id DESC)
          FROM {ConsentGrant._meta.db_table} g WHERE g.phone_number_id = p.id),
       (SELECT max(r.requested_at) FROM {DncRequest._meta.db_table} r WHERE r.number = %(e164)s),
-      EXISTS (SELECT 1 FROM {SuppressionEntry._meta.db_table} s WHERE s.number_hash = %(hash)s),
+      EXISTS (SELECT 1 FROM {SuppressionEntry._meta.db_table} s WHERE s.number_hash = ANY(%(hashes)s)),
       (SELECT array_agg(ARRAY[src.kind, src.state]) FROM {RegistryNumber._meta.db_table} n
          JOIN {RegistrySource._meta.db_table} src ON src.id = n.source_id
         WHERE %(area_code)s::int IS NOT NULL AND n.number = %(number)s),
@@ -186,7 +186,7 @@ def _stored_facts_one_query(e164: str, area_code: int | None, as_int: int | None
     LEFT JOIN {PhoneNumber._meta.db_table} p ON p.number = %(e164)s
     LEFT JOIN {Customer._meta.db_table} c ON c.id = p.customer_id
     """
-    params = {"e164": e164, "hash": number_hash(e164), "area_code": area_code, "number": as_int}
+    params = {"e164": e164, "hashes": suppression_hashes(e164), "area_code": area_code, "number": as_int}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -182,7 +182,9 @@ if not SUPPRESSION_HASH_KEY:
         )
     SUPPRESSION_HASH_KEY = "demo-only-suppression-key-never-use-in-production-0123456789"
 SUPPRESSION_HASH_KEYS_OLD = [
-    key for key in env.list("CONSENTDESK_SUPPRESSION_KEYS_OLD", default=[]) if key and key != SUPPRESSION_HASH_KEY
+    key
+    for key in env.list("CONSENTDESK_SUPPRESSION_KEYS_OLD", default=[])
+    if key and key != SUPPRESSION_HASH_KEY
 ]
 # The inbound SMS webhook's signatures (unset: that kind of signed request is refused).
 SMS_WEBHOOK_SECRET = env.str("CONSENTDESK_SMS_WEBHOOK_SECRET", default="")

@@ -35,7 +35,7 @@ from psycopg.types.json import Jsonb
 
 from config.history import history_bulk_create
 from consent.models import ConsentGrant, SuppressionEntry
-from consent.services import evidence_validate, number_hash
+from consent.services import evidence_validate, suppression_hashes
 from customers.models import Customer, PhoneNumber
 from customers.phones import phone_normalize
 from customers.places import zip_table
@@ -413,7 +413,7 @@ def _numbers_not_taken(chunk: list[_Row], report: ImportReport) -> None:
             "number", flat=True
         )
     }
-    hashes = {number_hash(e164): e164 for e164 in e164s}
+    hashes = {h: e164 for e164 in e164s for h in suppression_hashes(e164)}
     suppressed = {
         hashes[h]
         for h in SuppressionEntry.objects.filter(number_hash__in=list(hashes)).values_list(

@@ -136,6 +136,9 @@ class SuppressionEntry(models.Model):
     suppressed (GDPR 17(3)(b), ICO guidance): date, source and reason, nothing else."""
 
     number_hash = models.CharField(max_length=64, unique=True)
+    # consent.services.suppression_key_id of the key that made the hash; empty:
+    # made before key ids were stored (the key in use then).
+    key_id = models.CharField(max_length=12, blank=True, default="", db_default="", db_index=True)
     source = models.CharField(max_length=20)
     reason = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,8 +5,9 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 
-from consent.models import ConsentGrant, DncRequest, SuppressionEntry
-from consent.services import number_hash
+from consent.models import ConsentGrant, DncRequest, InboundMessage, SuppressionEntry
+from consent.services import suppression_hashes, suppression_keys
+from customers.models import PhoneNumber
 
 
 def consent_list(*, phone_e164: str | None = None) -> QuerySet[ConsentGrant]:
@@ -24,7 +25,49 @@ def dnc_request_list(*, phone_e164: str | None = None) -> QuerySet[DncRequest]:
 
 
 def number_is_suppressed(*, e164: str) -> bool:
-    return SuppressionEntry.objects.filter(number_hash=number_hash(e164)).exists()
+    return SuppressionEntry.objects.filter(number_hash__in=suppression_hashes(e164)).exists()
+
+
+@dataclass(frozen=True)
+class SuppressionKeyUsage:
+    key_id: str  # "" for entries made before key ids were stored
+    entries: int
+    role: str  # "current", "old" (in CONSENTDESK_SUPPRESSION_KEYS_OLD), "unknown", "missing"
+
+
+def suppression_key_usage() -> list[SuppressionKeyUsage]:
+    """Suppression entries per key id, with each configured key listed even
+    when it has none. "missing": entries made with a key no longer configured
+    (their numbers are no longer suppressed until it is put back)."""
+    configured = [key_id for key_id, _key in suppression_keys()]
+    counts = dict(
+        SuppressionEntry.objects.order_by()
+        .values_list("key_id")
+        .annotate(n=Count("id"))
+        .values_list("key_id", "n")
+    )
+    usage = []
+    for position, key_id in enumerate(configured):
+        usage.append(
+            SuppressionKeyUsage(
+                key_id=key_id, entries=counts.pop(key_id, 0), role="old" if position else "current"
+            )
+        )
+    for key_id, entries in sorted(counts.items()):
+        usage.append(
+            SuppressionKeyUsage(key_id=key_id, entries=entries, role="missing" if key_id else "unknown")
+        )
+    return usage
+
+
+def suppression_rehash_candidates():
+    """Every clear number the database still holds (customers' numbers, DNC
+    requests, inbound texts): the only inputs a suppression hash can be
+    re-keyed from. Erasure removes an erased person's number from all of
+    them, so usually few of an erased person's entries can be re-keyed."""
+    yield from PhoneNumber.objects.filter(number__isnull=False).values_list("number", flat=True).iterator()
+    yield from DncRequest.objects.order_by().values_list("number", flat=True).distinct().iterator()
+    yield from InboundMessage.objects.order_by().values_list("from_number", flat=True).distinct().iterator()
 
 
 @dataclass(frozen=True)

@@ -162,16 +162,138 @@ def sms_inbound_receive(*, from_number: str, body: str, by) -> InboundResult:
     return InboundResult(message=message, opt_out=opt_out, reply=OPT_OUT_CONFIRMATION if opt_out else None)
 
 
+# --- suppression hashes ---------------------------------------------------------
+# An erased person's number survives only as HMAC-SHA256(key, e164). The key is
+# CONSENTDESK_SUPPRESSION_KEY, never the secret key; old keys stay in
+# CONSENTDESK_SUPPRESSION_KEYS_OLD while entries made with them exist. Every
+# lookup goes through `suppression_hashes` (or, in SQL, `suppression_hmac_pads`),
+# so every configured key is tried everywhere.
+
+
+def suppression_key_id(key: str) -> str:
+    """A short fingerprint naming a key without revealing it (12 hex digits of
+    an HMAC of a fixed label): stored with each entry, shown by the rehash command."""
+    return hmac.new(key.encode(), b"consentdesk suppression key id", hashlib.sha256).hexdigest()[:12]
+
+
+def suppression_keys() -> list[tuple[str, str]]:
+    """(key id, key) of every configured suppression key, the current one first."""
+    keys = [settings.SUPPRESSION_HASH_KEY, *getattr(settings, "SUPPRESSION_HASH_KEYS_OLD", [])]
+    seen: dict[str, str] = {}
+    for key in keys:
+        if key:
+            seen.setdefault(suppression_key_id(key), key)
+    return list(seen.items())
+
+
+def _hmac_hex(key: str, e164: str) -> str:
+    return hmac.new(key.encode(), e164.encode(), hashlib.sha256).hexdigest()
+
+
+def suppression_hashes(e164: str) -> list[str]:
+    """The number's hash under every configured key, the current key's first:
+    what every suppression lookup must match against."""
+    return [_hmac_hex(key, e164) for _key_id, key in suppression_keys()]
+
+
 def number_hash(e164: str) -> str:
-    """The keyed hash that stands for an erased person's number."""
-    return hmac.new(settings.SUPPRESSION_HASH_KEY.encode(), e164.encode(), hashlib.sha256).hexdigest()
+    """The number's keyed hash under the current key (new entries, the decision log)."""
+    return _hmac_hex(settings.SUPPRESSION_HASH_KEY, e164)
 
 
+def suppression_hmac_pads() -> list[tuple[bytes, bytes]]:
+    """(inner, outer) HMAC-SHA256 pads of every configured key, current first,
+    so that SQL can compute the same hashes with `sha256()`:
+    HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m))."""
+    pads = []
+    for _key_id, key in suppression_keys():
+        raw = key.encode()
+        if len(raw) > 64:
+            raw = hashlib.sha256(raw).digest()
+        raw = raw.ljust(64, b"\0")
+        pads.append((bytes(b ^ 0x36 for b in raw), bytes(b ^ 0x5C for b in raw)))
+    return pads
+
+
+@transaction.atomic
 def suppression_add(*, e164: str, source: str, reason: str) -> SuppressionEntry:
-    entry, _ = SuppressionEntry.objects.get_or_create(
-        number_hash=number_hash(e164), defaults={"source": source, "reason": reason[:200]}
+    """Keep `e164` suppressed, under the current key. An entry made with an old
+    key is re-keyed here (the clear number is at hand)."""
+    hashes = suppression_hashes(e164)
+    current_id = suppression_key_id(settings.SUPPRESSION_HASH_KEY)
+    entries = {
+        entry.number_hash: entry
+        for entry in SuppressionEntry.objects.select_for_update().filter(number_hash__in=hashes)
+    }
+    if hashes[0] in entries:
+        entry = entries[hashes[0]]
+        if entry.key_id != current_id:
+            entry.key_id = current_id
+            entry.save(update_fields=["key_id"])
+        return entry
+    for old_hash in hashes[1:]:
+        if old_hash in entries:
+            entry = entries[old_hash]
+            entry.number_hash, entry.key_id = hashes[0], current_id
+            entry.save(update_fields=["number_hash", "key_id"])
+            return entry
+    return SuppressionEntry.objects.create(
+        number_hash=hashes[0], key_id=current_id, source=source, reason=reason[:200]
     )
-    return entry
+
+
+@dataclass(frozen=True)
+class SuppressionRehash:
+    rekeyed: int  # entries moved from an old (or unknown) key to the current one
+    identified: int  # entries of unknown key now known to be the current key's
+
+
+def suppression_rehash(*, numbers, dry_run: bool = False, batch_size: int = 2000) -> SuppressionRehash:
+    """Re-key to the current key every suppression entry whose clear number
+    is among `numbers` (the clear numbers the database still holds: an HMAC
+    cannot be re-keyed without its input). Entries of unknown key (made before
+    key ids were stored) that match the current key get its id."""
+    keys = suppression_keys()
+    current_id, current_key = keys[0]
+    rekeyed = identified = 0
+    batch: list[str] = []
+
+    def flush() -> None:
+        nonlocal rekeyed, identified
+        by_hash: dict[str, tuple[str, str]] = {}  # any key's hash -> (key id, current hash)
+        for e164 in batch:
+            current = _hmac_hex(current_key, e164)
+            for key_id, key in keys:
+                by_hash[_hmac_hex(key, e164)] = (key_id, current)
+        with transaction.atomic():
+            entries = SuppressionEntry.objects.select_for_update().filter(number_hash__in=list(by_hash))
+            for entry in entries:
+                key_id, current = by_hash[entry.number_hash]
+                if key_id == current_id:
+                    if entry.key_id != current_id:
+                        identified += 1
+                        if not dry_run:
+                            entry.key_id = current_id
+                            entry.save(update_fields=["key_id"])
+                    continue
+                rekeyed += 1
+                if dry_run:
+                    continue
+                if SuppressionEntry.objects.filter(number_hash=current).exclude(pk=entry.pk).exists():
+                    entry.delete()  # the current key's entry already keeps the number suppressed
+                else:
+                    entry.number_hash, entry.key_id = current, current_id
+                    entry.save(update_fields=["number_hash", "key_id"])
+        batch.clear()
+
+    for number in numbers:
+        if number:
+            batch.append(str(number))
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return SuppressionRehash(rekeyed=rekeyed, identified=identified)
 
 
 EXPIRY_BATCH = 1000

@@ -1,6 +1,16 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from xml.sax.saxutils import escape as xml_escape
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import NotAuthenticated, ParseError, PermissionDenied
+from rest_framework.parsers import FormParser
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.access import HasAnyRole, HasRole
@@ -8,6 +18,7 @@ from accounts.roles import COMPLIANCE_OFFICERS, MANAGERS
 from config.api import AwareDateTimeField, PhoneNumberInputField
 from consent import selectors, services
 from consent.models import Channel, ConsentGrant, DncRequest, OptOutVia, Purpose
+from consent.webhooks import sms_webhook_signature_valid, twilio_signature_valid
 from customers.selectors import phone_number_get
 
 ReadersOfEvidence = HasRole(COMPLIANCE_OFFICERS, MANAGERS)
@@ -169,41 +180,169 @@ class InternalDncViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewset
 
 class InboundSmsSerializer(serializers.Serializer):
     body = serializers.CharField(allow_blank=True, max_length=2000, trim_whitespace=False)
+    to = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="The number texted (ours)."
+    )
 
 
 # "from" is a Python keyword, so the field is declared after the class.
 InboundSmsSerializer._declared_fields["from"] = PhoneNumberInputField(help_text="The sender's number.")
 
 
-class InboundSmsView(APIView):
-    """Inbound text webhook. STOP, QUIT, END, REVOKE, OPT OUT, CANCEL or
-    UNSUBSCRIBE (any case, surrounding spaces) opt the sender out at once
-    (`via: sms`) and `reply` holds the one confirmation text allowed; any
-    other text is kept for a human."""
+class TwilioInboundSmsSerializer(serializers.Serializer):
+    """The fields of Twilio's incoming-message webhook that matter here; Twilio
+    sends more (MessageSid, AccountSid, ...), which are signed and ignored."""
 
-    permission_classes = [HasAnyRole]
+    From = PhoneNumberInputField(help_text="The sender's number.")
+    Body = serializers.CharField(allow_blank=True, max_length=2000, trim_whitespace=False)
+    To = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+TWIML_MEDIA_TYPE = "text/xml"
+SIGNED = "X-ConsentDesk-Signature"
+TWILIO_SIGNED = "X-Twilio-Signature"
+INBOUND_PERMISSION = "consent.add_inboundmessage"
+
+
+class InboundSmsSender(BasePermission):
+    """Who may report an inbound text: a request signed with the webhook
+    secret (JSON) or by Twilio (form-encoded), or the API token of a user
+    holding `consent.add_inboundmessage` (superusers, or whoever is given it;
+    no role has it). Sets `request.sms_sender` to how it was proved."""
+
+    def has_permission(self, request, view) -> bool:
+        signature, twilio = request.headers.get(SIGNED), request.headers.get(TWILIO_SIGNED)
+        if signature is not None:
+            if not settings.SMS_WEBHOOK_SECRET:
+                raise PermissionDenied(
+                    f"{SIGNED} is not accepted here: CONSENTDESK_SMS_WEBHOOK_SECRET is not set."
+                )
+            # The HMAC covers the raw bytes as they arrived, before any parsing.
+            if not sms_webhook_signature_valid(
+                body=request.body, header=signature, secret=settings.SMS_WEBHOOK_SECRET
+            ):
+                raise PermissionDenied(f"The {SIGNED} does not match the body.")
+            request.sms_sender = "webhook signature"
+            return True
+        if twilio is not None:
+            if not settings.TWILIO_AUTH_TOKEN:
+                raise PermissionDenied(
+                    f"{TWILIO_SIGNED} is not accepted here: CONSENTDESK_TWILIO_AUTH_TOKEN is not set."
+                )
+            if not request.content_type.startswith(FORM_MEDIA_TYPE):
+                raise PermissionDenied(f"Twilio signs form-encoded requests ({FORM_MEDIA_TYPE}).")
+            params = [(name, value) for name, values in request.data.lists() for value in values]
+            url = request.build_absolute_uri()
+            if not twilio_signature_valid(
+                url=url, params=params, header=twilio, token=settings.TWILIO_AUTH_TOKEN
+            ):
+                raise PermissionDenied(f"The {TWILIO_SIGNED} does not match this URL and these parameters.")
+            request.sms_sender = "twilio signature"
+            return True
+        user = request.user
+        if not user or not user.is_authenticated:
+            raise NotAuthenticated(
+                f"Sign the request ({SIGNED} or {TWILIO_SIGNED}) or send the API token of a user "
+                f"allowed to record inbound texts ({INBOUND_PERMISSION})."
+            )
+        if not user.is_active or not user.has_perm(INBOUND_PERMISSION):
+            raise PermissionDenied(
+                f"Recording inbound texts needs the {INBOUND_PERMISSION} permission (the SMS provider's "
+                "signature, or a superuser's token); staff roles do not have it."
+            )
+        request.sms_sender = f"API token of {user.get_username()}"
+        return True
+
+
+def _twiml(reply: str | None) -> HttpResponse:
+    """Twilio's answer: the confirmation text when there is one, else nothing to send."""
+    message = f"<Message>{xml_escape(reply)}</Message>" if reply else ""
+    return HttpResponse(
+        f'<?xml version="1.0" encoding="UTF-8"?><Response>{message}</Response>',
+        content_type=f"{TWIML_MEDIA_TYPE}; charset=utf-8",
+    )
+
+
+InboundSmsResult = inline_serializer(
+    "InboundSmsResult",
+    {
+        "action": serializers.ChoiceField(choices=["opted_out", "stored_for_review"]),
+        "message": serializers.IntegerField(),
+        "reply": serializers.CharField(allow_null=True),
+    },
+)
+
+
+class InboundSmsView(APIView):
+    """Inbound text webhook. A text with a stop word among its words (STOP,
+    QUIT, END, REVOKE, OPT OUT, CANCEL or UNSUBSCRIBE; any case, any
+    punctuation: "Stop calling me", "STOP ALL", "please unsubscribe!")
+    opts the sender out at once (`via: sms`) and `reply` holds the one
+    confirmation text allowed; any other text is kept for a human.
+
+    Accepted from: JSON `{from, body, to?}` signed with
+    `X-ConsentDesk-Signature: sha256=<hex HMAC-SHA256 of the raw body>` keyed by
+    CONSENTDESK_SMS_WEBHOOK_SECRET; Twilio's form-encoded `From`/`Body`/`To`
+    signed with `X-Twilio-Signature` (CONSENTDESK_TWILIO_AUTH_TOKEN), answered
+    with TwiML; or the API token of a user holding `consent.add_inboundmessage`
+    (superusers). Anything else: 401 (no credentials) or 403, nothing recorded."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [InboundSmsSender]
+    parser_classes = [*api_settings.DEFAULT_PARSER_CLASSES, FormParser]
 
     @extend_schema(
-        request=InboundSmsSerializer,
+        request={
+            "application/json": InboundSmsSerializer,
+            FORM_MEDIA_TYPE: TwilioInboundSmsSerializer,
+        },
+        parameters=[
+            OpenApiParameter(
+                SIGNED,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="sha256=<hex HMAC-SHA256 of the raw body bytes>, keyed by CONSENTDESK_SMS_WEBHOOK_SECRET.",
+            ),
+            OpenApiParameter(
+                TWILIO_SIGNED,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Twilio's signature of the URL and the form parameters (CONSENTDESK_TWILIO_AUTH_TOKEN).",
+            ),
+        ],
         responses={
-            200: inline_serializer(
-                "InboundSmsResult",
-                {
-                    "action": serializers.ChoiceField(choices=["opted_out", "stored_for_review"]),
-                    "message": serializers.IntegerField(),
-                    "reply": serializers.CharField(allow_null=True),
-                },
-            )
+            (200, "application/json"): InboundSmsResult,
+            (200, TWIML_MEDIA_TYPE): OpenApiResponse(
+                response=OpenApiTypes.STR, description="TwiML, for Twilio's form-encoded requests."
+            ),
         },
     )
     def post(self, request):
-        serializer = InboundSmsSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        twilio = request.content_type.startswith(FORM_MEDIA_TYPE)
+        if request.sms_sender == "webhook signature" and twilio:
+            raise ParseError(f"A request signed with {SIGNED} carries JSON.")
+        if twilio:
+            serializer = TwilioInboundSmsSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            sender, body, to = data["From"], data["Body"], data.get("To", "")
+        else:
+            serializer = InboundSmsSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            sender, body, to = data["from"], data["body"], data.get("to", "")
         result = services.sms_inbound_receive(
-            from_number=serializer.validated_data["from"],
-            body=serializer.validated_data["body"],
-            by=request.user,
+            from_number=sender,
+            body=body,
+            to_number=to,
+            by=request.user if request.user.is_authenticated else None,
+            authenticated_by=request.sms_sender,
         )
+        if twilio:
+            return _twiml(result.reply)
         return Response(
             {
                 "action": "opted_out" if result.opt_out else "stored_for_review",

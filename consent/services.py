@@ -8,6 +8,7 @@ import hmac
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -124,8 +125,19 @@ def consent_revoke(
     return OptOut(number=e164, dnc_request=request, revoked=revoked)
 
 
+_WORDS = re.compile(r"[^\W\d_]+")  # runs of letters: punctuation, digits and spaces split words
+
+
 def sms_keyword_is_opt_out(body: str) -> bool:
-    return re.sub(r"\s+", " ", (body or "").strip()).upper() in OPT_OUT_KEYWORDS
+    """Whether a text asks to stop: one of the stop words (47 CFR 64.1200(a)(10))
+    among its words, in any case, whatever the punctuation around it: "Stop
+    calling me", "STOP ALL", "please unsubscribe!", "opt-out", "optout". When
+    in doubt the law favours the person: a stop word anywhere counts."""
+    words = _WORDS.findall((body or "").upper())
+    singles = {keyword for keyword in OPT_OUT_KEYWORDS if " " not in keyword}
+    if singles.intersection(words) or "OPTOUT" in words:
+        return True
+    return ("OPT", "OUT") in set(pairwise(words))
 
 
 @dataclass
@@ -136,20 +148,28 @@ class InboundResult:
 
 
 @transaction.atomic
-def sms_inbound_receive(*, from_number: str, body: str, by) -> InboundResult:
-    """An inbound text: an opt-out keyword revokes at once (via sms); any
-    other text is kept for a human. The reply is the one confirmation text
-    the FCC allows."""
+def sms_inbound_receive(
+    *, from_number: str, body: str, by, to_number: str = "", authenticated_by: str = ""
+) -> InboundResult:
+    """An inbound text: a stop word revokes at once (via sms); any other text
+    is kept for a human. The reply is the one confirmation text the FCC
+    allows. `authenticated_by` says how the sender proved it was the SMS
+    provider (a signature scheme, or a user's API token): kept as evidence."""
     e164 = phone_normalize(from_number)
     now = timezone.now()
     opt_out = None
     if sms_keyword_is_opt_out(body):
+        evidence = {"sms_from": e164, "sms_body": body, "received_at": now.isoformat()}
+        if to_number:
+            evidence["sms_to"] = to_number
+        if authenticated_by:
+            evidence["authenticated_by"] = authenticated_by
         opt_out = consent_revoke(
             number=e164,
             via=OptOutVia.SMS,
             by=by,
             note=f"SMS keyword '{body.strip()}'",
-            evidence={"sms_from": e164, "sms_body": body, "received_at": now.isoformat()},
+            evidence=evidence,
             at=now,
         )
     message = InboundMessage.objects.create(

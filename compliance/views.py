@@ -1,4 +1,3 @@
-import csv
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
@@ -26,6 +25,7 @@ from compliance.selectors import (
 )
 from compliance.timeline import KINDS, contact_timeline
 from consent.selectors import consent_expiry_overview
+from core.csv import csv_response
 from customers.phones import phone_normalize
 
 
@@ -167,13 +167,14 @@ def timeline_page(request):
 
 
 def _timeline_csv(timeline, subject: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="contact-record-{slugify(subject)}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["at (UTC)", "kind", "what", "detail", "who", "via"])
-    for entry in timeline.entries:
-        writer.writerow([entry.at.isoformat(), entry.kind, entry.title, entry.detail, entry.who, entry.via])
-    return response
+    return csv_response(
+        filename=f"contact-record-{slugify(subject)}.csv",
+        header=["at (UTC)", "kind", "what", "detail", "who", "via"],
+        rows=(
+            [entry.at.isoformat(), entry.kind, entry.title, entry.detail, entry.who, entry.via]
+            for entry in timeline.entries
+        ),
+    )
 
 
 def _timeline_pdf(request, form, timeline, subject: str) -> HttpResponse:
@@ -234,11 +235,8 @@ def reports_page(request):
 
 
 def _report_csv(report, period) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{report.key}-{period.until:%Y%m%d}-{period.days}d.csv"'
+    return csv_response(
+        filename=f"{report.key}-{period.until:%Y%m%d}-{period.days}d.csv",
+        header=report.headers,
+        rows=report.rows,
     )
-    writer = csv.writer(response)
-    writer.writerow(report.headers)
-    writer.writerows(report.rows)
-    return response

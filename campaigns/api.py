@@ -264,7 +264,8 @@ class DispositionSerializer(serializers.Serializer):
 
 
 class DispositionView(APIView):
-    """How the call went. `do_not_call` is an opt-out (via agent), effective at once."""
+    """How the call went. `do_not_call` is an opt-out (via agent), effective
+    at once. Only the agent the call was handed to records it (404 for others)."""
 
     permission_classes = [HasRole(AGENTS)]
 
@@ -277,7 +278,8 @@ class DispositionView(APIView):
         },
     )
     def post(self, request, pk: int):
-        attempt = get_object_or_404(CallAttempt, pk=pk)
+        # The caller's own attempts only: anyone else's is a 404, as if it did not exist.
+        attempt = get_object_or_404(CallAttempt.objects.filter(agent=request.user), pk=pk)
         serializer = DispositionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:

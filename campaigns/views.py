@@ -1,6 +1,6 @@
 """The agent's dialer page: server-rendered, HTMX for every action (no reloads)."""
 
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
@@ -83,40 +83,63 @@ def _call_context(attempt: CallAttempt) -> dict:
     }
 
 
+def _message(request, message: str, *, level: str = "error", status: int = 200):
+    return render(request, "campaigns/_message.html", {"level": level, "message": message}, status=status)
+
+
 @role_required(AGENTS)
 @require_POST
 def agent_next(request):
-    campaign = get_object_or_404(Campaign, pk=request.POST.get("campaign") or 0)
+    campaign_id = request.POST.get("campaign", "")
+    if not (campaign_id.isascii() and campaign_id.isdigit()):
+        return _message(request, "Choose a campaign from the list.", status=400)
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
     try:
         handoff = dialer.dialer_next(campaign=campaign, agent=request.user)
-    except dialer.TrainingRequired as exc:
-        return render(request, "campaigns/_message.html", {"level": "error", "message": str(exc)})
-    except dialer.CampaignNotCallable as exc:
-        return render(request, "campaigns/_message.html", {"level": "error", "message": str(exc)})
+    except (dialer.TrainingRequired, dialer.CampaignNotCallable) as exc:
+        return _message(request, str(exc))
     if handoff is None:
-        return render(
-            request,
-            "campaigns/_message.html",
-            {
-                "level": "info",
-                "message": "No number in this campaign may be called right now. Try again later.",
-            },
+        return _message(
+            request, "No number in this campaign may be called right now. Try again later.", level="info"
         )
     return render(request, "campaigns/_call.html", _call_context(handoff.attempt))
+
+
+def _callback_time(request):
+    """The callback time the agent typed, in their browser's time zone;
+    None when none was given. ValueError with a message when unreadable."""
+    try:
+        callback_at = parse_datetime(request.POST.get("callback_at", "") or "")
+    except ValueError as exc:  # well formed but impossible, e.g. month 13
+        raise ValueError("The callback time is not a real date and time.") from exc
+    if callback_at is None or not timezone.is_naive(callback_at):
+        return callback_at
+    try:
+        zone = ZoneInfo(request.POST.get("tz") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("Your browser sent an unknown time zone; reload the page and try again.") from exc
+    return timezone.make_aware(callback_at, zone)
 
 
 @role_required(AGENTS)
 @require_POST
 def agent_dispose(request, attempt_id: int):
+    # Only the agent's own attempts: anyone else's is a 404, never its screen.
     attempt = get_object_or_404(
-        CallAttempt.objects.select_related("phone_number__customer", "campaign", "decision"), pk=attempt_id
+        CallAttempt.objects.filter(agent=request.user).select_related(
+            "phone_number__customer", "campaign", "decision"
+        ),
+        pk=attempt_id,
     )
     outcome = request.POST.get("outcome", "")
     callback_at = None
     if outcome == "callback":
-        callback_at = parse_datetime(request.POST.get("callback_at", "") or "")
-        if callback_at is not None and timezone.is_naive(callback_at):
-            callback_at = timezone.make_aware(callback_at, ZoneInfo(request.POST.get("tz") or "UTC"))
+        try:
+            callback_at = _callback_time(request)
+        except ValueError as exc:
+            context = _call_context(attempt)
+            context["error"] = str(exc)
+            return render(request, "campaigns/_call.html", context, status=400)
     try:
         dialer.attempt_dispose(
             attempt=attempt,

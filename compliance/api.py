@@ -5,8 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import HasRole
-from accounts.roles import COMPLIANCE_OFFICERS
+from accounts.access import MayErase
 from compliance.erasure import customer_erase
 from customers.models import Customer
 
@@ -22,7 +21,7 @@ class CustomerEraseView(APIView):
     anonymised everywhere, numbers kept only as suppression hashes, so later
     checks of those numbers give `customer_erased`. A legal hold refuses (409)."""
 
-    permission_classes = [HasRole(COMPLIANCE_OFFICERS)]
+    permission_classes = [MayErase]
 
     @extend_schema(
         request=EraseSerializer,

@@ -1,9 +1,26 @@
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
+from accounts.access import user_may_set_legal_hold
 from config.admin import EstimatedCountPaginator, HistoryAdmin
 from customers.models import Customer, PhoneNumber
 from customers.phones import phone_normalize
+from customers.services import customer_legal_hold_set
+
+
+class LegalHoldForm(forms.Form):
+    legal_hold = forms.BooleanField(required=False, label="Under legal hold")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Why the hold is set, or lifted. Kept in the customer's history.",
+    )
 
 
 class PhoneNumberInline(admin.TabularInline):
@@ -24,16 +41,93 @@ class CustomerAdmin(HistoryAdmin):
     paginator = EstimatedCountPaginator
     list_per_page = 50
     inlines = [PhoneNumberInline]
-    readonly_fields = ["erased_at", "created_at", "updated_at"]
+    # The hold is never edited in the change form: compliance officers set
+    # and lift it on its own page, through the service, with a reason.
+    readonly_fields = [
+        "legal_hold",
+        "legal_hold_reason",
+        "legal_hold_change",
+        "erased_at",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "email"]}),
         ("Address", {"fields": ["state", "postal_code"]}),
         ("Relationship (EBR)", {"fields": ["last_purchase_at", "last_inquiry_at"]}),
-        ("Legal", {"fields": ["legal_hold", "legal_hold_reason", "erased_at", "created_at", "updated_at"]}),
+        (
+            "Legal",
+            {
+                "fields": [
+                    "legal_hold",
+                    "legal_hold_reason",
+                    "legal_hold_change",
+                    "erased_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("phone_numbers")
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/legal-hold/",
+                self.admin_site.admin_view(self.legal_hold_view),
+                name="customers_customer_legal_hold",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Set or lift")
+    def legal_hold_change(self, customer: Customer) -> str:
+        if customer.pk is None or customer.is_erased:
+            return "-"
+        url = reverse("admin:customers_customer_legal_hold", args=[customer.pk])
+        return format_html('<a href="{}">Legal hold…</a> (compliance officers)', url)
+
+    def legal_hold_view(self, request, object_id):
+        if not user_may_set_legal_hold(request.user):
+            raise PermissionDenied("Only compliance officers set or lift legal holds.")
+        if not str(object_id).isdigit():
+            raise Http404("No such customer.")
+        customer = get_object_or_404(Customer, pk=object_id)
+        form = LegalHoldForm(
+            request.POST or None,
+            initial={"legal_hold": customer.legal_hold},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                customer_legal_hold_set(
+                    customer=customer,
+                    on=form.cleaned_data["legal_hold"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(
+                    request,
+                    "Legal hold set." if form.cleaned_data["legal_hold"] else "Legal hold lifted.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:customers_customer_change", customer.pk)
+        return TemplateResponse(
+            request,
+            "admin/customers/customer/legal_hold.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Legal hold: {customer}",
+                "opts": self.model._meta,
+                "original": customer,
+                "form": form,
+            },
+        )
 
     @admin.display(description="Numbers")
     def numbers(self, customer: Customer) -> str:

@@ -23,10 +23,13 @@ class Customer(models.Model):
     last_inquiry_at = models.DateTimeField(
         null=True, blank=True, help_text="Last inquiry or application: an EBR lasts 3 months after it."
     )
+    # Changed only through customers.services.customer_legal_hold_set (compliance officers).
     legal_hold = models.BooleanField(
         default=False, help_text="Under legal hold: never purged, anonymised or erased while set."
     )
-    legal_hold_reason = models.TextField(blank=True)
+    legal_hold_reason = models.TextField(
+        blank=True, help_text="Why the hold was set, or lifted (the history keeps every change)."
+    )
     erased_at = models.DateTimeField(
         null=True,
         blank=True,

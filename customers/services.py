@@ -3,10 +3,11 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from accounts.access import user_may_set_legal_hold
 from config.history import history_save
 from customers.models import Customer, PhoneNumber
 from customers.phones import phone_normalize
@@ -19,9 +20,7 @@ CUSTOMER_FIELDS = (
     "postal_code",
     "last_purchase_at",
     "last_inquiry_at",
-    "legal_hold",
-    "legal_hold_reason",
-)
+)  # not the legal hold: only customer_legal_hold_set changes it
 
 
 @dataclass(frozen=True)
@@ -128,3 +127,25 @@ def customer_delete(*, customer: Customer, by, reason: str) -> None:
         raise ValidationError(
             "Calls or tickets refer to this customer; use erasure instead of deletion."
         ) from exc
+
+
+@transaction.atomic
+def customer_legal_hold_set(*, customer: Customer, on: bool, reason: str, by) -> Customer:
+    """Set (`on`) or lift a legal hold. A hold stops erasure and every
+    retention purge, so only compliance officers (and superusers) change it,
+    always with a reason; the history keeps who, when and why of each change."""
+    if not user_may_set_legal_hold(by):
+        raise PermissionDenied("Only compliance officers set or lift legal holds.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Give the reason for setting or lifting the hold."]})
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.is_erased:
+        raise ValidationError("This customer was erased; there is nothing left to hold.")
+    customer.legal_hold, customer.legal_hold_reason = on, reason
+    return history_save(
+        customer,
+        by=by,
+        reason="legal hold set" if on else "legal hold lifted",
+        update_fields=["legal_hold", "legal_hold_reason", "updated_at"],
+    )

@@ -4,9 +4,10 @@ Who may do what (enforced here, not only by hiding buttons):
 - agents, managers and compliance officers work tickets: read them, reply,
   add notes, assign, change status, open tickets, and apply a ticket's
   opt-out (an opt-out must be honoured whoever takes it, on any channel);
-- only compliance officers and managers answer data requests: produce a
-  data access export (it discloses everything held about a person) and
-  erase a customer (irreversible). Agents get 403.
+- only compliance officers and managers answer data access requests
+  (the export discloses everything held about a person); only those who
+  may erase through the API (compliance officers, accounts.access
+  user_may_erase) erase a customer (irreversible). Others get 403.
 
 Every write goes through helpdesk.services; a service's ValidationError is
 shown next to the form that caused it, never as an error page.
@@ -20,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.access import role_required
+from accounts.access import access_required, role_required, user_may_erase
 from accounts.audit import access_record
 from accounts.roles import AGENTS, COMPLIANCE_OFFICERS, MANAGERS, has_role
 from helpdesk import selectors, services
@@ -129,6 +130,7 @@ def _ticket_context(request, ticket: Ticket, errors: dict | None = None, **extra
         "answer": answer,
         "fulfilled": answer is not None and answer.outcome == DataRequestLog.Outcome.FULFILLED,
         "may_answer_data_requests": has_role(user, *DATA_REQUEST_ROLES),
+        "may_erase": user_may_erase(user),
         "may_read_decisions": has_role(user, COMPLIANCE_OFFICERS),
         "statuses": Ticket.Status.choices,
         "errors": errors or {},
@@ -289,11 +291,11 @@ def ticket_export_json(request, ticket_id: int):
     return response
 
 
-@role_required(*DATA_REQUEST_ROLES)
+@access_required(user_may_erase, "Only compliance officers erase customers.")
 @require_POST
 def ticket_erase(request, ticket_id: int):
-    """Erase the ticket's customer: compliance officers and managers only;
-    a legal hold refuses it and the page shows why."""
+    """Erase the ticket's customer: whoever the erase API lets erase
+    (compliance officers); a legal hold refuses it and the page shows why."""
     ticket = _ticket_or_404(ticket_id)
     if request.POST.get("confirm") != "erase":
         return _ticket_response(request, ticket, {"action": "Tick the box to confirm the erasure."})

@@ -107,7 +107,7 @@ def test_agents_may_neither_export_nor_erase_a_customer(client, queue, grace, ag
     assert not grace.is_erased
     page = client.get(f"/tickets/{erasure.pk}/").content.decode()
     assert "Erase customer" not in page
-    assert "A compliance officer or a manager answers erasure requests" in page
+    assert "A compliance officer answers erasure requests" in page
 
 
 def test_the_nav_shows_tickets_to_each_role(client, agent, manager, compliance_officer):
@@ -331,9 +331,25 @@ def test_a_compliance_officer_produces_the_export_then_reads_and_downloads_it(
     assert DataRequestLog.objects.count() == 1  # reading it again is no new answer
 
 
-def test_a_manager_erases_the_customer_from_an_erasure_request(client, queue, grace, manager):
+def test_a_manager_may_not_erase_from_the_ticket_page_as_the_erase_api_refuses_them(
+    client, queue, grace, manager
+):
     ticket = _open(queue, grace, manager, type="erasure", legal_basis="gdpr")
     _login(client, manager)
+
+    assert client.post(f"/tickets/{ticket.pk}/erase/", {"confirm": "erase"}, **HTMX).status_code == 403
+    grace.refresh_from_db()
+    assert not grace.is_erased
+    assert not DataRequestLog.objects.exists()
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "Erase customer" not in page and "A compliance officer answers erasure requests" in page
+
+
+def test_a_compliance_officer_erases_the_customer_from_an_erasure_request(
+    client, queue, grace, compliance_officer
+):
+    ticket = _open(queue, grace, compliance_officer, type="erasure", legal_basis="gdpr")
+    _login(client, compliance_officer)
 
     unconfirmed = client.post(f"/tickets/{ticket.pk}/erase/", **HTMX).content.decode()
     assert "Tick the box to confirm the erasure." in unconfirmed

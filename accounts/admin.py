@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import AccessLog, TrainingAcknowledgement, TrainingPolicy
 from accounts.roles import AGENTS
@@ -83,3 +84,44 @@ class AccessLogAdmin(ReadOnlyAdmin):
     search_fields = ["=target", "user__username"]
     list_select_related = ["user"]
     date_hierarchy = "at"
+
+
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    """Authenticator devices, for superusers: who enrolled and when, never the
+    secret key. Removing a device is how a lost phone is replaced (the owner
+    enrols again at the next login); nobody removes the device of their own
+    session, and there is no bulk delete."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False  # devices are enrolled by their owner, on the enrolment page
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if not request.user.is_superuser:
+            return False
+        return obj is None or obj.user_id != request.user.pk
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, TOTPDeviceAdmin)

@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Staff and roles"
 
     def ready(self) -> None:
+        import accounts.signals  # noqa: F401  (logins, failures and logouts to the access log)
         from accounts.roles import sync_role_permissions_after_migrate
 
         # Permissions are created by post_migrate, after every migration has

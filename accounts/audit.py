@@ -1,6 +1,15 @@
-"""Recording who saw what (accounts.AccessLog)."""
+"""Recording who saw what, and who logged in, in accounts.AccessLog."""
 
 from accounts.models import AccessLog
+
+USERNAME_LOGGED_CHARS = 150
+
+
+def client_ip(request) -> str | None:
+    """The address the request came from, as the web server saw it."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def access_record(request, *, action: str, target: str) -> AccessLog | None:
@@ -13,5 +22,17 @@ def access_record(request, *, action: str, target: str) -> AccessLog | None:
         action=action[:40],
         target=str(target)[:200],
         path=request.get_full_path()[:300],
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request),
+    )
+
+
+def login_event_record(request, *, user, action: str, username: str) -> AccessLog:
+    """Log a login, failed login, logout or two-factor step. `username` is what
+    was typed (truncated) or the user's own; a password is never passed here."""
+    return AccessLog.objects.create(
+        user=user if user is not None and getattr(user, "pk", None) else None,
+        action=action[:40],
+        target=str(username or "")[:USERNAME_LOGGED_CHARS],
+        path=request.get_full_path()[:300] if request is not None else "",
+        ip=client_ip(request),
     )

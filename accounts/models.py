@@ -46,9 +46,15 @@ class TrainingAcknowledgement(models.Model):
 
 class AccessLog(models.Model):
     """Who saw what: staff reads of consent evidence and personal-data
-    exports, for compliance officers (GDPR 5(2) accountability). Append-only."""
+    exports, for compliance officers (GDPR 5(2) accountability), and every
+    login, failed login, logout and two-factor step. Append-only.
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    A failed login for a username that does not exist has no user: its
+    target is the attempted username (truncated), never the password."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     action = models.CharField(
         max_length=40, help_text='e.g. "viewed consent evidence", "exported timeline (PDF)".'

@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SessionIdleMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -134,6 +136,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 AXES_DISABLE_ACCESS_LOG = True  # successes and failures go to accounts.AccessLog instead
+# TOTP after the password for compliance officers and superusers (pages and admin;
+# API tokens are separate credentials). On unless DEBUG: the demo's logins stay one step.
+CONSENTDESK_REQUIRE_2FA = env.bool("CONSENTDESK_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "ConsentDesk"
+# A session unused this long is over (requests move the deadline on: accounts.middleware).
+SESSION_COOKIE_AGE = env.int("CONSENTDESK_SESSION_IDLE_MINUTES", default=30) * 60
+# Password reset emails: printed to the console in the demo, SMTP from DJANGO_EMAIL_URL
+# (e.g. smtp+tls://user:password@smtp.example.com:587) in production.
+vars().update(env.email_url("DJANGO_EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="ConsentDesk <consentdesk@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+PASSWORD_RESET_TIMEOUT = env.int("CONSENTDESK_PASSWORD_RESET_MINUTES", default=60) * 60
 
 # --- I18N / time ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -266,7 +280,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # --- Registry inboxes: where the FTC download (or an operator) drops files ---

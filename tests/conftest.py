@@ -45,3 +45,12 @@ def outsider(db):
 @pytest.fixture
 def superuser(db):
     return UserFactory(username="root", password=PASSWORD, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, past two-factor like a real superuser."""
+    from tests.otp import login_with_otp
+
+    login_with_otp(client, admin_user)
+    return client

@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from accounts.roles import ALL_ROLES, ROLE_PERMISSIONS
 from tests.conftest import PASSWORD
+from tests.otp import login_with_otp, totp_code, totp_device_for
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,12 @@ def test_login_lands_each_role_on_its_own_page(client, request, persona, landing
     user = request.getfixturevalue(persona)
     response = login(client, user)
     assert response.status_code == 302
+    if persona in ("compliance_officer", "superuser"):  # two-factor after the password
+        device = totp_device_for(user)
+        gate = client.get(response.url)
+        assert gate.status_code == 302 and gate.url.startswith(reverse("two-factor-verify"))
+        response = client.post(gate.url, {"code": totp_code(device), "next": "/"})
+        assert response.status_code == 302 and response.url == "/"
     home = client.get(response.url)
     assert home.status_code == 302
     assert home.url == landing
@@ -54,7 +61,7 @@ def test_navigation_shows_only_what_the_role_may_use(client, agent, compliance_o
     assert "/compliance/" not in page
     assert "/admin/" not in page
 
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     page = client.get("/compliance/").content.decode()
     assert "/compliance/" in page
     assert "/agent/" not in page

@@ -11,6 +11,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignScrub, CampaignTarget
 from campaigns.services import targets_add
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
+from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -210,7 +211,7 @@ def test_a_manager_runs_the_scrub_and_sees_counts_and_reasons(client, manager):
 
 def test_compliance_officers_see_the_scrub_but_cannot_change_the_campaign(client, compliance_officer):
     campaign = CampaignFactory()
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     assert client.get(f"/admin/campaigns/campaign/{campaign.pk}/scrub/").status_code == 200
     page = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
     assert "Pre-launch scrub" in page and "Add targets" not in page

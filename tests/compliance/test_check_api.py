@@ -14,6 +14,7 @@ from compliance.models import DecisionRecord, JurisdictionRule
 from compliance.selectors import ruleset_current
 from consent.services import consent_revoke
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
+from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -150,7 +151,7 @@ def test_rows_committed_after_a_seal_join_the_chain_later(api, ny_customer):
 
 def test_the_decision_log_cannot_be_changed_in_the_admin(client, superuser, api, ny_customer):
     record_id = check(api, "+12127360001", CampaignFactory()).json()["decision"]
-    client.force_login(superuser)
+    login_with_otp(client, superuser)
     page = client.get(f"/admin/compliance/decisionrecord/{record_id}/change/")
     assert page.status_code == 200 and 'name="allowed"' not in page.content.decode()
     assert client.post(f"/admin/compliance/decisionrecord/{record_id}/delete/").status_code == 403
@@ -162,7 +163,7 @@ def test_the_explanation_page_speaks_plainly_to_compliance_officers(
 ):
     campaign = CampaignFactory(purpose="marketing", dialing_mode="autodialed")
     record_id = check(api, "+12127360001", campaign).json()["decision"]
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     page = client.get(f"/compliance/decisions/{record_id}/").content.decode()
     assert "There is no consent of the kind this call needs." in page
     assert "America/New_York" in page and "Tuesday 2026-11-17 10:00" in page
@@ -173,7 +174,7 @@ def test_the_explanation_page_speaks_plainly_to_compliance_officers(
 def test_a_compliance_officer_changes_a_rule_and_the_version_follows(client, compliance_officer):
     before = ruleset_current().version
     rule = JurisdictionRule.objects.get(jurisdiction="FL")
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     data = {name: getattr(rule, name) for name in JurisdictionRule.RECORD_FIELDS}
     data = {k: ("" if v is None else v) for k, v in data.items()}
     data["weekday_window"] = "09:00-20:00"

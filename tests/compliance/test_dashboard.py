@@ -12,6 +12,7 @@ from compliance.registry.models import AreaCodeSync
 from compliance.registry.services import registry_file_import, registry_source_ensure
 from consent.services import consent_revoke
 from tests.factories import CampaignFactory, CustomerFactory, PhoneNumberFactory
+from tests.otp import login_with_otp
 
 
 def _check(user, number, campaign):
@@ -45,8 +46,8 @@ def test_the_audit_page_shows_freshness_reasons_and_links_to_explanations(
     decision_log_seal()
     _check(manager, "+12127360201", campaign)
 
-    client.force_login(compliance_officer)
-    with django_assert_max_num_queries(16):
+    login_with_otp(client, compliance_officer)
+    with django_assert_max_num_queries(17):  # +1: the session's two-factor device
         page = client.get("/compliance/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -76,7 +77,7 @@ def test_the_audit_page_lists_area_codes_oldest_first_with_stale_ones_marked(
     AreaCodeSync.objects.filter(area_code=212).update(synced_at=timezone.now() - timedelta(days=40))
     AreaCodeSync.objects.filter(area_code=305).update(synced_at=timezone.now() - timedelta(days=27))
 
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     html = client.get("/compliance/").content.decode()
 
     area_codes = html[html.index('id="area-codes"') : html.index('id="purges"')]
@@ -101,7 +102,7 @@ def test_the_audit_page_shows_running_syncs_with_progress_and_polls_them(client,
         rows_total=10_000_000,
         file_names=["national-2026-12-01.txt"],
     )
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
 
     html = client.get("/compliance/").content.decode()
     running = html[html.index('id="running-syncs"') : html.index('id="area-codes"')]
@@ -118,7 +119,7 @@ def test_the_audit_page_shows_the_last_purge_of_each_category(client, compliance
     from compliance.retention import retention_purge
 
     retention_purge(category="purge_runs", dry_run=True)
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     html = client.get("/compliance/").content.decode()
     purges = html[html.index('id="purges"') : html.index('id="recent"')]
     assert "purge_runs" in purges and "dry run" in purges and "0 expired" in purges

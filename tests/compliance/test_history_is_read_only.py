@@ -25,6 +25,7 @@ from helpdesk.models import Queue
 from helpdesk.services import ticket_comment, ticket_create
 from tests.campaigns.conftest import TUESDAY_MORNING, ny_phone
 from tests.factories import CampaignFactory, ConsentGrantFactory
+from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,7 @@ def world(agent, superuser, time_machine):
 
 
 def test_no_history_table_has_an_admin_page(client, superuser):
-    client.force_login(superuser)
+    login_with_otp(client, superuser)
     for model in apps.get_models():
         if model.__name__.startswith("Historical"):
             assert model not in admin.site._registry
@@ -101,7 +102,7 @@ def test_no_history_table_has_an_admin_page(client, superuser):
 
 
 def test_every_admin_path_leaves_history_and_records_as_they_were(client, superuser, world):
-    client.force_login(superuser)
+    login_with_otp(client, superuser)
     before = snapshot()
     tried = 0
     for model, model_admin in admin.site._registry.items():

@@ -15,6 +15,7 @@ from campaigns.services import targets_add
 from compliance.decision_log import decision_log_seal
 from compliance.registry.services import registry_file_import, registry_source_ensure
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
+from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_the_proof_page_names_the_consent_the_registry_data_and_the_chain(
     client, compliance_officer, allowed_call
 ):
     attempt, consent, sync = allowed_call
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     page = client.get(f"/compliance/attempts/{attempt.pk}/proof/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -68,7 +69,7 @@ def test_the_proof_page_names_the_consent_the_registry_data_and_the_chain(
 
 def test_the_proof_pdf_is_the_same_record(client, compliance_officer, allowed_call):
     attempt, consent, sync = allowed_call
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     answer = client.get(f"/compliance/attempts/{attempt.pk}/proof.pdf")
     assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
     pdf = pypdfium2.PdfDocument(io.BytesIO(answer.content))

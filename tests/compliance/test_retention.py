@@ -13,6 +13,7 @@ from consent.models import ConsentGrant, InboundMessage, SuppressionEntry
 from consent.services import number_hash
 from customers.models import Customer, PhoneNumber
 from tests.factories import ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
+from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +97,7 @@ def test_inactive_customers_are_anonymised_and_their_numbers_stay_suppressed():
 
 def test_the_admin_refuses_a_period_under_the_legal_minimum(client, compliance_officer):
     policy = RetentionPolicy.objects.get(category="consents_revoked")
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     url = f"/admin/compliance/retentionpolicy/{policy.pk}/change/"
     answer = client.post(url, {"period_days": 365, "action": "delete", "active": "on", "note": "save space"})
     assert answer.status_code == 200

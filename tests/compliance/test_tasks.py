@@ -15,6 +15,7 @@ from compliance.models import DecisionRecord
 from compliance.tasks import decision_log_seal_task, decision_log_verify_task
 from config.celery import app
 from tests.factories import CampaignFactory, CustomerFactory, PhoneNumberFactory
+from tests.otp import login_with_otp
 
 
 def test_beat_schedules_sealing_every_minute_and_a_nightly_verification(db):
@@ -86,6 +87,6 @@ def test_the_nightly_verification_names_the_first_tampered_row_and_alerts_the_au
 
     assert (result["ok"], result["broken_id"], result["checked"]) == (False, second.pk, 1)
     assert f"decision log BROKEN at row #{second.pk}" in caplog.text
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     page = client.get("/compliance/").content.decode()
     assert "hash chain is broken" in page and f"#{second.pk}</a>" in page

@@ -14,6 +14,7 @@ from campaigns.services import targets_add
 from helpdesk.models import Queue
 from helpdesk.services import ticket_create, ticket_opt_out
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
+from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +65,7 @@ def test_the_timeline_shows_consent_call_ticket_opt_out_and_refusal_in_order(
     client, compliance_officer, agent, story
 ):
     _customer, handoff, ticket = story
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     page = client.get("/compliance/timeline/", {"number": "(212) 736-0801"})
     assert page.status_code == 200
     html = page.content.decode()
@@ -86,7 +87,7 @@ def test_the_timeline_shows_consent_call_ticket_opt_out_and_refusal_in_order(
 
 
 def test_the_timeline_filters_by_kind_and_date(client, compliance_officer, story):
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     html = client.get("/compliance/timeline/", {"number": NUMBER, "kind": ["call"]}).content.decode()
     assert "Call to +12127360801" in html and "Decision #" not in html
     html = client.get(
@@ -96,7 +97,7 @@ def test_the_timeline_filters_by_kind_and_date(client, compliance_officer, story
 
 
 def test_csv_and_pdf_exports_hold_the_record_and_are_logged(client, compliance_officer, story):
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     answer = client.get("/compliance/timeline/", {"number": NUMBER, "export": "csv"})
     assert answer["Content-Type"].startswith("text/csv")
     rows = answer.content.decode().splitlines()
@@ -111,7 +112,7 @@ def test_csv_and_pdf_exports_hold_the_record_and_are_logged(client, compliance_o
 
 
 def test_a_bad_number_is_a_clear_error_and_others_cannot_look(client, compliance_officer, agent, manager):
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     page = client.get("/compliance/timeline/", {"number": "call me"})
     assert page.status_code == 200 and page.context["timeline"] is None
     for user in (agent, manager):

@@ -16,6 +16,7 @@ from consent.models import ConsentGrant
 from consent.services import suppression_add
 from customers.models import Customer, PhoneNumber
 from tests.factories import PhoneNumberFactory, UserFactory
+from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -409,7 +410,7 @@ def test_staff_without_permission_to_add_customers_get_403(client, request, pers
     user = request.getfixturevalue(persona)
     user.is_staff = True  # past the admin's own gate, so that the view's check is what refuses
     user.save()
-    client.force_login(user)
+    login_with_otp(client, user)
     assert client.get(IMPORT_URL).status_code == 403
     assert upload(client, good_file()).status_code == 403
     assert nothing_written()

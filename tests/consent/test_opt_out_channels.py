@@ -10,6 +10,7 @@ from consent.models import ConsentGrant, DncRequest, InboundMessage
 from consent.preferences import preference_url
 from consent.services import OPT_OUT_KEYWORDS
 from tests.factories import ConsentGrantFactory, PhoneNumberFactory
+from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def assert_opted_out(phone, *, via: str, user=None):
 
 
 def test_admin_opt_out_form(client, compliance_officer, phone):
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     response = client.post(
         "/admin/consent/dncrequest/add/",
         {"phone": "(305) 555-0123", "reason": "Asked by letter"},

@@ -10,6 +10,7 @@ from django.utils import timezone
 from helpdesk.models import DataRequestLog, Queue, Ticket
 from helpdesk.services import ticket_comment, ticket_create
 from tests.factories import CustomerFactory
+from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def listed(client, query: str = "") -> str:
 @pytest.mark.parametrize("persona", ["manager", "compliance_officer"])
 def test_managers_and_compliance_officers_list_and_filter_tickets(request, persona, queue, agent):
     client = request.getfixturevalue("client")
-    client.force_login(request.getfixturevalue(persona))
+    login_with_otp(client, request.getfixturevalue(persona))
     late = open_ticket(queue, agent, subject="Late parcel")
     Ticket.objects.filter(pk=late.pk).update(due_at=timezone.now() - timedelta(hours=2))
     complaint = open_ticket(
@@ -105,7 +106,7 @@ def test_a_status_change_in_the_admin_goes_through_the_service(client, manager, 
 
 def test_other_fields_change_with_a_history_reason(client, compliance_officer, agent, queue):
     ticket = open_ticket(queue, agent)
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     response = client.post(
         f"{CHANGELIST}{ticket.pk}/change/",
         {
@@ -195,7 +196,7 @@ def test_managers_keep_queues_and_compliance_officers_only_read_them(
     assert list(queue.members.all()) == [agent]
     assert queue.history.get().history_user == manager
 
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     assert client.get("/admin/helpdesk/queue/").status_code == 200
     assert client.get("/admin/helpdesk/queue/add/").status_code == 403
     assert client.get(f"{CHANGELIST}add/").status_code == 403
@@ -212,7 +213,7 @@ def test_the_data_request_log_is_read_only_and_for_compliance_officers(client, c
         outcome="refused",
         refusal_reason="Customer on legal hold.",
     )
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     assert "Customer on legal hold." in client.get("/admin/helpdesk/datarequestlog/").content.decode()
     url = f"/admin/helpdesk/datarequestlog/{row.pk}/change/"
     assert client.get(url).status_code == 200  # viewable
@@ -227,7 +228,7 @@ def test_the_data_request_log_is_read_only_and_for_compliance_officers(client, c
 
 def test_tickets_cannot_be_deleted_in_the_admin(client, superuser, agent, queue):
     ticket = open_ticket(queue, agent)
-    client.force_login(superuser)
+    login_with_otp(client, superuser)
     client.post(f"{CHANGELIST}{ticket.pk}/delete/", {"post": "yes"})
     assert Ticket.objects.filter(pk=ticket.pk).exists()
 

@@ -23,6 +23,7 @@ from tests.factories import (
     TicketFactory,
     UserFactory,
 )
+from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def _open(queue, customer, by, **kwargs):
 
 
 def _login(client, user):
-    client.force_login(user)
+    login_with_otp(client, user)
     return client
 
 
@@ -112,7 +113,7 @@ def test_agents_may_neither_export_nor_erase_a_customer(client, queue, grace, ag
 
 def test_the_nav_shows_tickets_to_each_role(client, agent, manager, compliance_officer):
     for user in (agent, manager, compliance_officer):
-        client.force_login(user)
+        login_with_otp(client, user)
         page = client.get("/tickets/").content.decode()
         nav = page[page.index('<nav class="nav"') : page.index("</nav>")]
         assert '<a href="/tickets/" aria-current="page">Tickets</a>' in nav, user

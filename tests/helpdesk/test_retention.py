@@ -14,6 +14,7 @@ from compliance.retention import retention_categories, retention_purge
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
 from helpdesk.services import ticket_comment, ticket_create, ticket_status_set
 from tests.factories import CustomerFactory
+from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +81,7 @@ def test_the_data_request_log_purge_removes_only_records_past_24_months():
 
 def test_the_admin_refuses_to_keep_the_data_request_log_under_24_months(client, compliance_officer):
     policy = RetentionPolicy.objects.get(category="data_request_log")
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     url = f"/admin/compliance/retentionpolicy/{policy.pk}/change/"
     answer = client.post(url, {"period_days": 729, "action": "delete", "active": "on", "note": "less data"})
     assert answer.status_code == 200

@@ -20,6 +20,7 @@ from compliance.registry.inbox import registry_inbox_path, registry_inbox_sync, 
 from compliance.registry.models import SyncRun
 from compliance.registry.tasks import registry_inbox_sync_task
 from config.celery import app
+from tests.otp import login_with_otp
 from tests.registry.conftest import numbers_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,7 +185,7 @@ def test_a_compliance_officer_uploads_a_file_into_the_inbox_from_the_admin(
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    client.force_login(compliance_officer)
+    login_with_otp(client, compliance_officer)
     page = client.get(f"/admin/registry/registrysource/{national.pk}/change/")
     assert b"Upload a file" in page.content and str(registry_inbox_path(national)).encode() in page.content
     answer = client.post(

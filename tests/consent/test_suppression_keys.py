@@ -202,3 +202,39 @@ def test_the_demo_key_is_never_the_secret_key():
         timeout=60,
     )
     assert result.stdout.strip() == "True", result.stderr
+
+
+def _hash_in_a_fresh_process(**env_changes) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSENTDESK_", "DJANGO_"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", **env_changes)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import django; django.setup(); from consent.services import number_hash; print(number_hash('{NUMBER}'))",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"DJANGO_DEBUG": "1"}, {"DJANGO_DEBUG": "0", "CONSENTDESK_SUPPRESSION_KEY": KEY_A}],
+    ids=["demo", "production"],
+)
+def test_the_suppression_hash_does_not_depend_on_the_secret_key(env):
+    """The finding: with the suppression key unset, the hash was keyed by the
+    secret key, so a new secret key made every erased number callable again."""
+    before = _hash_in_a_fresh_process(
+        DJANGO_SECRET_KEY="secret-key-one-0123456789abcdef0123456789abcdef", **env
+    )
+    after = _hash_in_a_fresh_process(
+        DJANGO_SECRET_KEY="secret-key-two-0123456789abcdef0123456789abcdef", **env
+    )
+    assert before == after

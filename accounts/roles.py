@@ -52,6 +52,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registry.change_registrysource",  # and upload files into its inbox
         "registry.view_syncrun",
         "registry.view_areacodesync",
+        "registry.view_shrinkhold",
+        "registry.change_shrinkhold",  # approve or reject a file held by the shrink guard (not their own)
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",  # "run now" from the beat admin
         "django_celery_beat.view_crontabschedule",

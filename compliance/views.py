@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -13,6 +14,7 @@ from accounts.roles import COMPLIANCE_OFFICERS
 from compliance.explain import REASON_TEXT, decision_explain
 from compliance.models import ChainVerification, DecisionRecord
 from compliance.proof import attempt_proof
+from compliance.registry.selectors import area_code_removals, shrink_holds_pending
 from compliance.reports import PERIOD_CHOICES, ReportPeriod, report_sections, reports_build
 from compliance.selectors import (
     REGISTRY_MAX_AGE,
@@ -52,6 +54,9 @@ def dashboard(request):
             "max_age_days": REGISTRY_MAX_AGE.days,
             "overview": overview,
             "reasons": [(code, REASON_TEXT.get(code, code), count) for code, count in overview.reasons],
+            "shrink_holds": shrink_holds_pending(),
+            "removals": area_code_removals(),
+            "shrink_limit_percent": round(settings.REGISTRY_SHRINK_LIMIT * 100),
         },
     )
 

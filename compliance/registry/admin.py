@@ -17,9 +17,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from compliance.registry.inbox import registry_inbox_path, registry_upload_save
-from compliance.registry.models import AreaCodeSync, RegistrySource, SyncRun
+from compliance.registry.folders import RegistryInboxError, registry_inbox_path
+from compliance.registry.inbox import registry_upload_save
+from compliance.registry.models import AreaCodeSync, RegistrySource, ShrinkHold, SyncRun
 from compliance.registry.selectors import e164_to_registry_int, registry_freshness, registry_listings
+from compliance.registry.services import shrink_hold_decide, shrink_hold_describe
 from compliance.registry.tasks import registry_inbox_sync_task
 from config.admin import HistoryAdmin, ReadOnlyAdmin
 from config.history import history_save
@@ -34,6 +36,21 @@ class RegistryUploadForm(forms.Form):
     file = forms.FileField(help_text="An FTC or state file: one number per line (AAANNNNNNN or AAA,NNNNNNN).")
     change_list = forms.BooleanField(
         required=False, help_text="A change list (number,date,A|D per line) rather than a full file."
+    )
+
+
+class ShrinkHoldDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[
+            ("approve", "Approve: import the file as it is"),
+            ("reject", "Reject: nothing is imported; the file goes to rejected/"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Why, e.g. the FTC confirmed the area code was split. Kept with the decision.",
     )
 
 
@@ -81,7 +98,12 @@ class RegistrySourceAdmin(HistoryAdmin):
 
     @admin.display(description="inbox folder")
     def inbox_folder(self, source: RegistrySource) -> str:
-        return str(registry_inbox_path(source)) if source.pk else "-"
+        if not source.pk:
+            return "-"
+        try:
+            return str(registry_inbox_path(source))
+        except RegistryInboxError as exc:
+            return f"not usable: {exc}"
 
     @admin.action(description="Sync the inboxes of all active sources now")
     def sync_now(self, request, queryset):
@@ -92,6 +114,11 @@ class RegistrySourceAdmin(HistoryAdmin):
         source = get_object_or_404(RegistrySource, pk=source_id)
         if not self.has_change_permission(request, source):
             raise PermissionDenied
+        try:
+            inbox = registry_inbox_path(source)
+        except RegistryInboxError as exc:
+            self.message_user(request, f"Cannot upload: {exc}", messages.ERROR)
+            return redirect(reverse("admin:registry_registrysource_change", args=[source.pk]))
         form = RegistryUploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
@@ -100,6 +127,7 @@ class RegistrySourceAdmin(HistoryAdmin):
                 name=upload.name,
                 chunks=upload.chunks(),
                 change_list=form.cleaned_data["change_list"],
+                by=request.user,
             )
             # The file is checked whole by the import, in the worker, like any file in the inbox.
             transaction.on_commit(registry_inbox_sync_task.delay)
@@ -119,7 +147,7 @@ class RegistrySourceAdmin(HistoryAdmin):
                 "opts": self.model._meta,
                 "original": source,
                 "form": form,
-                "inbox": registry_inbox_path(source),
+                "inbox": inbox,
             },
         )
 
@@ -266,4 +294,101 @@ class AreaCodeSyncAdmin(ReadOnlyAdmin):
         url = reverse("admin:registry_syncrun_change", args=[sync.sync_run_id])
         return format_html(
             '<a href="{}">#{} ({})</a>', url, sync.sync_run_id, sync.sync_run.get_kind_display()
+        )
+
+
+@admin.register(ShrinkHold)
+class ShrinkHoldAdmin(HistoryAdmin):
+    """Full files held by the shrink guard. Read-only but for one page: a
+    compliance officer other than the uploader approves or rejects a
+    pending hold there, with a reason."""
+
+    list_display = ("id", "source", "status", "created_at", "uploaded_by", "decided_by", "area_code_summary")
+    list_filter = ("status", "source")
+    list_select_related = ("source", "uploaded_by", "decided_by")
+    show_full_result_count = False
+    fields = (
+        "source",
+        "status",
+        "summary",
+        "area_codes",
+        "file_names",
+        "original_names",
+        "checksum",
+        "held_run",
+        "uploaded_by",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "reason",
+        "applied_run",
+    )
+    readonly_fields = fields
+    change_form_template = "admin/registry/shrinkhold/change_form.html"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        decide = path(
+            "<int:hold_id>/decide/",
+            self.admin_site.admin_view(self.decide_view),
+            name="registry_shrinkhold_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    @admin.display(description="area codes")
+    def area_code_summary(self, hold: ShrinkHold) -> str:
+        return ", ".join(
+            f"{code}: -{counts['removed']} of {counts['before']}" for code, counts in hold.area_codes.items()
+        )
+
+    @admin.display(description="why held")
+    def summary(self, hold: ShrinkHold) -> str:
+        return shrink_hold_describe(hold=hold)
+
+    def decide_view(self, request, hold_id: int):
+        hold = get_object_or_404(ShrinkHold.objects.select_related("source", "uploaded_by"), pk=hold_id)
+        if not self.has_change_permission(request, hold):
+            raise PermissionDenied
+        form = ShrinkHoldDecisionForm(request.POST or None)
+        status = 200
+        if request.method == "POST":
+            status = 400
+            if form.is_valid():
+                approve = form.cleaned_data["decision"] == "approve"
+                try:
+                    with transaction.atomic():
+                        shrink_hold_decide(
+                            hold=hold, by=request.user, approve=approve, reason=form.cleaned_data["reason"]
+                        )
+                        if approve:  # the sync imports approved holds first
+                            transaction.on_commit(registry_inbox_sync_task.delay)
+                except ValidationError as exc:
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    self.message_user(
+                        request,
+                        "Approved: the inbox sync imports it now; watch its run under Sync runs."
+                        if approve
+                        else "Rejected: nothing was imported; the file is in the inbox's rejected/ folder.",
+                        messages.SUCCESS,
+                    )
+                    return redirect(reverse("admin:registry_shrinkhold_change", args=[hold.pk]))
+        return TemplateResponse(
+            request,
+            "admin/registry/shrinkhold/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Approve or reject shrink hold #{hold.pk}",
+                "opts": self.model._meta,
+                "original": hold,
+                "summary": shrink_hold_describe(hold=hold),
+                "form": form,
+            },
+            status=status,
         )

@@ -221,16 +221,32 @@ def _canonical_lines(block: bytes, *, path: Path, first_line: int) -> bytes:
     return b"\n".join(out)
 
 
-def _shown(text: bytes) -> str:
-    shown = text.decode("utf-8", errors="replace")
-    return repr(shown if len(shown) <= 40 else shown[:40] + "…")
+EXCERPT_CHARS = 20
+_EXCERPT_KEPT = frozenset("0123456789,-/.: ")
+
+
+def line_excerpt(text: bytes | str) -> str:
+    """A short, masked excerpt of a bad line, quoted, for error messages (the
+    sync run's error, the log, the `.reason.txt` beside a rejected file).
+
+    At most EXCERPT_CHARS (20) characters of the line, then `…` if it goes
+    on. ASCII digits and the separators `,` `-` `/` `.` `:` and space are
+    kept, so that a wrong number or date is recognisable; every other
+    character (letters, anything non-ASCII, control characters) is shown as
+    `*`. A file that is not a registry file at all (a password or key file
+    dropped or pointed at by mistake) thus never has its content shown: the
+    line number and the shape of the line say what is wrong."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    shown = "".join(char if char in _EXCERPT_KEPT else "*" for char in text[:EXCERPT_CHARS])
+    return f"'{shown}{'…' if len(text) > EXCERPT_CHARS else ''}'"
 
 
 def _why_not_a_number(text: bytes) -> str:
     digits = text.replace(b",", b"")
     if digits.isdigit() and len(digits) != 10:
-        return f"{_shown(text)} has {len(digits)} digits; expected 10 (AAANNNNNNN or AAA,NNNNNNN)"
-    return f"{_shown(text)} is not a 10-digit phone number (AAANNNNNNN or AAA,NNNNNNN)"
+        return f"{line_excerpt(text)} has {len(digits)} digits; expected 10 (AAANNNNNNN or AAA,NNNNNNN)"
+    return f"{line_excerpt(text)} is not a 10-digit phone number (AAANNNNNNN or AAA,NNNNNNN)"
 
 
 def _nanp_problem(number: bytes) -> str | None:
@@ -323,11 +339,11 @@ def _change_parse(text: bytes, dates: dict[str, date], *, path: Path, line_no: i
     try:
         fields = [part.strip() for part in text.decode("ascii").split(",")]
     except UnicodeDecodeError:
-        raise bad(f"{_shown(text)} is not a change record (number,date,action)") from None
+        raise bad(f"{line_excerpt(text)} is not a change record (number,date,action)") from None
     if len(fields) == 4 and len(fields[0]) == 3:
         fields = [fields[0] + fields[1], fields[2], fields[3]]
     if len(fields) != 3:
-        raise bad(f"{_shown(text)} is not a change record: expected number,date,action")
+        raise bad(f"{line_excerpt(text)} is not a change record: expected number,date,action")
     raw_number, raw_date, raw_action = fields
     if not (raw_number.isdigit() and raw_number.isascii() and len(raw_number) == 10):
         raise bad(_why_not_a_number(raw_number.encode()))
@@ -336,12 +352,12 @@ def _change_parse(text: bytes, dates: dict[str, date], *, path: Path, line_no: i
         raise bad(reason)
     action = raw_action.upper()
     if action not in (ADD, DELETE):
-        raise bad(f"action {raw_action!r} is neither A (add) nor D (delete)")
+        raise bad(f"action {line_excerpt(raw_action)} is neither A (add) nor D (delete)")
     on = dates.get(raw_date)
     if on is None:
         on = _date_parse(raw_date)
         if on is None:
-            raise bad(f"date {raw_date!r} is not a date (YYYY-MM-DD, MM/DD/YYYY or YYYYMMDD)")
+            raise bad(f"date {line_excerpt(raw_date)} is not a date (YYYY-MM-DD, MM/DD/YYYY or YYYYMMDD)")
         dates[raw_date] = on
     return int(raw_number), action, on
 

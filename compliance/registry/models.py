@@ -7,11 +7,15 @@ data for its own area code only.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 NATIONAL_KEY = "national"
+# A source's inbox: one folder name below REGISTRY_INBOX_ROOT (no "/", no "..", not absolute).
+INBOX_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}\Z"
 
 
 class RegistrySource(models.Model):
@@ -31,11 +35,22 @@ class RegistrySource(models.Model):
     state = models.CharField(max_length=2, blank=True, help_text="Two-letter state code; empty for national.")
     name = models.CharField(max_length=100)
     active = models.BooleanField(default=True, help_text="Subscribed: new files are synced.")
+    # A folder NAME below the deployment's REGISTRY_INBOX_ROOT, never a path
+    # (see `compliance.registry.inbox`). max_length stays 500: the history
+    # table keeps the paths this field held before migration 0004.
     inbox = models.CharField(
         max_length=500,
         blank=True,
-        help_text="Folder watched for new files (full files; change lists in its changes/ subfolder). "
-        "Empty: the default folder for this source under the deployment's registry inbox.",
+        validators=[
+            RegexValidator(
+                INBOX_NAME_PATTERN,
+                "A folder name below the registry inbox root: lower-case letters, digits, '-' and '_', "
+                "at most 63 characters, starting with a letter or digit; not a path.",
+            )
+        ],
+        help_text="Name of the folder watched for new files, below the deployment's registry inbox root "
+        "(CONSENTDESK_REGISTRY_INBOX); change lists go in its changes/ subfolder. "
+        "Empty: the source's default folder (national, state-xx).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -60,6 +75,23 @@ class RegistrySource(models.Model):
         """ "national" or "state:FL": how decisions and rules name a source."""
         return NATIONAL_KEY if self.kind == self.Kind.NATIONAL else f"state:{self.state}"
 
+    @property
+    def default_inbox(self) -> str:
+        """The inbox folder name when none is set: `national`, `state-fl`."""
+        return NATIONAL_KEY if self.kind == self.Kind.NATIONAL else f"state-{self.state.lower()}"
+
+    @property
+    def inbox_name(self) -> str:
+        return self.inbox or self.default_inbox
+
+    def clean(self) -> None:
+        # Two sources sharing a folder would import each other's files.
+        others = RegistrySource.objects.exclude(pk=self.pk) if self.pk else RegistrySource.objects.all()
+        if any(other.inbox_name == self.inbox_name for other in others):
+            raise ValidationError(
+                {"inbox": f"Another source already uses the inbox folder '{self.inbox_name}'."}
+            )
+
 
 class SyncRun(models.Model):
     """One import of registry files, whatever its outcome. Append-only in
@@ -78,6 +110,7 @@ class SyncRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (already imported)"
+        HELD = "held", "Held for approval (shrink guard)"
 
     class Trigger(models.TextChoices):
         COMMAND = "command", "Management command"
@@ -154,6 +187,12 @@ class AreaCodeSync(models.Model):
     number_count = models.PositiveIntegerField(help_text="Numbers listed in this area code after the sync.")
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the files of the sync.")
     sync_run = models.ForeignKey(SyncRun, on_delete=models.PROTECT, related_name="area_code_syncs")
+    last_full_removed = models.PositiveIntegerField(
+        default=0, help_text="Numbers the last full file of this area code removed (shown on the audit page)."
+    )
+    last_full_before = models.PositiveIntegerField(
+        default=0, help_text="Numbers listed in this area code before that full file."
+    )
 
     class Meta:
         ordering = ["source", "area_code"]
@@ -215,3 +254,92 @@ class RegistryNumber(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} ({self.source_id})"
+
+
+class ShrinkHold(models.Model):
+    """A full file held by the shrink guard: it would remove more than
+    REGISTRY_SHRINK_LIMIT of the numbers of an area code holding at least
+    REGISTRY_SHRINK_FLOOR (a truncated download looks exactly like that).
+
+    Nothing of it was applied. Its files wait in the `pending/` folder of the
+    source's inbox until a second compliance officer (not the one who
+    uploaded or triggered it) approves it with a reason, and it is imported,
+    or rejects it. A row with status `approved` and no `sync_run` held is
+    also how a waiver from the command line (`dnc_import --approve-shrink`)
+    is recorded. Written for any source (national, state, litigator lists)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    source = models.ForeignKey(RegistrySource, on_delete=models.PROTECT, related_name="shrink_holds")
+    file_names = models.JSONField(
+        default=list, help_text="The held files, in order, in the pending/ folder of the source's inbox."
+    )
+    original_names = models.JSONField(default=list, help_text="The files as they were given to the import.")
+    checksum = models.CharField(
+        max_length=64, help_text="SHA-256 of the files' bytes, concatenated in order."
+    )
+    area_codes = models.JSONField(
+        default=dict,
+        help_text='Per area code the file would shrink too much: {"212": {"before": 1200, "after": 900, '
+        '"removed": 300}}.',
+    )
+    held_run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="The run held."
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it was approved or rejected.")
+    applied_run = models.ForeignKey(
+        SyncRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The import once approved.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="registry_shrink_hold_decided_with_reason",
+                condition=Q(status="pending", decided_at__isnull=True)
+                | ~Q(status="pending") & Q(decided_at__isnull=False) & ~Q(reason=""),
+                violation_error_message="An approval or a rejection has its time and its reason.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Shrink hold #{self.pk} of {self.source} ({self.status})"
+
+
+class RegistryUpload(models.Model):
+    """A file uploaded into a source's inbox in the admin, and by whom: the
+    inbox sync imports it in that person's name (the shrink guard then needs
+    somebody else to approve it)."""
+
+    source = models.ForeignKey(RegistrySource, on_delete=models.PROTECT, related_name="uploads")
+    file_name = models.CharField(max_length=200, help_text="Its name in the inbox.")
+    checksum = models.CharField(max_length=64, db_index=True, help_text="SHA-256 of its bytes.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.source})"

@@ -11,10 +11,30 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import BigIntegerField, Exists, Expression, F, Func, OuterRef, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import Greatest
 
 from compliance.registry.formats import AREA_CODE_DIVISOR
-from compliance.registry.models import NATIONAL_KEY, AreaCodeSync, RegistryNumber, RegistrySource, SyncRun
+from compliance.registry.models import (
+    NATIONAL_KEY,
+    AreaCodeSync,
+    RegistryNumber,
+    RegistrySource,
+    RegistryUpload,
+    ShrinkHold,
+    SyncRun,
+)
 
 _NANP_E164 = re.compile(r"\+1([2-9]\d{2}[2-9]\d{6})")
 
@@ -171,5 +191,58 @@ def sync_run_get_succeeded(*, source: RegistrySource, checksum: str) -> SyncRun 
     return (
         SyncRun.objects.filter(source=source, checksum=checksum, status=SyncRun.Status.SUCCEEDED)
         .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+def registry_upload_uploader(*, source: RegistrySource, checksum: str):
+    """Who uploaded these bytes into the source's inbox in the admin (the
+    latest upload), or None (a file dropped there by the FTC download)."""
+    upload = (
+        RegistryUpload.objects.filter(source=source, checksum=checksum)
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-id")
+        .first()
+    )
+    return upload.uploaded_by if upload else None
+
+
+def shrink_holds_approved_unapplied(*, source: RegistrySource) -> QuerySet:
+    """Holds approved and not yet imported: the next inbox sync imports them."""
+    return ShrinkHold.objects.filter(
+        source=source, status=ShrinkHold.Status.APPROVED, applied_run__isnull=True, held_run__isnull=False
+    ).order_by("created_at", "id")
+
+
+def shrink_holds_pending() -> list[ShrinkHold]:
+    """Full files held by the shrink guard, waiting for a second compliance officer."""
+    return list(
+        ShrinkHold.objects.filter(status=ShrinkHold.Status.PENDING)
+        .select_related("source", "uploaded_by", "held_run")
+        .order_by("created_at", "id")
+    )
+
+
+def area_code_removals(*, limit: int = 20) -> list[AreaCodeSync]:
+    """The area codes whose last full file removed numbers, the largest
+    share first (a short or broken file under the shrink guard's floor shows
+    here): one query."""
+    return list(
+        AreaCodeSync.objects.filter(source__active=True, last_full_removed__gt=0)
+        .select_related("source")
+        .annotate(
+            removed_share=ExpressionWrapper(
+                F("last_full_removed") * 100 / Greatest(F("last_full_before"), 1), output_field=IntegerField()
+            )
+        )
+        .order_by("-removed_share", "-last_full_removed", "source_id", "area_code")[:limit]
+    )
+
+
+def shrink_hold_pending_get(*, source: RegistrySource, checksum: str) -> ShrinkHold | None:
+    """The pending hold of files with this SHA-256, if any (the latest)."""
+    return (
+        ShrinkHold.objects.filter(source=source, checksum=checksum, status=ShrinkHold.Status.PENDING)
+        .order_by("-created_at", "-id")
         .first()
     )

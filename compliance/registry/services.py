@@ -9,21 +9,34 @@ in one transaction, or not at all.
 
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 
+from compliance.registry.folders import PENDING, PROCESSED, REJECTED, registry_inbox_subfolder
 from compliance.registry.formats import (
     FileScan,
     RegistryFileError,
     change_list_read,
     full_file_read,
+    registry_files_checksum,
 )
-from compliance.registry.models import NATIONAL_KEY, AreaCodeSync, RegistrySource, SyncRun
+from compliance.registry.models import (
+    NATIONAL_KEY,
+    AreaCodeSync,
+    RegistrySource,
+    RegistryUpload,
+    ShrinkHold,
+    SyncRun,
+)
 from compliance.registry.storage import Applied, store_for
 from config.history import history_save
 
@@ -35,6 +48,63 @@ logger = logging.getLogger(__name__)
 # a partition swap the pause holds the lock of the swap: lookups wait for it.
 PAUSE_ENV = "CONSENTDESK_IMPORT_PAUSE_SECONDS"
 PROGRESS_INTERVAL = 0.5  # seconds between two progress writes
+
+
+class RegistryShrinkHeld(Exception):
+    """A full file held by the shrink guard: nothing applied; `hold` is the
+    pending ShrinkHold (its files copied into the inbox's pending/ folder),
+    `sync_run` the run, recorded as held."""
+
+    def __init__(self, *, hold: ShrinkHold, sync_run: SyncRun):
+        self.hold = hold
+        self.sync_run = sync_run
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return shrink_hold_describe(hold=self.hold)
+
+
+@dataclass(frozen=True)
+class ShrinkWaiver:
+    """Apply a full file even if the shrink guard would hold it: a second
+    compliance officer's approval of `hold`, or (no hold) the command line's
+    `--approve-shrink`, recorded as an approved ShrinkHold if it mattered."""
+
+    reason: str
+    by: AbstractBaseUser | None = None
+    hold: ShrinkHold | None = None
+
+
+class _Held(Exception):
+    def __init__(self, shrunk: dict[str, dict[str, int]], method: str):
+        self.shrunk = shrunk
+        self.method = method
+
+
+def shrink_exceeded(*, before, removed, after) -> dict[str, dict[str, int]]:
+    """The area codes (as text keys, for JSON) a full file shrinks too much:
+    those listing at least REGISTRY_SHRINK_FLOOR numbers before it, of which
+    it removes more than REGISTRY_SHRINK_LIMIT (a share), with their counts."""
+    limit, floor = settings.REGISTRY_SHRINK_LIMIT, settings.REGISTRY_SHRINK_FLOOR
+    return {
+        str(code): {"before": count, "after": after.get(code, 0), "removed": removed.get(code, 0)}
+        for code, count in sorted(before.items())
+        if count >= floor and removed.get(code, 0) > limit * count
+    }
+
+
+def shrink_hold_describe(*, hold: ShrinkHold) -> str:
+    codes = "; ".join(
+        f"area code {code}: {counts['removed']} of {counts['before']} numbers removed "
+        f"({counts['removed'] * 100 // max(counts['before'], 1)}%), {counts['after']} left"
+        for code, counts in hold.area_codes.items()
+    )
+    return (
+        f"Held for approval (shrink guard #{hold.pk}): the file would remove more than "
+        f"{settings.REGISTRY_SHRINK_LIMIT:.0%} of the numbers of an area code holding at least "
+        f"{settings.REGISTRY_SHRINK_FLOOR} ({codes}). Nothing was changed; a second compliance officer "
+        f'approves or rejects it on the audit page, or `dnc_import --approve-shrink "why"` applies it.'
+    )
 
 
 def registry_source_ensure(*, key: str, by: AbstractBaseUser | None = None, name: str = "") -> RegistrySource:
@@ -72,6 +142,7 @@ def registry_file_import(
     by: AbstractBaseUser | None = None,
     trigger: str = SyncRun.Trigger.COMMAND,
     progress: Callable[[int, int], None] | None = None,
+    shrink_waiver: ShrinkWaiver | None = None,
 ) -> SyncRun:
     """Import registry files for `source` (see `compliance.registry.formats`
     for the exact layouts) and return the succeeded SyncRun.
@@ -105,6 +176,16 @@ def registry_file_import(
     second database connection) when the import is not nested in a caller's
     transaction.
 
+    Shrink guard: a full file that would remove more than
+    REGISTRY_SHRINK_LIMIT of the numbers of any area code holding at least
+    REGISTRY_SHRINK_FLOOR is not applied, whole: the counts are known once
+    the file is loaded, before the new data is swapped in, so the guard
+    rolls the import back, records the run as `held`, copies the files into
+    the inbox's `pending/` folder with a pending `ShrinkHold`, and raises
+    RegistryShrinkHeld. `shrink_waiver` applies such a file anyway (an
+    approval), and records the waiver with the data. Written against the
+    source, whatever its kind.
+
     Serialised per source (the source row is locked for the import).
     """
     paths = [Path(path) for path in paths]
@@ -120,6 +201,17 @@ def registry_file_import(
         trigger=trigger,
     )
     reporter = _ProgressReporter(run, progress)
+    waived: dict[str, dict[str, int]] = {}
+
+    def guard(applied: Applied) -> None:
+        shrunk = shrink_exceeded(
+            before=applied.before, removed=applied.removed_by_area_code, after=applied.area_codes
+        )
+        if shrunk and shrink_waiver is None:
+            raise _Held(shrunk, applied.method)
+        waived.update(shrunk)
+
+    scan = None
     try:
         scan = FileScan(paths)
         reporter.start(scan)
@@ -134,8 +226,12 @@ def registry_file_import(
                 applied = store.changes_apply(batches=_read_to_end(batches, reporter, scan), scan=scan)
             else:
                 batches = _not_empty(full_file_read(paths=paths, scan=scan, progress=reporter), scan, paths)
-                applied = store.full_replace(batches=_read_to_end(batches, reporter, scan), scan=scan)
+                applied = store.full_replace(
+                    batches=_read_to_end(batches, reporter, scan), scan=scan, guard=guard
+                )
             _run_succeed(run, scan=scan, applied=applied, change_list=change_list)
+            if shrink_waiver is not None:
+                _shrink_waiver_record(run, waiver=shrink_waiver, shrunk=waived, paths=paths)
             logger.info(
                 "registry import %s of %s (%s): %s added, %s removed, %s area code(s), %.1f s",
                 run.pk,
@@ -147,12 +243,163 @@ def registry_file_import(
                 run.duration.total_seconds(),
             )
             _pause_for_crash_tests(run)
+    except _Held as held:
+        try:
+            hold = _shrink_hold_create(
+                run, scan=scan, paths=paths, shrunk=held.shrunk, by=_user_or_none(by), method=held.method
+            )
+        except BaseException as exc:
+            _run_fail(run, exc)
+            raise
+        raise RegistryShrinkHeld(hold=hold, sync_run=run) from None
     except BaseException as exc:
         _run_fail(run, exc)
         raise
     finally:
         reporter.close()
     return run
+
+
+def _shrink_hold_create(
+    run: SyncRun, *, scan: FileScan, paths: list[Path], shrunk, by, method: str
+) -> ShrinkHold:
+    """Keep a held file for its approval: copies in the inbox's pending/
+    folder, a pending ShrinkHold, and the run recorded as held."""
+    folder = registry_inbox_subfolder(run.source, PENDING, create=True)
+    stamp = f"{timezone.now():%Y%m%dT%H%M%S}-run{run.pk}"
+    names = []
+    for position, path in enumerate(paths):
+        name = f"{stamp}-{position}-{path.name}"[:200]
+        shutil.copyfile(path, folder / name)
+        names.append(name)
+    now = timezone.now()
+    with transaction.atomic():
+        hold = ShrinkHold(
+            source=run.source,
+            file_names=names,
+            original_names=[str(path) for path in paths],
+            checksum=scan.checksum,
+            area_codes=shrunk,
+            held_run=run,
+            uploaded_by=by,
+        )
+        history_save(hold, by=by, reason="held by the shrink guard")
+        run.status = SyncRun.Status.HELD
+        run.checksum = scan.checksum
+        run.area_codes = sorted(scan.area_codes)
+        run.number_count = scan.numbers
+        run.rows_done = run.rows_total = scan.lines
+        run.finished_at = now
+        run.duration = now - run.started_at
+        run.error = shrink_hold_describe(hold=hold)
+        run.save()
+    logger.warning("registry import %s of %s (%s) held: %s", run.pk, run.source.key, method, run.error)
+    return hold
+
+
+def _shrink_waiver_record(run: SyncRun, *, waiver: ShrinkWaiver, shrunk, paths: list[Path]) -> None:
+    """In the import's transaction: the approved hold gets its import; a
+    command-line waiver that let a shrinking file through is recorded as an
+    approved hold of its own."""
+    by = _user_or_none(waiver.by)
+    hold = waiver.hold
+    if hold is None and not shrunk:
+        return
+    if hold is None:
+        hold = ShrinkHold(
+            source=run.source,
+            original_names=[str(path) for path in paths],
+            checksum=run.checksum,
+            area_codes=shrunk,
+            uploaded_by=by,
+            status=ShrinkHold.Status.APPROVED,
+            decided_by=by,
+            decided_at=timezone.now(),
+            reason=waiver.reason,
+        )
+    hold.applied_run = run
+    history_save(hold, by=by, reason=f"applied with the shrink guard waived: {waiver.reason}"[:100])
+    run.note = "\n".join(
+        filter(
+            None,
+            [
+                run.note,
+                f"Shrink guard waived (hold #{hold.pk}) by {by or 'the command line'}: {waiver.reason}",
+            ],
+        )
+    )
+    run.save(update_fields=["note"])
+
+
+def registry_upload_record(*, source: RegistrySource, file_name: str, checksum: str, by) -> RegistryUpload:
+    return RegistryUpload.objects.create(
+        source=source, file_name=file_name, checksum=checksum, uploaded_by=_user_or_none(by)
+    )
+
+
+@transaction.atomic
+def shrink_hold_decide(
+    *, hold: ShrinkHold, by: AbstractBaseUser | None, approve: bool, reason: str
+) -> ShrinkHold:
+    """Approve or reject a pending hold, with a reason, as a person other
+    than the one who uploaded or triggered it (history records it). An
+    approved hold is imported by the next inbox sync (`shrink_hold_apply`;
+    the caller may queue one on commit); a rejection moves the files to the
+    inbox's rejected/ folder. ValidationError, per field, when it may not
+    be decided so."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why: the reason is kept with the decision."})
+    hold = ShrinkHold.objects.select_for_update().get(pk=hold.pk)
+    if hold.status != ShrinkHold.Status.PENDING:
+        raise ValidationError({"status": f"This hold is already {hold.get_status_display().lower()}."})
+    by = _user_or_none(by)
+    if by is not None and hold.uploaded_by_id == by.pk:
+        raise ValidationError(
+            {
+                "decided_by": "A second compliance officer decides: not the one who uploaded or triggered the file."
+            }
+        )
+    hold.status = ShrinkHold.Status.APPROVED if approve else ShrinkHold.Status.REJECTED
+    hold.decided_by = by
+    hold.decided_at = timezone.now()
+    hold.reason = reason
+    history_save(hold, by=by, reason=("approved: " if approve else "rejected: ") + reason[:80])
+    if not approve:
+        transaction.on_commit(lambda: _hold_files_file(hold, folder=REJECTED))
+    return hold
+
+
+def shrink_hold_apply(*, hold: ShrinkHold, trigger: str = SyncRun.Trigger.TASK) -> SyncRun | None:
+    """Import an approved hold's files (once: a second delivery finds it
+    applied and does nothing) and file them under processed/. The files
+    must still have the checksum they were held with."""
+    hold = ShrinkHold.objects.select_related("source", "decided_by").get(pk=hold.pk)
+    if hold.status != ShrinkHold.Status.APPROVED or hold.applied_run_id:
+        return None
+    folder = registry_inbox_subfolder(hold.source, PENDING)
+    paths = [folder / name for name in hold.file_names]
+    if registry_files_checksum(paths=paths) != hold.checksum:
+        raise RegistryFileError(
+            path=paths[0], line_no=None, reason="changed since it was held (SHA-256 differs); not imported"
+        )
+    run = registry_file_import(
+        source=hold.source,
+        paths=paths,
+        by=hold.decided_by,
+        trigger=trigger,
+        shrink_waiver=ShrinkWaiver(reason=hold.reason, by=hold.decided_by, hold=hold),
+    )
+    _hold_files_file(hold, folder=PROCESSED)
+    return run
+
+
+def _hold_files_file(hold: ShrinkHold, *, folder: str) -> None:
+    pending = registry_inbox_subfolder(hold.source, PENDING)
+    target = registry_inbox_subfolder(hold.source, folder, create=True)
+    for name in hold.file_names:
+        if (pending / name).is_file():
+            shutil.move(pending / name, target / name)
 
 
 def sync_run_record_skipped(
@@ -216,29 +463,38 @@ def _run_succeed(run: SyncRun, *, scan: FileScan, applied: Applied, change_list:
                 f"the registry): {', '.join(map(str, unsynced))}."
             )
     else:
-        _area_codes_replace(run, counts=applied.area_codes, area_codes=area_codes)
+        _area_codes_replace(run, applied=applied, area_codes=area_codes)
     run.status = SyncRun.Status.SUCCEEDED
     run.finished_at = now
     run.duration = now - run.started_at
     run.save()
 
 
-def _area_codes_replace(run: SyncRun, *, counts, area_codes: list[int]) -> None:
+def _area_codes_replace(run: SyncRun, *, applied: Applied, area_codes: list[int]) -> None:
     AreaCodeSync.objects.bulk_create(
         [
             AreaCodeSync(
                 source_id=run.source_id,
                 area_code=area_code,
                 synced_at=run.started_at,
-                number_count=counts.get(area_code, 0),
+                number_count=applied.area_codes.get(area_code, 0),
                 checksum=run.checksum,
                 sync_run=run,
+                last_full_removed=applied.removed_by_area_code.get(area_code, 0),
+                last_full_before=applied.before.get(area_code, 0),
             )
             for area_code in area_codes
         ],
         update_conflicts=True,
         unique_fields=["source", "area_code"],
-        update_fields=["synced_at", "number_count", "checksum", "sync_run"],
+        update_fields=[
+            "synced_at",
+            "number_count",
+            "checksum",
+            "sync_run",
+            "last_full_removed",
+            "last_full_before",
+        ],
     )
 
 

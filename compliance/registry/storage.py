@@ -10,7 +10,7 @@ the error propagates and the transaction rolls everything back.
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -42,6 +42,19 @@ class Applied:
     # Change list: net change per area code touched (added minus removed).
     area_codes: Counter = field(default_factory=Counter)
     method: str = ""
+    # Full file, per area code of the file: numbers listed before, and how
+    # many of them the file removed (what the shrink guard judges).
+    before: Counter = field(default_factory=Counter)
+    removed_by_area_code: Counter = field(default_factory=Counter)
+
+
+# Called with a full file's counts once they are known and before anything
+# is swapped in; raising stops the import (the transaction rolls back).
+Guard = Callable[[Applied], None]
+
+
+def _no_guard(applied: Applied) -> None:
+    return None
 
 
 def store_for(connection: BaseDatabaseWrapper, *, source_id: int, run_id: int, outermost: bool = False):
@@ -87,22 +100,24 @@ class PostgresStore:
 
     # --- full files ---
 
-    def full_replace(self, *, batches: Iterator[bytes], scan: FileScan) -> Applied:
+    def full_replace(self, *, batches: Iterator[bytes], scan: FileScan, guard: Guard = _no_guard) -> Applied:
         with self.connection.cursor() as cursor:
             # Session settings for this transaction only: sort the index in memory.
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             existing_rows = self._partition_rows_estimate(cursor)
             file_rows = scan.total_bytes // BYTES_PER_LINE
             if existing_rows is None or file_rows >= REBUILD_MIN_SHARE * existing_rows:
-                return self._full_rebuild(cursor, batches, scan, exists=existing_rows is not None)
-            return self._full_in_place(cursor, batches, scan)
+                return self._full_rebuild(
+                    cursor, batches, scan, exists=existing_rows is not None, guard=guard
+                )
+            return self._full_in_place(cursor, batches, scan, guard=guard)
 
     def _partition_rows_estimate(self, cursor) -> int | None:
         cursor.execute("SELECT pg_relation_size(to_regclass(%s))", [self.partition])
         size = cursor.fetchone()[0]
         return None if size is None else size // BYTES_PER_ROW
 
-    def _full_rebuild(self, cursor, batches, scan: FileScan, *, exists: bool) -> Applied:
+    def _full_rebuild(self, cursor, batches, scan: FileScan, *, exists: bool, guard: Guard) -> Applied:
         new = f"registry_number_s{self.source_id}_run{self.run_id}"
         cursor.execute(
             f"CREATE TABLE {new} (number bigint NOT NULL, source_id smallint NOT NULL "
@@ -160,16 +175,22 @@ class PostgresStore:
         if exists:
             if streamed is not None:
                 stored, listed = streamed
-                old_rows, common = (sum(per[code] for code in area_codes) for per in (stored, listed))
                 applied.method = "rebuild, diff beside the COPY"
             else:
-                old_rows, common = self._overlap(cursor, new, area_codes if kept else None)
+                stored, listed = self._overlap(cursor, new, area_codes if kept else None)
                 applied.method = "rebuild, diff by join"
+            old_rows, common = (sum(per[code] for code in area_codes) for per in (stored, listed))
             applied.added, applied.removed = new_rows - common, old_rows - common
-            cursor.execute(f"ALTER TABLE registry_number DETACH PARTITION {self.partition}")
-            cursor.execute(f"DROP TABLE {self.partition}")
+            applied.before = Counter({code: stored[code] for code in area_codes if stored[code]})
+            applied.removed_by_area_code = Counter(
+                {code: stored[code] - listed[code] for code in area_codes if stored[code] > listed[code]}
+            )
         else:
             applied.added = new_rows
+        guard(applied)  # before the swap: a held file never locks the readers out
+        if exists:
+            cursor.execute(f"ALTER TABLE registry_number DETACH PARTITION {self.partition}")
+            cursor.execute(f"DROP TABLE {self.partition}")
         cursor.execute(f"ALTER TABLE {new} RENAME TO {self.partition}")
         cursor.execute(f"ALTER INDEX {new}_number RENAME TO {self.partition}_number")
         # The CHECK constraint proves the partition bound: no validation scan.
@@ -190,36 +211,43 @@ class PostgresStore:
             return False
         return True
 
-    def _overlap(self, cursor, new: str, area_codes: list[int] | None) -> tuple[int, int]:
-        """(numbers the partition had in these area codes, or in all when
-        None, how many of them the new table has): a merge join of the two
-        unique indexes, read in order, not a hash of ten million rows."""
+    def _overlap(self, cursor, new: str, area_codes: list[int] | None) -> tuple[Counter, Counter]:
+        """Per area code (of these area codes, or all when None): the numbers
+        the partition has, and how many of them the new table has. A merge
+        join of the two unique indexes, read in order, not a hash of ten
+        million rows; the grouping is a hash of a few hundred area codes."""
         where = f"WHERE o.number / {AREA_CODE_DIVISOR} = ANY(%s::bigint[])" if area_codes else ""
         cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves on two index scans
         cursor.execute(
-            f"SELECT count(*), count(n.number) FROM {self.partition} AS o "
-            f"LEFT JOIN {new} AS n ON n.number = o.number {where}",
+            f"SELECT o.number / {AREA_CODE_DIVISOR}, count(*), count(n.number) FROM {self.partition} AS o "
+            f"LEFT JOIN {new} AS n ON n.number = o.number {where} GROUP BY 1",
             [area_codes] if area_codes else None,
         )
-        counts = cursor.fetchone()
+        stored, listed = Counter(), Counter()
+        for area_code, count, common in cursor.fetchall():
+            stored[area_code], listed[area_code] = count, common
         cursor.execute("RESET enable_hashjoin")
         cursor.execute("RESET jit")
-        return counts
+        return stored, listed
 
-    def _full_in_place(self, cursor, batches, scan: FileScan) -> Applied:
+    def _full_in_place(self, cursor, batches, scan: FileScan, *, guard: Guard) -> Applied:
         stage = self._stage_numbers(cursor, batches)
         area_codes = _area_code_ranges(scan.area_codes)
         ranges = (
             f"unnest(%s::int[]) AS code JOIN {self.partition} AS p "
             f"ON p.number >= code::bigint * {AREA_CODE_DIVISOR} AND p.number < (code::bigint + 1) * {AREA_CODE_DIVISOR}"
         )
+        cursor.execute(f"SELECT code, count(*) FROM {ranges} GROUP BY code", [area_codes])
+        before = Counter(dict(cursor.fetchall()))
         cursor.execute(
-            f"DELETE FROM {self.partition} WHERE number IN (SELECT p.number FROM {ranges} "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE s.number = p.number))",
+            f"WITH gone AS (DELETE FROM {self.partition} WHERE number IN (SELECT p.number FROM {ranges} "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE s.number = p.number)) RETURNING number) "
+            f"SELECT number / {AREA_CODE_DIVISOR}, count(*) FROM gone GROUP BY 1",
             [area_codes],
         )
-        removed = cursor.rowcount
+        removed_by_area_code = Counter(dict(cursor.fetchall()))
+        removed = sum(removed_by_area_code.values())
         cursor.execute(
             f"INSERT INTO {self.partition} (number, source_id) SELECT DISTINCT number, {self.source_id} "
             f"FROM {stage} ORDER BY number ON CONFLICT (number) DO NOTHING"
@@ -231,7 +259,16 @@ class PostgresStore:
         )
         counts = Counter(dict(cursor.fetchall()))
         cursor.execute(f"DROP TABLE {stage}")
-        return Applied(added=added, removed=removed, area_codes=counts, method="in place")
+        applied = Applied(
+            added=added,
+            removed=removed,
+            area_codes=counts,
+            method="in place",
+            before=before,
+            removed_by_area_code=removed_by_area_code,
+        )
+        guard(applied)  # edits made in place are rolled back with the transaction
+        return applied
 
     def _stage_numbers(self, cursor, batches) -> str:
         self._partition_ensure(cursor)
@@ -312,7 +349,7 @@ class SqliteStore:
         self.source_id = int(source_id)
         self.stage = f"registry_stage_run{int(run_id)}"
 
-    def full_replace(self, *, batches: Iterator[bytes], scan: FileScan) -> Applied:
+    def full_replace(self, *, batches: Iterator[bytes], scan: FileScan, guard: Guard = _no_guard) -> Applied:
         with self.connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE {self.stage} (number integer PRIMARY KEY) WITHOUT ROWID")
             for batch in batches:
@@ -324,11 +361,19 @@ class SqliteStore:
             for area_code in _area_code_ranges(scan.area_codes):
                 low, high = area_code * AREA_CODE_DIVISOR, (area_code + 1) * AREA_CODE_DIVISOR
                 cursor.execute(
+                    "SELECT count(*) FROM registry_number WHERE source_id = %s AND number >= %s AND number < %s",
+                    [self.source_id, low, high],
+                )
+                if before := cursor.fetchone()[0]:
+                    applied.before[area_code] = before
+                cursor.execute(
                     f"DELETE FROM registry_number WHERE source_id = %s AND number >= %s AND number < %s "
                     f"AND number NOT IN (SELECT number FROM {self.stage} WHERE number >= %s AND number < %s)",
                     [self.source_id, low, high, low, high],
                 )
                 applied.removed += cursor.rowcount
+                if cursor.rowcount:
+                    applied.removed_by_area_code[area_code] = cursor.rowcount
             cursor.execute(
                 f"INSERT OR IGNORE INTO registry_number (number, source_id) SELECT number, %s FROM {self.stage}",
                 [self.source_id],
@@ -339,6 +384,7 @@ class SqliteStore:
             )
             applied.area_codes = Counter(dict(cursor.fetchall()))
             cursor.execute(f"DROP TABLE {self.stage}")
+        guard(applied)
         return applied
 
     def changes_apply(self, *, batches: Iterator[list[Change]], scan: FileScan) -> Applied:

@@ -1,7 +1,8 @@
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -104,13 +105,26 @@ def attempt_proof_pdf(request, pk: int):
     return response
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+DAY_RANGE = f"Give a date between {FIRST_DAY} and {LAST_DAY}."
+
+
+def _day_field(**kwargs) -> forms.DateField:
+    """A date in years the records can hold: a period around 9999-12-31 or
+    0001-01-01 overflows the date arithmetic."""
+    return forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MinValueValidator(FIRST_DAY, DAY_RANGE), MaxValueValidator(LAST_DAY, DAY_RANGE)],
+        **kwargs,
+    )
+
+
 class TimelineFilter(forms.Form):
     number = forms.CharField(required=False, label="Phone number", help_text="Any common format.")
-    customer = forms.IntegerField(required=False, label="Customer id", min_value=1)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive."
-    )
+    customer = forms.IntegerField(required=False, label="Customer id", min_value=1, max_value=2**63 - 1)
+    since = _day_field()
+    until = _day_field(help_text="Inclusive.")
     kind = forms.MultipleChoiceField(
         required=False, choices=list(KINDS.items()), widget=forms.CheckboxSelectMultiple, label="Show"
     )
@@ -168,6 +182,7 @@ def timeline_page(request):
             "base_template": "base.html",
             "query": request.GET.urlencode(),
         },
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 
@@ -202,9 +217,7 @@ class ReportFilter(forms.Form):
     days = forms.TypedChoiceField(
         choices=[(d, f"last {d} days") for d in PERIOD_CHOICES], coerce=int, initial=30, required=False
     )
-    until = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive; default today."
-    )
+    until = _day_field(help_text="Inclusive; default today.")
     report = forms.ChoiceField(required=False, choices=())
 
     def __init__(self, *args, **kwargs):

@@ -132,6 +132,7 @@ AXES_ENABLED = env.bool("CONSENTDESK_LOGIN_LOCKOUT", default=True)
 AXES_FAILURE_LIMIT = env.int("CONSENTDESK_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("CONSENTDESK_LOGIN_COOLOFF_MINUTES", default=15.0) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.signals.axes_username"  # truncated: a 300-character name is no 500
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -241,6 +242,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's 400/401/403/404/413 answers, with one shared error shape.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "OptOutViaEnum": "consent.models.OptOutVia",
         "ConsentSourceEnum": "consent.models.ConsentGrant.Source",

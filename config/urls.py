@@ -27,6 +27,8 @@ urlpatterns = [
     path("", include("helpdesk.urls")),
 ]
 
+handler404 = "config.api.not_found"
+
 admin.site.site_header = "ConsentDesk administration"
 admin.site.site_title = "ConsentDesk"
 admin.site.index_title = "Records and rules"

@@ -98,7 +98,12 @@ def _numbers_replace(customer: Customer, numbers: list[NumberInput], *, by, reas
                     {"phone_numbers": [f"{e164} has consent records and cannot be removed; erase instead."]}
                 )
             phone._history_user, phone._change_reason = by, reason
-            phone.delete()
+            try:
+                phone.delete()
+            except ProtectedError as exc:
+                raise ValidationError(
+                    {"phone_numbers": [f"{e164} has calls or campaign targets and cannot be removed."]}
+                ) from exc
         elif phone.kind != wanted[e164]:
             phone.kind = wanted[e164]
             history_save(phone, by=by, reason=reason)

@@ -39,6 +39,7 @@ from helpdesk.models import DataRequestLog, Queue, Ticket
 TICKET_ROLES = (AGENTS, MANAGERS, COMPLIANCE_OFFICERS)
 DATA_REQUEST_ROLES = (COMPLIANCE_OFFICERS, MANAGERS)
 PAGE_SIZE = 25
+MAX_PAGE = 100_000
 
 
 def _htmx(request) -> bool:
@@ -52,6 +53,8 @@ def _page(request, tickets) -> dict:
         number = max(1, int(request.GET.get("page", 1)))
     except ValueError:
         number = 1
+    if number > MAX_PAGE:  # an OFFSET past bigint is a database error, not an empty page
+        raise Http404("No such page.")
     start = (number - 1) * PAGE_SIZE
     rows = list(tickets[start : start + PAGE_SIZE + 1])
     query = request.GET.copy()

@@ -114,7 +114,7 @@ def test_csv_and_pdf_exports_hold_the_record_and_are_logged(client, compliance_o
 def test_a_bad_number_is_a_clear_error_and_others_cannot_look(client, compliance_officer, agent, manager):
     login_with_otp(client, compliance_officer)
     page = client.get("/compliance/timeline/", {"number": "call me"})
-    assert page.status_code == 200 and page.context["timeline"] is None
+    assert page.status_code == 400 and page.context["timeline"] is None
     for user in (agent, manager):
         client.force_login(user)
         assert client.get("/compliance/timeline/", {"number": NUMBER}).status_code == 403

@@ -21,10 +21,20 @@ def login_logged(sender, request, user, **kwargs) -> None:
         request.session[LAST_SEEN_SESSION_KEY] = int(time.time())
 
 
+def axes_username(request, credentials) -> str:
+    """The username django-axes counts failures for: at most 150 characters,
+    no NUL (it is stored, and PostgreSQL refuses NUL in text)."""
+    return attempted_username(credentials)
+
+
+def attempted_username(credentials) -> str:
+    return str((credentials or {}).get("username") or "").replace("\x00", "")[:150]
+
+
 @receiver(user_login_failed, dispatch_uid="accounts_login_failure_logged")
 def login_failure_logged(sender, credentials, request=None, **kwargs) -> None:
     # `credentials` has the password masked by Django; only the username is kept.
-    username = str(credentials.get("username") or "").replace("\x00", "")[:150]
+    username = attempted_username(credentials)
     user = get_user_model().objects.filter(username=username).first() if username else None
     locked = getattr(request, "axes_locked_out", False)
     action = "login refused (locked out)" if locked else "login failed"

@@ -76,7 +76,8 @@ def two_factor_setup(request):
             )
             return redirect(_next_url(request))
         form.add_error(
-            "code", "That code did not match. Check the time on your phone and try the current code."
+            "code",
+            "That code did not match. Check the time on your phone, wait a few seconds and try the current code.",
         )
     uri = totp_provisioning_uri(device=device)
     return render(
@@ -91,7 +92,7 @@ def two_factor_setup(request):
             "already_enrolled": totp_device_confirmed_exists(user=user),
             "next": _next_url(request),
         },
-        status=200 if request.method == "GET" or form.is_valid() else 400,
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -2,7 +2,8 @@
 the 1M customers of bench/customers_generate.py.
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/consentdesk_bench_customers
-    export DJANGO_SECRET_KEY=bench-only-key-0123456789abcdef0123456789abcdef DJANGO_SECURE_SSL_REDIRECT=0
+    export DJANGO_SECRET_KEY=bench-only-key-0123456789abcdef0123456789abcdef DJANGO_SECURE_SSL_REDIRECT=0 \
+        CONSENTDESK_SUPPRESSION_KEY=bench-only-suppression-key-0123456789abcdef
     .venv/bin/python bench/customers_latency.py [--requests 60] [--explain]
 
 Requests go through Django's test Client, in process, against the real

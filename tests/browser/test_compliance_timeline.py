@@ -1,12 +1,14 @@
 """A compliance officer in a real browser reads a number's contact record and
 downloads it as a PDF; the PDF holds the number and the opt-out."""
 
+import base64
 import io
 from pathlib import Path
 
 import pypdfium2
 import pytest
 from django.contrib.auth.models import Group
+from django_otp.oath import totp
 
 from accounts.roles import COMPLIANCE_OFFICERS
 from consent.services import consent_revoke
@@ -40,6 +42,13 @@ def test_a_compliance_officer_reads_the_timeline_and_exports_it_as_pdf(live_serv
     page.fill("#id_username", "carla.compliance")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    # Two-factor: first login, so the enrolment page; the code is the one an app would show.
+    page.wait_for_url(f"{live_server.url}/two-factor/setup/**")
+    assert page.locator(".qr svg").is_visible()
+    secret = page.get_by_test_id("totp-secret").inner_text().replace(" ", "")
+    page.screenshot(path=artifacts / "two_factor_setup.png", full_page=True)
+    page.fill("#id_code", f"{totp(base64.b32decode(secret + '=' * (-len(secret) % 8))):06d}")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server.url}/compliance/")
 
     page.goto(f"{live_server.url}/compliance/timeline/")

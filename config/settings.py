@@ -290,7 +290,7 @@ LOGGING = {
 }
 
 # --- Registry inboxes: where the FTC download (or an operator) drops files ---
-# Each source watches <REGISTRY_INBOX_ROOT>/<name>/ (default national, state-xx; a
+# Each source watches <REGISTRY_INBOX_ROOT>/<name>/ (default national, state-XX; a
 # source may name another folder below the root, never a path); change lists go
 # in its changes/ subfolder.
 REGISTRY_INBOX_ROOT = Path(env.str("CONSENTDESK_REGISTRY_INBOX", default=str(VAR_DIR / "registry-inbox")))

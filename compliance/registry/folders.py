@@ -2,7 +2,7 @@
 `CONSENTDESK_REGISTRY_INBOX`), a folder NAME per source below it.
 
 A source's inbox name (`RegistrySource.inbox`, default `national`,
-`state-xx`) is one path segment, never a path; and the resolved real path
+`state-XX`) is one path segment, never a path; and the resolved real path
 of every folder used (symlinks followed) must lie inside the root, or
 RegistryInboxError is raised and nothing is read or written there.
 """

@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 NATIONAL_KEY = "national"
 # A source's inbox: one folder name below REGISTRY_INBOX_ROOT (no "/", no "..", not absolute).
-INBOX_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}\Z"
+INBOX_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}\Z"
 
 
 class RegistrySource(models.Model):
@@ -44,13 +44,13 @@ class RegistrySource(models.Model):
         validators=[
             RegexValidator(
                 INBOX_NAME_PATTERN,
-                "A folder name below the registry inbox root: lower-case letters, digits, '-' and '_', "
+                "A folder name below the registry inbox root: letters, digits, '-' and '_', "
                 "at most 63 characters, starting with a letter or digit; not a path.",
             )
         ],
         help_text="Name of the folder watched for new files, below the deployment's registry inbox root "
         "(CONSENTDESK_REGISTRY_INBOX); change lists go in its changes/ subfolder. "
-        "Empty: the source's default folder (national, state-xx).",
+        "Empty: the source's default folder (national, state-XX).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -77,8 +77,8 @@ class RegistrySource(models.Model):
 
     @property
     def default_inbox(self) -> str:
-        """The inbox folder name when none is set: `national`, `state-fl`."""
-        return NATIONAL_KEY if self.kind == self.Kind.NATIONAL else f"state-{self.state.lower()}"
+        """The inbox folder name when none is set: `national`, `state-FL` (as before inboxes were names)."""
+        return self.key.replace(":", "-")
 
     @property
     def inbox_name(self) -> str:
@@ -87,7 +87,8 @@ class RegistrySource(models.Model):
     def clean(self) -> None:
         # Two sources sharing a folder would import each other's files.
         others = RegistrySource.objects.exclude(pk=self.pk) if self.pk else RegistrySource.objects.all()
-        if any(other.inbox_name == self.inbox_name for other in others):
+        # Compared without case: some filesystems do not tell `state-FL` from `state-fl`.
+        if any(other.inbox_name.lower() == self.inbox_name.lower() for other in others):
             raise ValidationError(
                 {"inbox": f"Another source already uses the inbox folder '{self.inbox_name}'."}
             )

@@ -34,12 +34,12 @@ class Migration(migrations.Migration):
             name="inbox",
             field=models.CharField(
                 blank=True,
-                help_text="Name of the folder watched for new files, below the deployment's registry inbox root (CONSENTDESK_REGISTRY_INBOX); change lists go in its changes/ subfolder. Empty: the source's default folder (national, state-xx).",
+                help_text="Name of the folder watched for new files, below the deployment's registry inbox root (CONSENTDESK_REGISTRY_INBOX); change lists go in its changes/ subfolder. Empty: the source's default folder (national, state-XX).",
                 max_length=500,
                 validators=[
                     django.core.validators.RegexValidator(
-                        "^[a-z0-9][a-z0-9_-]{0,62}\\Z",
-                        "A folder name below the registry inbox root: lower-case letters, digits, '-' and '_', at most 63 characters, starting with a letter or digit; not a path.",
+                        "^[A-Za-z0-9][A-Za-z0-9_-]{0,62}\\Z",
+                        "A folder name below the registry inbox root: letters, digits, '-' and '_', at most 63 characters, starting with a letter or digit; not a path.",
                     )
                 ],
             ),
@@ -49,12 +49,12 @@ class Migration(migrations.Migration):
             name="inbox",
             field=models.CharField(
                 blank=True,
-                help_text="Name of the folder watched for new files, below the deployment's registry inbox root (CONSENTDESK_REGISTRY_INBOX); change lists go in its changes/ subfolder. Empty: the source's default folder (national, state-xx).",
+                help_text="Name of the folder watched for new files, below the deployment's registry inbox root (CONSENTDESK_REGISTRY_INBOX); change lists go in its changes/ subfolder. Empty: the source's default folder (national, state-XX).",
                 max_length=500,
                 validators=[
                     django.core.validators.RegexValidator(
-                        "^[a-z0-9][a-z0-9_-]{0,62}\\Z",
-                        "A folder name below the registry inbox root: lower-case letters, digits, '-' and '_', at most 63 characters, starting with a letter or digit; not a path.",
+                        "^[A-Za-z0-9][A-Za-z0-9_-]{0,62}\\Z",
+                        "A folder name below the registry inbox root: letters, digits, '-' and '_', at most 63 characters, starting with a letter or digit; not a path.",
                     )
                 ],
             ),

@@ -15,7 +15,7 @@ from django.db import migrations
 
 logger = logging.getLogger("compliance.registry")
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}\Z")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}\Z")
 
 
 def inbox_name_of(value: str, root: Path) -> str | None:
@@ -36,7 +36,7 @@ def paths_to_names(apps, schema_editor):
     RegistrySource = apps.get_model("registry", "RegistrySource")
     root = Path(settings.REGISTRY_INBOX_ROOT).resolve()
     for source in RegistrySource.objects.exclude(inbox=""):
-        default = "national" if source.kind == "national" else f"state-{source.state.lower()}"
+        default = "national" if source.kind == "national" else f"state-{source.state}"
         name = inbox_name_of(source.inbox, root)
         if name is None:
             logger.warning(

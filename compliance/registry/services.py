@@ -305,6 +305,13 @@ def _shrink_waiver_record(run: SyncRun, *, waiver: ShrinkWaiver, shrunk, paths: 
     hold = waiver.hold
     if hold is None and not shrunk:
         return
+    if hold is not None:
+        # Two imports of one approval (the sync and the command line at once): the second rolls back.
+        hold = ShrinkHold.objects.select_for_update().get(pk=hold.pk)
+        if hold.applied_run_id:
+            raise RuntimeError(
+                f"shrink hold #{hold.pk} was already imported by sync run {hold.applied_run_id}"
+            )
     if hold is None:
         hold = ShrinkHold(
             source=run.source,

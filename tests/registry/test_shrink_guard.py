@@ -6,10 +6,15 @@ what the file removed from them."""
 
 import io
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from compliance.registry import storage
 from compliance.registry.folders import registry_inbox_path
@@ -250,3 +255,35 @@ def test_the_guard_reads_the_counts_streamed_beside_the_copy(national, write, re
     assert "(rebuild, diff beside the COPY) held" in caplog.text
     assert caught.value.hold.area_codes == {"212": {"before": 1200, "after": 900, "removed": 300}}
     assert numbers_of(national) == set(BIG + OTHER)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_process_exits_with_status_3_when_a_file_is_held(
+    national, write, registry_cleanup, inbox_root
+):
+    registry_file_import(source=national, paths=[write("seed.txt", BIG)])
+    settings = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
+        f"/{settings['NAME']}",
+        "CONSENTDESK_REGISTRY_INBOX": str(inbox_root),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "dnc_import",
+            "--source",
+            "national",
+            str(write("short.txt", BIG[:900])),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "Held for approval" in done.stderr and "area code 212" in done.stderr
+    assert len(numbers_of(national)) == 1200

@@ -56,6 +56,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data ready. Logins:"))
         for login in logins:
             self.stdout.write(f"  {login.role:<20} {login.username:<12} {login.password}")
+        if settings.CONSENTDESK_REQUIRE_2FA:
+            self.stdout.write(
+                "Two-factor is on: admin and compliance enrol an authenticator app at their first login."
+            )
+        else:
+            self.stdout.write("Two-factor is off in the demo (CONSENTDESK_REQUIRE_2FA=1 turns it on).")
 
     def _purge_preview(self, admin) -> int:
         """Once: what the active retention policies would remove, as the audit page shows it."""

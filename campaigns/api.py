@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -15,17 +15,19 @@ from campaigns.selectors import campaign_call_context
 from compliance.jurisdictions import number_is_possible
 from compliance.models import DecisionRecord
 from compliance.services import decision_make
-from config.api import AwareDateTimeField, PhoneNumberInputField
+from config.api import (
+    AwareDateTimeField,
+    E164Field,
+    HourMinuteField,
+    PhoneNumberInputField,
+    StrictTypes,
+)
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(StrictTypes, serializers.ModelSerializer):
     caller_id = PhoneNumberInputField(help_text="E.164; must accept do-not-call requests.")
-    window_start = serializers.TimeField(
-        format="%H:%M", input_formats=["%H:%M"], required=False, allow_null=True
-    )
-    window_end = serializers.TimeField(
-        format="%H:%M", input_formats=["%H:%M"], required=False, allow_null=True
-    )
+    window_start = HourMinuteField(required=False, allow_null=True)
+    window_end = HourMinuteField(required=False, allow_null=True)
     starts_at = AwareDateTimeField(required=False, allow_null=True)
     ends_at = AwareDateTimeField(required=False, allow_null=True)
 
@@ -98,7 +100,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
     queryset = Campaign.objects.all()
 
 
-class CheckSerializer(serializers.Serializer):
+class CheckSerializer(StrictTypes, serializers.Serializer):
     phone_number = serializers.CharField(max_length=40)
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
     at = AwareDateTimeField(required=False, help_text="The instant to decide for; default now.")
@@ -153,7 +155,7 @@ class CheckView(APIView):
         )
 
 
-class TargetsAddSerializer(serializers.Serializer):
+class TargetsAddSerializer(StrictTypes, serializers.Serializer):
     phone_numbers = serializers.ListField(child=PhoneNumberInputField(), allow_empty=False, max_length=10_000)
     priority = serializers.IntegerField(required=False, default=0, min_value=-100, max_value=100)
 
@@ -171,8 +173,8 @@ class TargetsView(APIView):
                 "TargetsAdded",
                 {
                     "added": serializers.IntegerField(),
-                    "already_targeted": serializers.ListField(child=serializers.CharField()),
-                    "unknown": serializers.ListField(child=serializers.CharField()),
+                    "already_targeted": serializers.ListField(child=E164Field()),
+                    "unknown": serializers.ListField(child=E164Field()),
                 },
             )
         },
@@ -193,7 +195,7 @@ class TargetsView(APIView):
         )
 
 
-class DialerNextSerializer(serializers.Serializer):
+class DialerNextSerializer(StrictTypes, serializers.Serializer):
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
 
 
@@ -210,13 +212,16 @@ class DialerNextView(APIView):
                 {
                     "attempt": serializers.IntegerField(),
                     "target": serializers.IntegerField(),
-                    "phone_number": serializers.CharField(),
+                    "phone_number": E164Field(),
                     "customer": serializers.DictField(),
                     "decision": serializers.DictField(),
                     "lease_until": serializers.DateTimeField(),
                 },
             ),
             204: None,
+            409: OpenApiResponse(
+                description="The campaign cannot be dialled now (not active, or outside its dates)."
+            ),
         },
     )
     def post(self, request):
@@ -257,7 +262,7 @@ def handoff_json(handoff: dialer.HandOff, request) -> dict:
     }
 
 
-class DispositionSerializer(serializers.Serializer):
+class DispositionSerializer(StrictTypes, serializers.Serializer):
     outcome = serializers.ChoiceField(choices=CallAttempt.Outcome.choices)
     callback_at = AwareDateTimeField(required=False, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")

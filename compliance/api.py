@@ -1,16 +1,17 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import MayErase
 from compliance.erasure import customer_erase
+from config.api import StrictTypes
 from customers.models import Customer
 
 
-class EraseSerializer(serializers.Serializer):
+class EraseSerializer(StrictTypes, serializers.Serializer):
     reason = serializers.CharField(
         required=False, allow_blank=True, max_length=200, default="data subject request"
     )
@@ -34,11 +35,12 @@ class CustomerEraseView(APIView):
                     "numbers_suppressed": serializers.IntegerField(),
                     "already_erased": serializers.BooleanField(),
                 },
-            )
+            ),
+            409: OpenApiResponse(description="The customer is on legal hold."),
         },
     )
     def post(self, request, pk: int):
-        serializer = EraseSerializer(data=request.data or {})
+        serializer = EraseSerializer(data=request.data)  # no body: the defaults; a JSON null: a 400
         serializer.is_valid(raise_exception=True)
         customer = get_object_or_404(Customer, pk=pk)
         try:

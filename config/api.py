@@ -173,6 +173,9 @@ class StrictTypes:
                 value = data.get(field.field_name)
                 if form and value is not None and not form.fullmatch(value):
                     errors[field.field_name] = [JSON_TYPE_MESSAGES[_json_type(field)]]
+                elif value == "" and isinstance(field, serializers.ChoiceField) and not field.allow_blank:
+                    # DRF reads an empty form value as "not given"; in a query it is no choice.
+                    errors[field.field_name] = ['"" is not a valid choice.']
         else:
             errors = _object_type_errors(self, data)
         if errors:
@@ -314,7 +317,12 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class PhoneNumberInputField(serializers.CharField):
-    """A phone number in any common format, validated and returned as E.164."""
+    """A phone number in any common format, validated and returned as E.164;
+    `erasable`: answered as null once its customer is erased."""
+
+    def __init__(self, *, erasable: bool = False, **kwargs):
+        self.erasable = erasable
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         text = super().to_internal_value(data)

@@ -9,10 +9,19 @@ from collections.abc import Sequence
 from django.db import models
 from simple_history.utils import bulk_create_with_history
 
+REASON_MAX = 100  # django-simple-history's history_change_reason column
+
+
+def reason_fit(reason: str) -> str:
+    """The change reason as the history column holds it: one carrying a
+    user's note (an opt-out's, a hold's) is cut with an ellipsis, not refused
+    by the database."""
+    return reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 1] + "…"
+
 
 def history_save(instance: models.Model, *, by, reason: str, **save_kwargs) -> models.Model:
     instance._history_user = by
-    instance._change_reason = reason
+    instance._change_reason = reason_fit(reason)
     instance.save(**save_kwargs)
     return instance
 
@@ -23,5 +32,5 @@ def history_bulk_create(
     """bulk_create that also writes one history row per object (plain
     bulk_create writes none)."""
     return bulk_create_with_history(
-        list(objs), model, batch_size=batch_size, default_user=by, default_change_reason=reason
+        list(objs), model, batch_size=batch_size, default_user=by, default_change_reason=reason_fit(reason)
     )

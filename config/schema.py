@@ -16,7 +16,8 @@ class PhoneNumberFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         if direction == "response":
-            return {"type": "string", "pattern": E164_PATTERN, "example": "+13055550123"}
+            answer = {"type": "string", "pattern": E164_PATTERN, "example": "+13055550123"}
+            return {**answer, "nullable": True} if self.target.erasable else answer
         return {"type": "string", "example": "+13055550123"}
 
 
@@ -69,14 +70,15 @@ def _error_response(code: str) -> dict:
 def error_responses(result, generator, request, public):
     """Add the error answers DRF gives to every operation: 401 and 403
     everywhere (every operation needs a role), 400 where there is input to
-    refuse (a body or query parameters), 404 where the path names an object,
+    refuse (a body or query parameters) or a write a service may refuse, 404 where the path names an object,
     413 where there is a body. Status codes a view documents itself stay."""
     result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
     for path_item in result.get("paths", {}).values():
-        for operation in path_item.values():
+        for method, operation in path_item.items():
             parameters = operation.get("parameters", [])
             codes = ["401", "403"]
-            if "requestBody" in operation or any(p["in"] == "query" for p in parameters):
+            writes = method in ("post", "put", "patch", "delete")  # services refuse with a 400 too
+            if writes or "requestBody" in operation or any(p["in"] == "query" for p in parameters):
                 codes.append("400")
             if any(p["in"] == "path" for p in parameters):
                 codes.append("404")

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.access import HasAnyRole, HasRole
 from accounts.roles import COMPLIANCE_OFFICERS, MANAGERS
-from config.api import AwareDateTimeField, PhoneNumberInputField
+from config.api import AwareDateTimeField, E164Field, PhoneNumberInputField, StrictTypes
 from consent import selectors, services
 from consent.models import Channel, ConsentGrant, DncRequest, OptOutVia, Purpose
 from consent.webhooks import sms_webhook_signature_valid, twilio_signature_valid
@@ -24,8 +24,10 @@ from customers.selectors import phone_number_get
 ReadersOfEvidence = HasRole(COMPLIANCE_OFFICERS, MANAGERS)
 
 
-class ConsentGrantSerializer(serializers.ModelSerializer):
-    phone_number = PhoneNumberInputField(help_text="E.164; the number must belong to a customer.")
+class ConsentGrantSerializer(StrictTypes, serializers.ModelSerializer):
+    phone_number = PhoneNumberInputField(
+        help_text="E.164; the number must belong to a customer (null once it is erased).", erasable=True
+    )
     purpose = serializers.ChoiceField(choices=Purpose.choices)
     channel = serializers.ChoiceField(choices=Channel.choices)
     written = serializers.BooleanField(help_text="True for prior express written consent.")
@@ -33,6 +35,9 @@ class ConsentGrantSerializer(serializers.ModelSerializer):
     evidence = serializers.JSONField(help_text="An object with at least disclosure_text.")
     granted_at = AwareDateTimeField()
     expires_at = AwareDateTimeField(required=False, allow_null=True)
+    revoked_via = serializers.ChoiceField(
+        choices=OptOutVia.choices, allow_blank=True, read_only=True, help_text="Empty until revoked."
+    )
 
     class Meta:
         model = ConsentGrant
@@ -97,14 +102,14 @@ class ConsentViewSet(
         return selectors.consent_list(phone_e164=phone)
 
 
-class RevokeSerializer(serializers.Serializer):
+class RevokeSerializer(StrictTypes, serializers.Serializer):
     phone_number = PhoneNumberInputField()
     via = serializers.ChoiceField(choices=OptOutVia.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class OptOutSerializer(serializers.Serializer):
-    phone_number = serializers.CharField()
+    phone_number = E164Field()
     revoked = serializers.ListField(
         child=serializers.IntegerField(), help_text="Ids of the consents revoked."
     )
@@ -136,7 +141,7 @@ class ConsentRevokeView(APIView):
         return Response(_opt_out_response(opt_out), status=status.HTTP_200_OK)
 
 
-class DncRequestSerializer(serializers.ModelSerializer):
+class DncRequestSerializer(StrictTypes, serializers.ModelSerializer):
     phone_number = PhoneNumberInputField(source="number")
     reason = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
 
@@ -178,7 +183,7 @@ class InternalDncViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, viewset
         return selectors.dnc_request_list(phone_e164=phone)
 
 
-class InboundSmsSerializer(serializers.Serializer):
+class InboundSmsSerializer(StrictTypes, serializers.Serializer):
     body = serializers.CharField(allow_blank=True, max_length=2000, trim_whitespace=False)
     to = serializers.CharField(
         required=False, allow_blank=True, max_length=40, help_text="The number texted (ours)."
@@ -189,7 +194,7 @@ class InboundSmsSerializer(serializers.Serializer):
 InboundSmsSerializer._declared_fields["from"] = PhoneNumberInputField(help_text="The sender's number.")
 
 
-class TwilioInboundSmsSerializer(serializers.Serializer):
+class TwilioInboundSmsSerializer(StrictTypes, serializers.Serializer):
     """The fields of Twilio's incoming-message webhook that matter here; Twilio
     sends more (MessageSid, AccountSid, ...), which are signed and ignored."""
 

@@ -8,14 +8,16 @@ from rest_framework.response import Response
 
 from accounts.access import HasAnyRole, MaySetLegalHold
 from accounts.roles import COMPLIANCE_OFFICERS, MANAGERS, has_role
-from config.api import AwareDateTimeField, KeysetPagination, PhoneNumberInputField
+from config.api import AwareDateTimeField, KeysetPagination, PhoneNumberInputField, StrictTypes
 from customers import selectors, services
 from customers.models import Customer, PhoneNumber
 from customers.phones import phone_normalize
 
 
-class PhoneNumberSerializer(serializers.ModelSerializer):
-    number = PhoneNumberInputField(help_text="E.164 out; any common format in.")
+class PhoneNumberSerializer(StrictTypes, serializers.ModelSerializer):
+    number = PhoneNumberInputField(
+        help_text="E.164 out (null once the customer is erased); any common format in.", erasable=True
+    )
     kind = serializers.ChoiceField(choices=PhoneNumber.Kind.choices, default=PhoneNumber.Kind.UNKNOWN)
 
     class Meta:
@@ -23,13 +25,19 @@ class PhoneNumberSerializer(serializers.ModelSerializer):
         fields = ["id", "number", "kind"]
         read_only_fields = ["id"]
 
+    def validate(self, attrs):
+        # A PATCH is partial for the customer, not for each number it lists.
+        if "number" not in attrs:
+            raise serializers.ValidationError({"number": ["This field is required."]})
+        return attrs
+
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["number"] = str(instance.number) if instance.number else None
         return data
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(StrictTypes, serializers.ModelSerializer):
     phone_numbers = PhoneNumberSerializer(many=True, required=False)
     last_purchase_at = AwareDateTimeField(required=False, allow_null=True)
     last_inquiry_at = AwareDateTimeField(required=False, allow_null=True)
@@ -138,7 +146,7 @@ class AgentCustomerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LegalHoldSerializer(serializers.Serializer):
+class LegalHoldSerializer(StrictTypes, serializers.Serializer):
     legal_hold = serializers.BooleanField(help_text="true sets the hold, false lifts it.")
     reason = serializers.CharField(
         max_length=2000, help_text="Why the hold is set or lifted (kept in history)."

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.access import HasAnyRole
-from config.api import KeysetPagination
+from config.api import KeysetPagination, StrictTypes
 from customers.models import Customer
 from helpdesk import services
 from helpdesk.models import Comment, Queue, Ticket
@@ -22,7 +22,7 @@ from helpdesk.selectors import ticket_assignees
 User = get_user_model()
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(StrictTypes, serializers.ModelSerializer):
     """A ticket as read, and as opened by POST. Status changes by PATCH,
     assignment by the assign action."""
 
@@ -39,7 +39,9 @@ class TicketSerializer(serializers.ModelSerializer):
         default="",
         help_text="Data requests (data_access, erasure): gdpr (due in 30 days) or ccpa (45 days).",
     )
-    assignee_username = serializers.CharField(source="assignee.username", read_only=True, default=None)
+    assignee_username = serializers.CharField(
+        source="assignee.username", read_only=True, default=None, allow_null=True
+    )
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -103,7 +105,7 @@ class TicketSerializer(serializers.ModelSerializer):
         return services.ticket_create(by=self.context["request"].user, **validated_data)
 
 
-class TicketStatusChangeSerializer(serializers.Serializer):
+class TicketStatusChangeSerializer(StrictTypes, serializers.Serializer):
     """PATCH: the status, and why. A ticket never goes back to new."""
 
     status = serializers.ChoiceField(
@@ -121,7 +123,7 @@ class TicketStatusChangeSerializer(serializers.Serializer):
         return attrs
 
 
-class AssignSerializer(serializers.Serializer):
+class AssignSerializer(StrictTypes, serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=ticket_assignees(),
         allow_null=True,
@@ -129,7 +131,7 @@ class AssignSerializer(serializers.Serializer):
     )
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(StrictTypes, serializers.ModelSerializer):
     public = serializers.BooleanField(
         default=False, help_text="True: a reply to the customer; false: an internal note."
     )
@@ -148,7 +150,7 @@ class CommentSerializer(serializers.ModelSerializer):
         )
 
 
-class TicketFilterSerializer(serializers.Serializer):
+class TicketFilterSerializer(StrictTypes, serializers.Serializer):
     """The list's query parameters, validated so a bad one is a 400 naming it."""
 
     status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False)

@@ -60,6 +60,21 @@ def test_a_lockout_is_per_username_and_address(client, agent, manager):
     assert other_address.status_code == 302
 
 
+def test_a_forged_forwarded_for_header_does_not_dodge_the_lockout(client, agent):
+    for i in range(5):
+        client.post(
+            reverse("login"),
+            {"username": agent.username, "password": "wrong-password"},
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        )
+    again = client.post(
+        reverse("login"),
+        {"username": agent.username, "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="203.0.113.99",
+    )
+    assert again.status_code == 429
+
+
 def test_force_login_in_tests_is_not_affected_by_the_lockout(client, agent):
     for _ in range(6):
         password_login(client, agent.username, "wrong-password")

@@ -329,8 +329,14 @@ class ShrinkHoldAdmin(HistoryAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the record is written by services only; deciding is the page below
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_decide_permission(self, request) -> bool:
+        return request.user.has_perm("registry.change_shrinkhold")
 
     def get_urls(self):
         decide = path(
@@ -352,7 +358,7 @@ class ShrinkHoldAdmin(HistoryAdmin):
 
     def decide_view(self, request, hold_id: int):
         hold = get_object_or_404(ShrinkHold.objects.select_related("source", "uploaded_by"), pk=hold_id)
-        if not self.has_change_permission(request, hold):
+        if not self.has_decide_permission(request):
             raise PermissionDenied
         form = ShrinkHoldDecisionForm(request.POST or None)
         status = 200

@@ -63,10 +63,14 @@ def test_the_sqlite_fallback_replaces_area_codes_and_applies_changes(tmp_path, o
     full = tmp_path / "full.txt"
     full.write_text("3055550001\n3055550002\n3055550002\n")
     scan = FileScan([full])
+    judged = []
     applied = SqliteStore(sqlite, source_id=1, run_id=1).full_replace(
-        batches=full_file_read(paths=[full], scan=scan), scan=scan
+        batches=full_file_read(paths=[full], scan=scan), scan=scan, guard=judged.append
     )
     assert (applied.added, applied.removed, dict(applied.area_codes)) == (2, 1, {305: 2})
+    # What the shrink guard judges, per area code of the file: listed before, removed.
+    assert judged == [applied]
+    assert (dict(applied.before), dict(applied.removed_by_area_code)) == ({305: 1}, {305: 1})
 
     changes = tmp_path / "changes.txt"
     changes.write_text("3055550001,2024-05-01,D\n3055550005,2024-05-01,A\n2125550000,2024-05-01,A\n")

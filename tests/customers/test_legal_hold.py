@@ -131,22 +131,33 @@ def test_in_the_admin_a_manager_cannot_change_the_hold(client, manager, held):
     form = client.get(change_url).content.decode()
     assert 'name="legal_hold"' not in form and 'name="legal_hold_reason"' not in form
 
-    client.post(
+    saved = client.post(
         change_url,
         {
             "first_name": "Grace",
-            "last_name": held.last_name,
-            "legal_hold_reason": "",
-            "phone_numbers-TOTAL_FORMS": "0",
-            "phone_numbers-INITIAL_FORMS": "0",
+            "last_name": "Renamed",
+            "email": held.email,
+            "state": held.state,
+            "postal_code": held.postal_code,
+            "legal_hold_reason": "",  # the unchecked legal_hold box is simply absent
+            "phone_numbers-TOTAL_FORMS": "1",
+            "phone_numbers-INITIAL_FORMS": "1",
+            "phone_numbers-MIN_NUM_FORMS": "0",
+            "phone_numbers-MAX_NUM_FORMS": "1000",
+            "phone_numbers-0-id": held.phone_numbers.get().pk,
+            "phone_numbers-0-customer": held.pk,
+            "phone_numbers-0-number": "+12127360042",
+            "phone_numbers-0-kind": "mobile",
         },
     )
-    response = client.post(
+    page = client.post(
         f"/admin/customers/customer/{held.pk}/legal-hold/", {"legal_hold": "", "reason": "lifting"}
     )
 
-    assert response.status_code == 403
+    assert saved.status_code == 302  # the rest of the form was saved
+    assert page.status_code == 403
     held.refresh_from_db()
+    assert held.last_name == "Renamed"
     assert held.legal_hold and held.legal_hold_reason == "litigation 2026-114"
 
 

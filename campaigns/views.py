@@ -14,6 +14,7 @@ from accounts.services import training_current_until
 from campaigns import dialer
 from campaigns.models import CallAttempt, Campaign
 from compliance.explain import decision_explain
+from config.api import AwareDateTimeField
 
 
 def _active_campaigns():
@@ -112,7 +113,13 @@ def _callback_time(request):
         callback_at = parse_datetime(request.POST.get("callback_at", "") or "")
     except ValueError as exc:  # well formed but impossible, e.g. month 13
         raise ValueError("The callback time is not a real date and time.") from exc
-    if callback_at is None or not timezone.is_naive(callback_at):
+    if callback_at is None:
+        return None
+    # The API's bounds: far years overflow once converted to UTC.
+    first, last = AwareDateTimeField.first_year, AwareDateTimeField.last_year
+    if not first <= callback_at.year <= last:
+        raise ValueError(f"Give a callback time between the years {first} and {last}.")
+    if not timezone.is_naive(callback_at):
         return callback_at
     try:
         zone = ZoneInfo(request.POST.get("tz") or "UTC")

@@ -121,3 +121,19 @@ def test_next_with_an_unknown_campaign_id_is_a_404(client, trained_agent):
     client.force_login(trained_agent)
     for campaign in ["424242", "99999999999999999999999"]:
         assert client.post("/agent/dialer/next/", {"campaign": campaign}, **HTMX).status_code == 404
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:00", "0001-01-01T00:00"])
+def test_a_callback_at_the_ends_of_the_calendar_is_a_400_with_a_message(
+    client, alices_call, trained_agent, when
+):
+    client.force_login(trained_agent)
+
+    response = client.post(
+        f"/agent/dialer/attempts/{alices_call.pk}/disposition/",
+        {"outcome": "callback", "callback_at": when, "tz": "Pacific/Pago_Pago"},
+        **HTMX,
+    )
+
+    assert response.status_code == 400
+    assert CallAttempt.objects.get(pk=alices_call.pk).outcome == ""

@@ -14,7 +14,7 @@ from accounts.services import training_current_until
 from campaigns import dialer
 from campaigns.models import CallAttempt, Campaign
 from compliance.explain import decision_explain
-from config.api import AwareDateTimeField
+from config.api import NUL_MESSAGE, AwareDateTimeField
 
 
 def _active_campaigns():
@@ -140,13 +140,15 @@ def agent_dispose(request, attempt_id: int):
     )
     outcome = request.POST.get("outcome", "")
     callback_at = None
-    if outcome == "callback":
-        try:
+    try:
+        if any("\x00" in value for value in request.POST.values()):
+            raise ValueError(NUL_MESSAGE)  # PostgreSQL cannot store one
+        if outcome == "callback":
             callback_at = _callback_time(request)
-        except ValueError as exc:
-            context = _call_context(attempt)
-            context["error"] = str(exc)
-            return render(request, "campaigns/_call.html", context, status=400)
+    except ValueError as exc:
+        context = _call_context(attempt)
+        context["error"] = str(exc)
+        return render(request, "campaigns/_call.html", context, status=400)
     try:
         dialer.attempt_dispose(
             attempt=attempt,

@@ -201,20 +201,20 @@ class CustomerViewSet(viewsets.ModelViewSet):
     serializer_class = CustomerSerializer
     permission_classes = [HasAnyRole, AgentsSearchByNumber, ManagersWrite]
 
+    def _full_view(self) -> bool:
+        # The schema describes the full view; agents get the reduced one.
+        return getattr(self, "swagger_fake_view", False) or _sees_whole_customers(self.request.user)
+
     @property
     def paginator(self):
         if not hasattr(self, "_paginator"):
-            self._paginator = (
-                KeysetPagination() if _sees_whole_customers(self.request.user) else AgentCustomerPagination()
-            )
+            self._paginator = KeysetPagination() if self._full_view() else AgentCustomerPagination()
         return self._paginator
 
     def get_serializer_class(self):
         if self.action == "legal_hold":
             return LegalHoldSerializer
-        if getattr(self, "swagger_fake_view", False) or _sees_whole_customers(self.request.user):
-            return CustomerSerializer
-        return AgentCustomerSerializer
+        return CustomerSerializer if self._full_view() else AgentCustomerSerializer
 
     def get_queryset(self):
         phone = None

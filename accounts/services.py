@@ -5,7 +5,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from accounts.models import TrainingAcknowledgement, TrainingPolicy
-from config.history import history_save
+from config.history import history_save, history_user
 
 
 def training_policy() -> TrainingPolicy:
@@ -17,7 +17,7 @@ def training_record(*, agent, by, at: datetime | None = None, note: str = "") ->
     ack = TrainingAcknowledgement(
         agent=agent,
         acknowledged_at=at or timezone.now(),
-        recorded_by=by if getattr(by, "is_authenticated", False) else None,
+        recorded_by=history_user(by),
         note=note,
     )
     return history_save(ack, by=by, reason="training acknowledgement recorded")

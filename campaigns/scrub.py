@@ -93,6 +93,7 @@ from compliance.registry.selectors import (
 )
 from compliance.rules import RuleSet
 from compliance.selectors import ruleset_current
+from config.history import history_user
 from consent.models import SuppressionEntry
 from consent.services import suppression_hmac_pads
 
@@ -780,7 +781,7 @@ def scrub_start(*, campaign: Campaign, by, at: datetime | None = None) -> Campai
     at = at or timezone.now()
     scrub = CampaignScrub.objects.create(
         campaign=campaign,
-        requested_by=by if getattr(by, "is_authenticated", False) else None,
+        requested_by=history_user(by),
         at=at,
         today_ends_at=today_end(at),
         rows_total=CampaignTarget.objects.filter(campaign=campaign).count(),

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignTarget
-from config.history import history_bulk_create, history_save
+from config.history import history_bulk_create, history_save, history_user
 from consent.models import ConsentGrant
 from customers.models import PhoneNumber
 
@@ -32,7 +32,7 @@ CAMPAIGN_FIELDS = (
 @transaction.atomic
 def campaign_create(*, fields: dict, by, reason: str) -> Campaign:
     campaign = Campaign(**{k: v for k, v in fields.items() if k in CAMPAIGN_FIELDS})
-    campaign.created_by = by if getattr(by, "is_authenticated", False) else None
+    campaign.created_by = history_user(by)
     campaign.full_clean()
     return history_save(campaign, by=by, reason=reason)
 

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 
 from compliance.models import DecisionRecord
 from compliance.policy import CallFacts, Decision
+from config.history import history_user
 from consent.services import number_hash
 
 GENESIS_HASH = "0" * 64
@@ -51,7 +52,7 @@ def decision_log_append(
         number_hash=number_hash(shown),
         customer_id=facts.customer_id,
         campaign_id=facts.context.campaign_id,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=history_user(actor),
         allowed=decision.allowed,
         reasons=list(decision.reasons),
         evidence=to_jsonable(decision.evidence),

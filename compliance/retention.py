@@ -29,6 +29,8 @@ from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from config.history import history_user
+
 logger = logging.getLogger(__name__)
 
 DELETE = "delete"
@@ -150,7 +152,7 @@ def retention_purge(
             dry_run=dry_run,
             started_at=timezone.now(),
             trigger=trigger,
-            triggered_by=by if getattr(by, "is_authenticated", False) else None,
+            triggered_by=history_user(by),
         )
         started = time.monotonic()
         tally = _Tally()

@@ -19,6 +19,12 @@ def reason_fit(reason: str) -> str:
     return reason if len(reason) <= REASON_MAX else reason[: REASON_MAX - 1] + "…"
 
 
+def history_user(by):
+    """The user a record names for `by`: the user when one is signed in, None
+    for no user or an anonymous one (a command, a task, a public form)."""
+    return by if getattr(by, "is_authenticated", False) else None
+
+
 def history_save(instance: models.Model, *, by, reason: str, **save_kwargs) -> models.Model:
     instance._history_user = by
     instance._change_reason = reason_fit(reason)

@@ -33,7 +33,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from phonenumber_field.phonenumber import PhoneNumber as ParsedNumber
 from psycopg.types.json import Jsonb
 
-from config.history import history_bulk_create
+from config.history import history_bulk_create, history_user
 from consent.models import ConsentGrant, SuppressionEntry
 from consent.services import evidence_validate, suppression_hashes
 from customers.models import Customer, PhoneNumber
@@ -139,7 +139,7 @@ def customers_import(
     `consents_allowed` (the user may not record consents) a file with consent
     columns is refused."""
     report = ImportReport(source_name=source_name, dry_run=dry_run, skip_invalid=skip_invalid)
-    user = by if getattr(by, "is_authenticated", False) else None
+    user = history_user(by)
     reason = f"import {source_name}"[:100]  # history_change_reason is a CharField(100)
     reader = csv.DictReader(file, restkey=None, restval=None)
     try:

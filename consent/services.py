@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from config.history import history_save
+from config.history import history_save, history_user
 from consent.models import ConsentGrant, DncRequest, InboundMessage, OptOutVia, SuppressionEntry
 from customers.models import PhoneNumber
 from customers.phones import phone_normalize
@@ -66,7 +66,7 @@ def consent_grant(
         evidence=evidence_validate(evidence),
         granted_at=granted_at,
         expires_at=expires_at,
-        recorded_by=by if getattr(by, "is_authenticated", False) else None,
+        recorded_by=history_user(by),
     )
     if granted_at and granted_at > timezone.now() + timezone.timedelta(minutes=5):
         raise ValidationError({"granted_at": ["Consent cannot be granted in the future."]})
@@ -102,7 +102,7 @@ def consent_revoke(
         raise ValidationError({"via": [f"Unknown channel '{via}'."]})
     e164 = phone_normalize(number)
     at = at or timezone.now()
-    user = by if getattr(by, "is_authenticated", False) else None
+    user = history_user(by)
     reason = f"opt-out via {via}" + (f": {note}" if note else "")
     phone = PhoneNumber.objects.select_for_update().filter(number=e164).first()
     revoked = []

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import CallAttempt
-from config.history import history_save
+from config.history import history_save, history_user
 from consent.services import consent_revoke
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
 from helpdesk.sla import ticket_due
@@ -18,13 +18,9 @@ from helpdesk.sla import ticket_due
 COMPLAINT_LOOKBACK = timedelta(days=30)
 
 
-def _user(by):
-    return by if getattr(by, "is_authenticated", False) else None
-
-
 def _event(ticket: Ticket, kind: str, text: str, by, **data) -> TicketEvent:
     return TicketEvent.objects.create(
-        ticket=ticket, kind=kind, text=text, actor=_user(by), at=timezone.now(), data=data
+        ticket=ticket, kind=kind, text=text, actor=history_user(by), at=timezone.now(), data=data
     )
 
 
@@ -61,7 +57,7 @@ def ticket_create(
         priority=priority,
         legal_basis=legal_basis if type in Ticket.DATA_REQUESTS else "",
         assignee=assignee,
-        created_by=_user(by),
+        created_by=history_user(by),
         flagged_for_compliance=type == Ticket.Type.COMPLAINT,
         due_at=ticket_due(ticket_type=type, legal_basis=legal_basis, queue=queue, start=now),
     )
@@ -96,7 +92,7 @@ def ticket_comment(*, ticket: Ticket, body: str, public: bool, by) -> Comment:
     if not body:
         raise ValidationError({"body": ["Write something first."]})
     ticket = _locked(ticket)
-    comment = Comment(ticket=ticket, author=_user(by), body=body, public=public)
+    comment = Comment(ticket=ticket, author=history_user(by), body=body, public=public)
     history_save(comment, by=by, reason="reply" if public else "internal note")
     if public and ticket.status == Ticket.Status.NEW:
         _status_set(ticket, Ticket.Status.OPEN, by)
@@ -251,7 +247,7 @@ def _data_request_log(ticket: Ticket, outcome: str, by, refusal: str = "") -> Da
         responded_at=timezone.now(),
         outcome=outcome,
         refusal_reason=refusal,
-        responded_by=_user(by),
+        responded_by=history_user(by),
     )
 
 

@@ -38,7 +38,7 @@ from compliance.registry.models import (
     SyncRun,
 )
 from compliance.registry.storage import Applied, store_for
-from config.history import history_save
+from config.history import history_save, history_user
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def registry_source_ensure(*, key: str, by: AbstractBaseUser | None = None, name
     source.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
-            return history_save(source, by=_user_or_none(by), reason="registry source created for an import")
+            return history_save(source, by=history_user(by), reason="registry source created for an import")
     except IntegrityError:  # created meanwhile by another process
         return RegistrySource.objects.get(kind=kind, state=state)
 
@@ -197,7 +197,7 @@ def registry_file_import(
         kind=SyncRun.Kind.CHANGE_LIST if change_list else SyncRun.Kind.FULL,
         started_at=timezone.now(),
         status=SyncRun.Status.RUNNING,
-        triggered_by=_user_or_none(by),
+        triggered_by=history_user(by),
         trigger=trigger,
     )
     reporter = _ProgressReporter(run, progress)
@@ -246,7 +246,7 @@ def registry_file_import(
     except _Held as held:
         try:
             hold = _shrink_hold_create(
-                run, scan=scan, paths=paths, shrunk=held.shrunk, by=_user_or_none(by), method=held.method
+                run, scan=scan, paths=paths, shrunk=held.shrunk, by=history_user(by), method=held.method
             )
         except BaseException as exc:
             _run_fail(run, exc)
@@ -301,7 +301,7 @@ def _shrink_waiver_record(run: SyncRun, *, waiver: ShrinkWaiver, shrunk, paths: 
     """In the import's transaction: the approved hold gets its import; a
     command-line waiver that let a shrinking file through is recorded as an
     approved hold of its own."""
-    by = _user_or_none(waiver.by)
+    by = history_user(waiver.by)
     hold = waiver.hold
     if hold is None and not shrunk:
         return
@@ -340,7 +340,7 @@ def _shrink_waiver_record(run: SyncRun, *, waiver: ShrinkWaiver, shrunk, paths: 
 
 def registry_upload_record(*, source: RegistrySource, file_name: str, checksum: str, by) -> RegistryUpload:
     return RegistryUpload.objects.create(
-        source=source, file_name=file_name, checksum=checksum, uploaded_by=_user_or_none(by)
+        source=source, file_name=file_name, checksum=checksum, uploaded_by=history_user(by)
     )
 
 
@@ -360,7 +360,7 @@ def shrink_hold_decide(
     hold = ShrinkHold.objects.select_for_update().get(pk=hold.pk)
     if hold.status != ShrinkHold.Status.PENDING:
         raise ValidationError({"status": f"This hold is already {hold.get_status_display().lower()}."})
-    by = _user_or_none(by)
+    by = history_user(by)
     if by is not None and hold.uploaded_by_id == by.pk:
         raise ValidationError(
             {
@@ -431,7 +431,7 @@ def sync_run_record_skipped(
         duration=now - now,
         status=SyncRun.Status.SKIPPED,
         note=f"Same files (SHA-256) as sync run {previous.pk}, which succeeded; not imported again.",
-        triggered_by=_user_or_none(by),
+        triggered_by=history_user(by),
         trigger=trigger,
     )
 
@@ -566,10 +566,6 @@ def _pause_for_crash_tests(run: SyncRun) -> None:
             "registry import %s: pausing %s s before commit (%s is set)", run.pk, seconds, PAUSE_ENV
         )
         time.sleep(float(seconds))
-
-
-def _user_or_none(by):
-    return by if getattr(by, "is_authenticated", False) else None
 
 
 class _ProgressReporter:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Min
 from django.utils import timezone
 
 from accounts.services import training_current_until
@@ -50,18 +50,6 @@ class HandOff:
     record: DecisionRecord
 
 
-def attempt_counts(*, phone_id: int, subject: str, campaign_id: int, at: datetime) -> tuple[int, int]:
-    """Attempts to a number in the 24 h before `at`: on the same subject across
-    campaigns (state caps), and in this campaign (its own cap)."""
-    counts = CallAttempt.objects.filter(
-        phone_number_id=phone_id, handed_at__gt=at - timedelta(hours=24), handed_at__lte=at
-    ).aggregate(
-        same_subject=Count("id", filter=Q(subject=subject)),
-        campaign=Count("id", filter=Q(campaign_id=campaign_id)),
-    )
-    return counts["same_subject"], counts["campaign"]
-
-
 def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
     """Lock the next target to decide, skipping those other agents hold:
     an expired lease first (its agent left; it is decided again before anyone
@@ -90,11 +78,7 @@ def dialer_next(*, campaign: Campaign, agent, now: datetime | None = None) -> Ha
     if training_current_until(agent=agent, at=now) is None:
         raise TrainingRequired("You need a current compliance training acknowledgement before taking calls.")
     campaign = Campaign.objects.get(pk=campaign.pk)
-    if (
-        campaign.status != Campaign.Status.ACTIVE
-        or (campaign.starts_at and now < campaign.starts_at)
-        or (campaign.ends_at and now >= campaign.ends_at)
-    ):
+    if not campaign.active_at(now):
         raise CampaignNotCallable(f"Campaign '{campaign}' is not active now.")
     context = campaign_call_context(campaign=campaign)
     for _ in range(MAX_CANDIDATES_PER_CALL):
@@ -116,17 +100,10 @@ def _decide_and_lease(target, campaign, context, agent, now) -> HandOff | None:
     if phone.number is None:  # erased since it was queued
         _move_on(target, ["customer_erased"], None, agent)
         return None
-    same_subject, in_campaign = attempt_counts(
-        phone_id=phone.pk, subject=campaign.subject, campaign_id=campaign.pk, at=now
-    )
+    # The facts, attempt counts included (the call-history provider, campaigns.selectors),
+    # are read after the number's lock: the attempt about to be created is not among them.
     decided = decision_make(
-        number=str(phone.number),
-        context=context,
-        at=now,
-        kind=DecisionRecord.Kind.HANDOFF,
-        actor=agent,
-        attempts_24h_same_subject=same_subject,
-        attempts_24h_campaign=in_campaign,
+        number=str(phone.number), context=context, at=now, kind=DecisionRecord.Kind.HANDOFF, actor=agent
     )
     if not decided.decision.allowed:
         _move_on(target, list(decided.decision.reasons), _retry_at(decided, phone, now), agent)

@@ -4,6 +4,8 @@ from django.db.models import Q
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from compliance.policy import campaign_active
+
 
 class Campaign(models.Model):
     class Purpose(models.TextChoices):
@@ -79,6 +81,10 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def active_at(self, at) -> bool:
+        """The campaign may call at `at` (`compliance.policy.campaign_active`)."""
+        return campaign_active(status=self.status, starts_at=self.starts_at, ends_at=self.ends_at, at=at)
 
 
 class CampaignTarget(models.Model):

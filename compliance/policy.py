@@ -291,6 +291,16 @@ def _day_check(rule: Rule, local_date: date, weekday: int, local_time: time, day
     return "outside_calling_hours", window
 
 
+def campaign_active(
+    *, status: str, starts_at: datetime | None, ends_at: datetime | None, at: datetime
+) -> bool:
+    """A campaign may call at `at`: it is active, has started and has not
+    ended (`ends_at` exclusive). The one statement of it: `decide` blocks
+    with `campaign_inactive` on it, the dialer refuses a campaign on it
+    (through `Campaign.active_at`)."""
+    return status == "active" and (starts_at is None or at >= starts_at) and (ends_at is None or at < ends_at)
+
+
 def decide(facts: CallFacts, rules: RuleSet) -> Decision:
     blocked: set[str] = set()
     at = facts.at
@@ -382,10 +392,11 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
     if caps:
         evidence["caps"] = caps
 
-    if (
-        context.campaign_status != "active"
-        or (context.campaign_starts_at is not None and at < context.campaign_starts_at)
-        or (context.campaign_ends_at is not None and at >= context.campaign_ends_at)
+    if not campaign_active(
+        status=context.campaign_status,
+        starts_at=context.campaign_starts_at,
+        ends_at=context.campaign_ends_at,
+        at=at,
     ):
         blocked.add("campaign_inactive")
 

@@ -3,12 +3,16 @@ once, in the module that owns it, and used everywhere else. These tests read
 the application's source: a second spelling fails them."""
 
 import ast
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.contrib.auth.models import AnonymousUser
 
+from compliance.policy import decide
 from config.history import history_user
-from tests.factories import UserFactory
+from tests.compliance.policy_factories import call_facts, rules
+from tests.factories import CampaignFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("accounts", "campaigns", "compliance", "config", "consent", "core", "customers", "helpdesk")
@@ -39,3 +43,33 @@ def test_the_acting_user_is_worked_out_by_one_helper(db):
     assert history_user(AnonymousUser()) is None
     assert history_user(None) is None
     assert where(lambda text: 'is_authenticated", False)' in text) == ["config/history.py"]
+
+
+def test_a_campaign_is_active_by_one_check_that_the_dialer_and_decide_share():
+    start, end = datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 4, 1, tzinfo=UTC)
+    campaign = CampaignFactory.build(status="active", starts_at=start, ends_at=end)
+    for status in ("active", "paused", "draft"):
+        campaign.status = status
+        for at in (start - timedelta(seconds=1), start, end - timedelta(seconds=1), end):
+            facts = call_facts(at=at)
+            facts = replace(
+                facts,
+                context=replace(
+                    facts.context, campaign_status=status, campaign_starts_at=start, campaign_ends_at=end
+                ),
+            )
+            blocked = "campaign_inactive" in decide(facts, rules()).reasons
+            assert campaign.active_at(at) is not blocked, (status, at)
+            assert campaign.active_at(at) is (status == "active" and start <= at < end)
+    # Nothing else compares a campaign's dates: callers ask Campaign.active_at.
+    assert where(lambda text: any(name in {"starts_at", "ends_at"} for name in compared_attributes(text))) == []
+
+
+def compared_attributes(text: str) -> list[str]:
+    return [
+        operand.attr
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.Compare)
+        for operand in (node.left, *node.comparators)
+        if isinstance(operand, ast.Attribute)
+    ]

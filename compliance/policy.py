@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from dateutil.relativedelta import relativedelta
 
+from compliance.registry.sources import NATIONAL_KEY, source_key
 from compliance.rules import AUTOMATED_MODES, FEDERAL, Rule, RuleSet, window_text
 
 REASON_CODES: tuple[str, ...] = (
@@ -59,7 +60,6 @@ TEMPORARY_REASONS: frozenset[str] = frozenset(
 # The reasons that depend on the instant only (what next_allowed_at solves).
 TIME_REASONS: frozenset[str] = frozenset({"outside_calling_hours", "restricted_day", "campaign_inactive"})
 
-NATIONAL_SOURCE = "national"
 NEXT_ALLOWED_HORIZON = timedelta(days=8)
 _MIDNIGHT = time(0, 0)
 
@@ -448,14 +448,14 @@ def _rules_plan(rules: RuleSet, dates: tuple[date, ...], states: tuple[str, ...]
     binding = tuple(rule for rule in in_effect.values() if rule.applies(purpose, mode))
     sources = [
         (
-            NATIONAL_SOURCE,
+            NATIONAL_KEY,
             min((rule.dnc_list_max_age_days for rule in federal.values()), default=None),
             "dnc_national",
         )
     ]
     for rule in in_effect.values():
         if rule.own_dnc_list:
-            sources.append((f"state:{rule.jurisdiction}", rule.dnc_list_max_age_days, "dnc_state"))
+            sources.append((source_key(state=rule.jurisdiction), rule.dnc_list_max_age_days, "dnc_state"))
     sources = [
         (source, days, None if days is None else timedelta(days=days), reason)
         for source, days, reason in sources

@@ -13,6 +13,7 @@ from itertools import chain
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from compliance.registry.selectors import e164_to_registry_int, registry_listings
+from compliance.registry.sources import source_describe
 from consent.models import ConsentGrant, DncRequest, OptOutVia
 from customers.models import Customer
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
@@ -211,9 +212,6 @@ class CustomerOverview:
     open_tickets: int
 
 
-_REGISTRY_WORDS = {"national": "the National Do-Not-Call Registry"}
-
-
 def customer_overview(*, customer_id: int, now: datetime) -> CustomerOverview | None:
     """A customer for an agent: their tickets, each number's consents in
     plain words and whether anything stops calling it. A fixed number of
@@ -254,8 +252,7 @@ def customer_overview(*, customer_id: int, now: datetime) -> CustomerOverview | 
                 f"(asked {_VIA_WORDS.get(first.source, first.source)}): never called again."
             )
         for source in sorted(listed.get(e164_to_registry_int(e164) or 0, ())):
-            state = source.removeprefix("state:")
-            where = _REGISTRY_WORDS.get(source, f"the {state} state do-not-call list")
+            where = source_describe(source)
             status.lines.append(
                 f"On {where}: marketing calls need written consent or a current business relationship."
             )

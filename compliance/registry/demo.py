@@ -26,9 +26,10 @@ from compliance.registry.formats import registry_files_checksum
 from compliance.registry.models import SyncRun
 from compliance.registry.selectors import sync_run_get_succeeded
 from compliance.registry.services import registry_file_import, registry_source_ensure
+from compliance.registry.sources import NATIONAL_KEY, source_key
 
 NATIONAL_AREA_CODES = (212, 305, 312, 415, 512, 206, 801, 401, 860, 602, 208, 405, 410, 215)
-STATE_AREA_CODES = {"state:TX": (512,), "state:PA": (215,)}
+STATE_AREA_CODES = {source_key(state="TX"): (512,), source_key(state="PA"): (215,)}
 EXCHANGES = (555, *range(720, 800))
 REFRESH_AFTER = timedelta(days=7)
 
@@ -45,7 +46,7 @@ def registry_demo_numbers(*, area_codes, last_digits: range) -> list[int]:
 def registry_demo_seed(*, by=None) -> list[SyncRun]:
     """Sync the demo's registry data; returns the runs it imported (none
     when everything was synced in the last week)."""
-    plans = [("national", NATIONAL_AREA_CODES, range(10))]
+    plans = [(NATIONAL_KEY, NATIONAL_AREA_CODES, range(10))]
     plans += [(key, area_codes, range(5)) for key, area_codes in STATE_AREA_CODES.items()]
     runs = []
     with tempfile.TemporaryDirectory(prefix="consentdesk-registry-demo-") as directory:

@@ -13,7 +13,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-NATIONAL_KEY = "national"
+from compliance.registry.sources import source_key
+
 # A source's inbox: one folder name below REGISTRY_INBOX_ROOT (no "/", no "..", not absolute).
 INBOX_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}\Z"
 
@@ -73,7 +74,7 @@ class RegistrySource(models.Model):
     @property
     def key(self) -> str:
         """ "national" or "state:FL": how decisions and rules name a source."""
-        return NATIONAL_KEY if self.kind == self.Kind.NATIONAL else f"state:{self.state}"
+        return source_key(state=self.state if self.kind == self.Kind.STATE else None)
 
     @property
     def default_inbox(self) -> str:

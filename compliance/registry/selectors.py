@@ -27,7 +27,6 @@ from django.db.models.functions import Greatest
 
 from compliance.registry.formats import AREA_CODE_DIVISOR
 from compliance.registry.models import (
-    NATIONAL_KEY,
     AreaCodeSync,
     RegistryNumber,
     RegistrySource,
@@ -35,6 +34,7 @@ from compliance.registry.models import (
     ShrinkHold,
     SyncRun,
 )
+from compliance.registry.sources import source_key, source_key_parse
 
 _NANP_E164 = re.compile(r"\+1([2-9]\d{2}[2-9]\d{6})")
 
@@ -83,17 +83,18 @@ def registry_freshness(*, area_codes: Collection[int]) -> dict[tuple[str, int], 
 
 def registry_source_key(kind: str, state: str) -> str:
     """A source's key (`RegistrySource.key`) from its kind and state columns."""
-    return NATIONAL_KEY if kind == RegistrySource.Kind.NATIONAL else f"state:{state}"
+    return source_key(state=state if kind == RegistrySource.Kind.STATE else None)
 
 
 def _source_keys(sources: Collection[str]) -> Q:
     """RegistrySource rows named by these keys."""
     condition = Q(pk__in=[])
     for key in sources:
-        if key == NATIONAL_KEY:
+        state = source_key_parse(key)
+        if state is None:
             condition |= Q(kind=RegistrySource.Kind.NATIONAL)
         else:
-            condition |= Q(kind=RegistrySource.Kind.STATE, state=key.removeprefix("state:"))
+            condition |= Q(kind=RegistrySource.Kind.STATE, state=state)
     return condition
 
 

@@ -30,13 +30,13 @@ from compliance.registry.formats import (
     registry_files_checksum,
 )
 from compliance.registry.models import (
-    NATIONAL_KEY,
     AreaCodeSync,
     RegistrySource,
     RegistryUpload,
     ShrinkHold,
     SyncRun,
 )
+from compliance.registry.sources import source_key_parse
 from compliance.registry.storage import Applied, store_for
 from config.history import history_save, history_user
 
@@ -110,16 +110,11 @@ def shrink_hold_describe(*, hold: ShrinkHold) -> str:
 def registry_source_ensure(*, key: str, by: AbstractBaseUser | None = None, name: str = "") -> RegistrySource:
     """The source named by `key` ("national" or "state:FL"), created (with
     history naming `by`) if it does not exist yet. ValueError on a bad key."""
-    if key == NATIONAL_KEY:
+    state = source_key_parse(key)
+    if state is None:
         kind, state = RegistrySource.Kind.NATIONAL, ""
         default_name = "National DNC Registry"
     else:
-        prefix, _, state = key.partition(":")
-        state = state.upper()
-        if prefix != "state" or len(state) != 2 or not state.isalpha() or not state.isascii():
-            raise ValueError(
-                f"'{key}' is not a registry source: use 'national' or 'state:XX' (e.g. state:FL)."
-            )
         kind = RegistrySource.Kind.STATE
         default_name = f"{state} state do-not-call list"
     source = RegistrySource.objects.filter(kind=kind, state=state).first()

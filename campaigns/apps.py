@@ -8,6 +8,9 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         from campaigns.reports import reports_register
         from campaigns.retention import retention_categories_register
+        from campaigns.selectors import CallAttemptHistory
+        from core.call_history import call_history_register
 
         retention_categories_register()
         reports_register()
+        call_history_register(CallAttemptHistory())

@@ -736,25 +736,13 @@ def scrub_compute(
 
 def _scrub_one_by_one(campaign, context, rules, at, today_ends_at, result, progress, total) -> ScrubResult:
     """The portable path (SQLite demo): one fact gathering and decision per target."""
-    from campaigns.dialer import attempt_counts
-
     done = 0
     for target in CampaignTarget.objects.filter(campaign=campaign).select_related("phone_number").iterator():
         number = target.phone_number.number
         if number is None:
             verdict = TargetVerdict(NEVER, ("customer_erased",), None)
         else:
-            same_subject, in_campaign = attempt_counts(
-                phone_id=target.phone_number_id, subject=campaign.subject, campaign_id=campaign.pk, at=at
-            )
-            facts = facts_gather(
-                number=str(number),
-                context=context,
-                at=at,
-                rules=rules,
-                attempts_24h_same_subject=same_subject,
-                attempts_24h_campaign=in_campaign,
-            )
+            facts = facts_gather(number=str(number), context=context, at=at, rules=rules)
             verdict = verdict_classify(
                 decision=decide(facts, rules),
                 opens_at=lambda facts=facts: next_allowed_at(facts, rules),

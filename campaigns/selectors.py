@@ -1,7 +1,15 @@
 """Reads of campaigns, and the call context a campaign hands the compliance engine."""
 
-from campaigns.models import Campaign
+from collections.abc import Collection
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Count, Q
+
+from campaigns.models import CallAttempt, Campaign
 from compliance.policy import CallContext
+from core.call_history import WINDOW, AttemptCounts, SqlFragment
+from customers.models import PhoneNumber
 
 
 def campaign_call_context(*, campaign: Campaign) -> CallContext:
@@ -18,3 +26,60 @@ def campaign_call_context(*, campaign: Campaign) -> CallContext:
         window_end=campaign.window_end,
         max_attempts_per_day=campaign.max_attempts_per_day,
     )
+
+
+class CallAttemptHistory:
+    """The call-history provider (core.call_history) over CallAttempt: every
+    attempt handed out counts, whatever its outcome, from the moment it was
+    handed (`handed_at`), in the 24 h before the instant (the instant itself
+    included; an attempt created after the decision is not yet there)."""
+
+    def _window(self, at: datetime):
+        return CallAttempt.objects.filter(handed_at__gt=at - WINDOW, handed_at__lte=at)
+
+    def attempts_24h(
+        self, *, e164: str, subject: str, campaign_id: int | None, at: datetime
+    ) -> AttemptCounts:
+        counts = (
+            self._window(at)
+            .filter(phone_number__number=e164)
+            .aggregate(
+                same_subject=Count("id", filter=Q(subject=subject)),
+                campaign=Count("id", filter=Q(campaign_id=campaign_id)),
+            )
+        )
+        return AttemptCounts(same_subject=counts["same_subject"], campaign=counts["campaign"])
+
+    def attempts_24h_many(
+        self, *, numbers: Collection[str], subject: str, campaign_id: int | None, at: datetime
+    ) -> dict[str, AttemptCounts]:
+        if not numbers:
+            return {}
+        rows = (
+            self._window(at)
+            .filter(phone_number__number__in=set(numbers))
+            .values("phone_number__number")
+            .annotate(
+                same_subject=Count("id", filter=Q(subject=subject)),
+                campaign=Count("id", filter=Q(campaign_id=campaign_id)),
+            )
+            .order_by()
+            .values_list("phone_number__number", "same_subject", "campaign")
+        )
+        return {str(number): AttemptCounts(same_subject=s, campaign=c) for number, s, c in rows}
+
+    def attempts_24h_sql(
+        self, *, number_sql: str, subject: str, campaign_id: int | None, at: datetime
+    ) -> SqlFragment | None:
+        if connection.vendor != "postgresql":
+            return None
+        sql = f"""(SELECT ARRAY[count(*) FILTER (WHERE ch_a.subject = %(ch_subject)s),
+                        count(*) FILTER (WHERE ch_a.campaign_id = %(ch_campaign)s)]
+             FROM {CallAttempt._meta.db_table} ch_a
+             JOIN {PhoneNumber._meta.db_table} ch_p ON ch_p.id = ch_a.phone_number_id
+            WHERE ch_p.number = {number_sql}
+              AND ch_a.handed_at > %(ch_since)s AND ch_a.handed_at <= %(ch_at)s)"""
+        return SqlFragment(
+            sql=sql,
+            params={"ch_subject": subject, "ch_campaign": campaign_id, "ch_since": at - WINDOW, "ch_at": at},
+        )

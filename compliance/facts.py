@@ -1,7 +1,17 @@
-"""Gather the facts `decide` needs for one number, a call context and an
-instant: on PostgreSQL in one round trip (every fact a subquery of one
-SELECT), elsewhere in six queries; whatever the rules are."""
+"""Gather the facts `decide` needs for a number, a call context and an
+instant, always complete: attempt counts come from the registered
+call-history provider (core.call_history), never from the caller.
 
+- `facts_gather`: one number; on PostgreSQL in one round trip (every fact a
+  subquery of one SELECT, the provider's counts included), elsewhere in seven
+  queries; whatever the rules are.
+- `facts_gather_many`: a set of numbers, streamed in chunks, in a fixed
+  number of set-based queries per chunk whatever its size; portable
+  (SQLite and PostgreSQL); the same CallFacts as `facts_gather` per number.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,9 +29,11 @@ from compliance.registry.selectors import (
 from compliance.rules import RuleSet
 from consent.models import ConsentGrant, DncRequest, SuppressionEntry
 from consent.services import suppression_hashes
+from core.call_history import AttemptCounts, call_history_provider
 from customers.models import PhoneNumber
 
 NATIONAL = "national"
+CHUNK = 5_000  # numbers per chunk of facts_gather_many
 
 
 def registry_sources_for(*, states: tuple[str, ...], rules: RuleSet, on) -> list[str]:
@@ -34,18 +46,42 @@ def registry_sources_for(*, states: tuple[str, ...], rules: RuleSet, on) -> list
     return sources
 
 
-def facts_gather(
+def facts_gather(*, number: str, context: CallContext, at: datetime, rules: RuleSet) -> CallFacts:
+    """Everything `decide` reads for one number, attempt counts included."""
+    e164, valid = number_parse(number)
+    marketing = context.purpose == "marketing"  # registries decide marketing calls only
+    stored = _stored_facts(e164, marketing, context=context, at=at) if e164 else _StoredFacts()
+    return _facts_build(e164, valid, stored, context=context, at=at, rules=rules)
+
+
+def facts_gather_many(
+    *, numbers: Iterable[str], context: CallContext, at: datetime, rules: RuleSet, chunk_size: int = CHUNK
+) -> Iterator[list[tuple[str, CallFacts]]]:
+    """The facts of many numbers, as `facts_gather` would gather each: an
+    iterator over chunks of (number as given, facts), in input order. Each
+    chunk takes at most seven set-based queries whatever its size (phones
+    with customers, consents, DNC requests, suppression, registry listings,
+    area-code syncs, attempt counts), so 1M numbers stream in bounded memory."""
+    chunk: list[str] = []
+    for number in numbers:
+        chunk.append(number)
+        if len(chunk) >= chunk_size:
+            yield _facts_chunk(chunk, context=context, at=at, rules=rules)
+            chunk = []
+    if chunk:
+        yield _facts_chunk(chunk, context=context, at=at, rules=rules)
+
+
+def _facts_build(
+    e164: str | None,
+    valid: bool,
+    stored: "_StoredFacts",
     *,
-    number: str,
     context: CallContext,
     at: datetime,
     rules: RuleSet,
-    attempts_24h_same_subject: int = 0,
-    attempts_24h_campaign: int = 0,
 ) -> CallFacts:
-    e164, valid = number_parse(number)
-    marketing = context.purpose == "marketing"  # registries decide marketing calls only
-    stored = _stored_facts(e164, marketing) if e164 else _StoredFacts()
+    marketing = context.purpose == "marketing"
     registry: tuple[RegistryFact, ...] = ()
     states: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
@@ -81,8 +117,8 @@ def facts_gather(
         last_purchase_at=customer.last_purchase_at if customer else None,
         last_inquiry_at=customer.last_inquiry_at if customer else None,
         reassigned_at=stored.reassigned_at,
-        attempts_24h_same_subject=attempts_24h_same_subject,
-        attempts_24h_campaign=attempts_24h_campaign,
+        attempts_24h_same_subject=stored.attempts.same_subject,
+        attempts_24h_campaign=stored.attempts.campaign,
         context=context,
     )
 
@@ -109,38 +145,30 @@ class _StoredFacts:
     area_code: int | None = None
     listed_in: frozenset[str] = frozenset()  # registry sources listing the number
     freshness: dict = field(default_factory=dict)  # source -> (synced_at, sync run id) for the area code
+    attempts: AttemptCounts = field(default_factory=AttemptCounts)  # from the call-history provider
 
 
-def _stored_facts(e164: str, marketing: bool) -> _StoredFacts:
+def _stored_facts(e164: str, marketing: bool, *, context: CallContext, at: datetime) -> _StoredFacts:
     as_int = e164_to_registry_int(e164)
     area_code = as_int // 10_000_000 if as_int is not None and marketing else None
     if connection.vendor == "postgresql":
-        return _stored_facts_one_query(e164, area_code, as_int)
-    return _stored_facts_orm(e164, area_code, as_int)
+        return _stored_facts_one_query(e164, area_code, as_int, context=context, at=at)
+    return _stored_facts_orm(e164, area_code, as_int, context=context, at=at)
 
 
-def _stored_facts_orm(e164: str, area_code: int | None, as_int: int | None) -> _StoredFacts:
-    """The portable path (the SQLite demo): six queries."""
+def _stored_facts_orm(
+    e164: str, area_code: int | None, as_int: int | None, *, context: CallContext, at: datetime
+) -> _StoredFacts:
+    """The portable path (the SQLite demo): seven queries."""
     phone = PhoneNumber.objects.select_related("customer").filter(number=e164).first()
     c = phone.customer if phone else None
     consents = ()
     if phone is not None:
         consents = tuple(
-            ConsentFact(
-                id=g.id,
-                purpose=g.purpose,
-                channel=g.channel,
-                written=g.written,
-                granted_at=g.granted_at,
-                expires_at=g.expires_at,
-                revoked_at=g.revoked_at,
-            )
-            for g in ConsentGrant.objects.filter(phone_number=phone).only(*_CONSENT_FIELDS)
+            _consent_fact(g) for g in ConsentGrant.objects.filter(phone_number=phone).only(*_CONSENT_FIELDS)
         )
     return _StoredFacts(
-        customer=_Customer(c.pk, c.state, c.postal_code, c.last_purchase_at, c.last_inquiry_at, c.erased_at)
-        if c
-        else None,
+        customer=_customer_of(c),
         reassigned_at=phone.reassigned_at if phone else None,
         consents=consents,
         dnc_requested_at=DncRequest.objects.filter(number=e164).aggregate(latest=Max("requested_at"))[
@@ -156,19 +184,129 @@ def _stored_facts_orm(e164: str, area_code: int | None, as_int: int | None) -> _
         }
         if area_code
         else {},
+        attempts=call_history_provider().attempts_24h(
+            e164=e164, subject=context.subject, campaign_id=context.campaign_id, at=at
+        ),
     )
+
+
+def _customer_of(c) -> _Customer | None:
+    if c is None:
+        return None
+    return _Customer(c.pk, c.state, c.postal_code, c.last_purchase_at, c.last_inquiry_at, c.erased_at)
+
+
+def _consent_fact(g: ConsentGrant) -> ConsentFact:
+    return ConsentFact(
+        id=g.id,
+        purpose=g.purpose,
+        channel=g.channel,
+        written=g.written,
+        granted_at=g.granted_at,
+        expires_at=g.expires_at,
+        revoked_at=g.revoked_at,
+    )
+
+
+def _facts_chunk(
+    numbers: list[str], *, context: CallContext, at: datetime, rules: RuleSet
+) -> list[tuple[str, CallFacts]]:
+    """One chunk of facts_gather_many: the ORM path of `_stored_facts_orm`,
+    each query over the whole chunk."""
+    marketing = context.purpose == "marketing"
+    parsed = [(number, *number_parse(number)) for number in numbers]
+    e164s = sorted({e164 for _n, e164, _v in parsed if e164})
+    as_ints = {e164: e164_to_registry_int(e164) for e164 in e164s}
+    area_codes = {
+        e164: as_int // 10_000_000 if as_int is not None and marketing else None
+        for e164, as_int in as_ints.items()
+    }
+
+    phones = {
+        str(phone.number): phone
+        for phone in PhoneNumber.objects.select_related("customer").filter(number__in=e164s)
+    }
+    consents: dict[int, list[ConsentFact]] = defaultdict(list)
+    if phones:
+        for g in ConsentGrant.objects.filter(phone_number_id__in=[p.pk for p in phones.values()]).only(
+            "phone_number_id", *_CONSENT_FIELDS
+        ):
+            consents[g.phone_number_id].append(_consent_fact(g))  # in the model's order, as one by one
+    dnc = (
+        {
+            str(number): latest
+            for number, latest in DncRequest.objects.filter(number__in=e164s)
+            .values("number")
+            .annotate(latest=Max("requested_at"))
+            .order_by()
+            .values_list("number", "latest")
+        }
+        if e164s
+        else {}
+    )
+    hash_of = {h: e164 for e164 in e164s for h in suppression_hashes(e164)}
+    suppressed = (
+        {
+            hash_of[h]
+            for h in SuppressionEntry.objects.filter(number_hash__in=list(hash_of)).values_list(
+                "number_hash", flat=True
+            )
+        }
+        if hash_of
+        else set()
+    )
+    listed = registry_listings(numbers=[as_ints[e] for e, code in area_codes.items() if code])
+    freshness = registry_freshness(area_codes={code for code in area_codes.values() if code})
+    attempts = call_history_provider().attempts_24h_many(
+        numbers=e164s, subject=context.subject, campaign_id=context.campaign_id, at=at
+    )
+
+    stored_of: dict[str, _StoredFacts] = {}
+    for e164 in e164s:
+        phone = phones.get(e164)
+        area_code = area_codes[e164]
+        stored_of[e164] = _StoredFacts(
+            customer=_customer_of(phone.customer if phone else None),
+            reassigned_at=phone.reassigned_at if phone else None,
+            consents=tuple(consents.get(phone.pk, ())) if phone else (),
+            dnc_requested_at=dnc.get(e164),
+            suppressed=e164 in suppressed,
+            area_code=area_code,
+            listed_in=frozenset(listed.get(as_ints[e164], ())) if area_code else frozenset(),
+            freshness={source: synced for (source, code), synced in freshness.items() if code == area_code}
+            if area_code
+            else {},
+            attempts=attempts.get(e164, AttemptCounts()),
+        )
+    return [
+        (
+            number,
+            _facts_build(
+                e164, valid, stored_of[e164] if e164 else _StoredFacts(), context=context, at=at, rules=rules
+            ),
+        )
+        for number, e164, valid in parsed
+    ]
 
 
 _CONSENT_FIELDS = ("id", "purpose", "channel", "written", "granted_at", "expires_at", "revoked_at")
 
 
-def _stored_facts_one_query(e164: str, area_code: int | None, as_int: int | None) -> _StoredFacts:
+def _stored_facts_one_query(
+    e164: str, area_code: int | None, as_int: int | None, *, context: CallContext, at: datetime
+) -> _StoredFacts:
     """The same facts in one round trip: each is a subquery on its own index
     (phone number, consents by phone, DNC requests by number, suppression by
-    hash, registry numbers by number, area-code syncs by area code)."""
+    hash, registry numbers by number, area-code syncs by area code, and the
+    call-history provider's attempt counts when it offers them as SQL; else
+    they take one more query)."""
     from compliance.registry.models import AreaCodeSync, RegistryNumber, RegistrySource
     from customers.models import Customer
 
+    history = call_history_provider()
+    counts = history.attempts_24h_sql(
+        number_sql="%(e164)s", subject=context.subject, campaign_id=context.campaign_id, at=at
+    )
     sql = f"""
     SELECT c.id, c.state, c.postal_code, c.last_purchase_at, c.last_inquiry_at, c.erased_at, p.reassigned_at,
       (SELECT array_agg(ARRAY[g.id::text, g.purpose, g.channel, g.written::text, g.granted_at::text,
@@ -181,12 +319,19 @@ def _stored_facts_one_query(e164: str, area_code: int | None, as_int: int | None
         WHERE %(area_code)s::int IS NOT NULL AND n.number = %(number)s),
       (SELECT array_agg(ARRAY[src.kind, src.state, a.synced_at::text, a.sync_run_id::text])
          FROM {AreaCodeSync._meta.db_table} a JOIN {RegistrySource._meta.db_table} src ON src.id = a.source_id
-        WHERE a.area_code = %(area_code)s)
+        WHERE a.area_code = %(area_code)s),
+      {counts.sql if counts else "NULL::bigint[]"}
     FROM (SELECT 1) AS one
     LEFT JOIN {PhoneNumber._meta.db_table} p ON p.number = %(e164)s
     LEFT JOIN {Customer._meta.db_table} c ON c.id = p.customer_id
     """
-    params = {"e164": e164, "hashes": suppression_hashes(e164), "area_code": area_code, "number": as_int}
+    params = {
+        "e164": e164,
+        "hashes": suppression_hashes(e164),
+        "area_code": area_code,
+        "number": as_int,
+        **(counts.params if counts else {}),
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -203,6 +348,7 @@ def _stored_facts_one_query(e164: str, area_code: int | None, as_int: int | None
         suppressed,
         listed,
         synced,
+        attempts,
     ) = row
     return _StoredFacts(
         customer=_Customer(cid, state, postal_code, purchase, inquiry, erased) if cid is not None else None,
@@ -224,9 +370,12 @@ def _stored_facts_one_query(e164: str, area_code: int | None, as_int: int | None
         area_code=area_code,
         listed_in=frozenset(registry_source_key(kind, state) for kind, state in listed or ()),
         freshness={
-            registry_source_key(kind, state): (_instant(at), int(run))
-            for kind, state, at, run in synced or ()
+            registry_source_key(kind, state): (_instant(synced_at), int(run))
+            for kind, state, synced_at, run in synced or ()
         },
+        attempts=AttemptCounts(same_subject=attempts[0], campaign=attempts[1])
+        if counts
+        else history.attempts_24h(e164=e164, subject=context.subject, campaign_id=context.campaign_id, at=at),
     )
 
 

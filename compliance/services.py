@@ -29,20 +29,12 @@ def decision_make(
     at: datetime,
     kind: str,
     actor,
-    attempts_24h_same_subject: int = 0,
-    attempts_24h_campaign: int = 0,
 ) -> Decided:
-    """Gather the facts, decide, and log the decision: the one path every
-    hand-off and check takes."""
+    """Gather the facts (attempt counts included, from the call-history
+    provider), decide, and log the decision: the one path every hand-off and
+    check takes."""
     rules = ruleset_current()
-    facts = facts_gather(
-        number=number,
-        context=context,
-        at=at,
-        rules=rules,
-        attempts_24h_same_subject=attempts_24h_same_subject,
-        attempts_24h_campaign=attempts_24h_campaign,
-    )
+    facts = facts_gather(number=number, context=context, at=at, rules=rules)
     decision = decide(facts, rules)
     record = decision_log_append(facts=facts, decision=decision, kind=kind, actor=actor, number=number)
     return Decided(facts=facts, rules=rules, decision=decision, record=record)

@@ -12,7 +12,6 @@ from django.contrib.auth.models import Group
 
 from accounts.roles import AGENTS
 from campaigns import scrub
-from campaigns.dialer import attempt_counts
 from campaigns.models import CallAttempt, CampaignScrub, CampaignTarget
 from campaigns.services import targets_add
 from compliance.erasure import customer_erase
@@ -216,17 +215,7 @@ def engine_verdicts(campaign, at, today_ends_at):
         if phone.number is None:
             verdicts[target.pk] = ("never", ("customer_erased",))
             continue
-        same_subject, in_campaign = attempt_counts(
-            phone_id=phone.pk, subject=campaign.subject, campaign_id=campaign.pk, at=at
-        )
-        facts = facts_gather(
-            number=str(phone.number),
-            context=context,
-            at=at,
-            rules=rules,
-            attempts_24h_same_subject=same_subject,
-            attempts_24h_campaign=in_campaign,
-        )
+        facts = facts_gather(number=str(phone.number), context=context, at=at, rules=rules)
         decision = decide(facts, rules)
         reasons = set(decision.reasons)
         if decision.allowed:

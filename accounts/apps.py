@@ -8,7 +8,11 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         import accounts.signals  # noqa: F401  (logins, failures and logouts to the access log)
+        from accounts.erasure import access_log_erase
         from accounts.roles import sync_role_permissions_after_migrate
+        from core.erasure import erasure_hook_register
+
+        erasure_hook_register("accounts.access_log", access_log_erase)
 
         # Permissions are created by post_migrate, after every migration has
         # run, so the role groups get theirs here rather than in a migration.

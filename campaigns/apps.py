@@ -6,6 +6,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns and dialer"
 
     def ready(self) -> None:
+        from campaigns.erasure import erasure_hooks_register
         from campaigns.reports import reports_register
         from campaigns.retention import retention_categories_register
         from campaigns.selectors import CallAttemptHistory
@@ -13,4 +14,5 @@ class CampaignsConfig(AppConfig):
 
         retention_categories_register()
         reports_register()
+        erasure_hooks_register()
         call_history_register(CallAttemptHistory())

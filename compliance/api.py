@@ -45,7 +45,7 @@ class CustomerEraseView(APIView):
         customer = get_object_or_404(Customer, pk=pk)
         try:
             erasure = customer_erase(
-                customer=customer, by=request.user, source="api", reason=serializer.validated_data["reason"]
+                customer=customer, by=request.user, via="api", reason=serializer.validated_data["reason"]
             )
         except DjangoValidationError as exc:
             return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_409_CONFLICT)

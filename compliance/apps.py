@@ -7,6 +7,7 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance"
 
     def ready(self) -> None:
+        from compliance.erasure import customer_erase
         from compliance.retention import (
             FIVE_YEARS,
             RetentionCategory,
@@ -14,6 +15,9 @@ class ComplianceConfig(AppConfig):
             retention_policies_ensure,
         )
         from compliance.rules import rules_seed_after_migrate
+        from core.erasure import customer_eraser_register
+
+        customer_eraser_register(customer_erase)  # the one entry point, for apps below compliance
 
         post_migrate.connect(rules_seed_after_migrate, sender=self, dispatch_uid="compliance_rules_seed")
         # After every app's ready(): every category is registered by then.

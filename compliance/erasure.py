@@ -5,7 +5,15 @@ suppression hashes (with date, source and reason) so that they stay blocked.
 What the law makes us keep survives without the person in it: consent
 records keep their dates, purpose and source (not the IP, user agent or
 recording reference), decisions keep their reasons (the chain covers the
-number's hash, not the number)."""
+number's hash, not the number).
+
+This is the one entry point: the erase API (`via="api"`), the help desk's
+erasure request (`"ticket"`), the retention purge's anonymise step
+(`"retention"`, through core.erasure's registered eraser) all come here. After
+the core fields, every app's registered erasure hook (core.erasure) runs in
+the same transaction: tickets and comments, call notes, access-log targets,
+cached files. How the erasure came is recorded in the history reasons, the
+suppression entry's source and the consents' `revoked_via`."""
 
 from dataclasses import dataclass
 
@@ -16,7 +24,8 @@ from django.utils import timezone
 from compliance.models import DecisionRecord
 from config.history import history_save
 from consent.models import ConsentGrant, DncRequest, InboundMessage
-from consent.services import suppression_add
+from consent.services import number_hash, suppression_add
+from core.erasure import ERASURE_VIAS, ErasureContext, erasure_hooks_run
 from customers.models import Customer, PhoneNumber
 
 ERASED_EVIDENCE = {"disclosure_text": "(erased)", "erased": True}
@@ -31,6 +40,11 @@ CUSTOMER_PERSONAL_FIELDS = {
 }
 
 
+# The contract's `revoked_via` (api | agent | ticket | sms | web | admin) for
+# each way an erasure comes; the real `via` is in the history reasons.
+REVOKED_VIA = {"api": "api", "ticket": "ticket", "retention": "admin", "admin": "admin", "command": "admin"}
+
+
 @dataclass(frozen=True)
 class Erasure:
     customer: Customer
@@ -39,7 +53,10 @@ class Erasure:
 
 
 @transaction.atomic
-def customer_erase(*, customer: Customer, by, source: str, reason: str) -> Erasure:
+def customer_erase(*, customer: Customer, by, via: str, reason: str) -> Erasure:
+    """Erase `customer`; `via` is how the request came (core.erasure.ERASURE_VIAS)."""
+    if via not in ERASURE_VIAS:
+        raise ValueError(f"unknown erasure via {via!r}")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.is_erased:
         return Erasure(customer=customer, numbers_suppressed=0, already_erased=True)
@@ -48,10 +65,23 @@ def customer_erase(*, customer: Customer, by, source: str, reason: str) -> Erasu
             f"This customer is on legal hold ({customer.legal_hold_reason}); erasure is refused."
         )
     now = timezone.now()
+    history_reason = f"erasure ({via})"
     phones = list(PhoneNumber.objects.select_for_update().filter(customer=customer, number__isnull=False))
     numbers = [str(p.number) for p in phones]
+    emails = {customer.email, *Customer.history.filter(id=customer.pk).values_list("email", flat=True)}
+    context = ErasureContext(
+        customer_id=customer.pk,
+        numbers=tuple(numbers),
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        emails=tuple(sorted(e for e in emails if e)),
+        by=by,
+        via=via,
+        at=now,
+        keyed_hash=number_hash,
+    )
     for e164 in numbers:
-        suppression_add(e164=e164, source=source, reason=f"erasure: {reason}"[:200])
+        suppression_add(e164=e164, source=via, reason=f"erasure: {reason}"[:200])
 
     grants = list(ConsentGrant.objects.select_for_update().filter(phone_number__customer=customer))
     for grant in grants:
@@ -59,11 +89,11 @@ def customer_erase(*, customer: Customer, by, source: str, reason: str) -> Erasu
         if grant.revoked_at is None:
             grant.revoked_at, grant.revoked_via, grant.revoked_by = (
                 now,
-                "api" if source == "api" else "admin",
+                REVOKED_VIA[via],
                 None,
             )
         grant.revocation_note = "customer erased"
-        history_save(grant, by=by, reason="erasure")
+        history_save(grant, by=by, reason=history_reason)
     ConsentGrant.history.filter(phone_number_id__in=[p.pk for p in phones]).update(evidence=ERASED_EVIDENCE)
 
     DncRequest.objects.filter(number__in=numbers).delete()
@@ -73,7 +103,7 @@ def customer_erase(*, customer: Customer, by, source: str, reason: str) -> Erasu
 
     for phone in phones:
         phone.number = None
-        history_save(phone, by=by, reason="erasure")
+        history_save(phone, by=by, reason=history_reason)
     PhoneNumber.history.filter(customer_id=customer.pk).update(number=None)
 
     for name, value in CUSTOMER_PERSONAL_FIELDS.items():
@@ -81,8 +111,9 @@ def customer_erase(*, customer: Customer, by, source: str, reason: str) -> Erasu
     customer.first_name = "Erased"
     customer.last_name = f"#{customer.pk}"
     customer.erased_at = now
-    history_save(customer, by=by, reason=f"erasure ({source})")
+    history_save(customer, by=by, reason=history_reason)
     Customer.history.filter(id=customer.pk).update(
         **{**CUSTOMER_PERSONAL_FIELDS, "first_name": "Erased", "last_name": f"#{customer.pk}"}
     )
+    erasure_hooks_run(context)
     return Erasure(customer=customer, numbers_suppressed=len(numbers))

@@ -1,8 +1,13 @@
 """The customers app's data category for compliance.retention: customers
 inactive for the policy's period are anonymised by the erasure service (their
-numbers stay suppressed as hashes); never one on legal hold."""
+numbers stay suppressed as hashes); never one on legal hold. The erasure is
+the one entry point (compliance.erasure.customer_erase, `via="retention"`),
+reached through core.erasure's registry: customers does not import compliance's
+erasure."""
 
 from compliance.retention import ANONYMISE, RetentionCategory, retention_category_register
+from core.erasure import customer_erase_registered
+from customers.models import Customer
 
 
 def _inactive(rows, cutoff):
@@ -17,13 +22,10 @@ def _inactive(rows, cutoff):
 
 
 def _anonymise(ids: list[int], by) -> int:
-    from compliance.erasure import customer_erase
-    from customers.models import Customer
-
     erased = 0
     for customer in Customer.objects.filter(pk__in=ids, legal_hold=False, erased_at__isnull=True):
-        customer_erase(
-            customer=customer, by=by, source="retention", reason="inactive past the retention period"
+        customer_erase_registered(
+            customer=customer, by=by, via="retention", reason="inactive past the retention period"
         )
         erased += 1
     return erased

@@ -6,7 +6,10 @@ class HelpdeskConfig(AppConfig):
     verbose_name = "Help desk"
 
     def ready(self) -> None:
+        from core.erasure import erasure_hook_register
         from helpdesk import tasks  # noqa: F401  (registers the escalation task with every process's Celery app)
+        from helpdesk.erasure import tickets_erase
         from helpdesk.retention import retention_categories_register
 
         retention_categories_register()
+        erasure_hook_register("helpdesk.tickets", tickets_erase)

@@ -181,7 +181,7 @@ def build_campaign(kind: str, at, tmp_path):
     )
     added = targets_add(campaign=campaign, numbers=[str(p.number) for p in phones], by=None)
     assert added.added == len(phones), added
-    customer_erase(customer=special["erased"].customer, by=None, source="api", reason="asked")
+    customer_erase(customer=special["erased"].customer, by=None, via="api", reason="asked")
     suppression_add(e164=str(special["reused"].number), source="api", reason="erased before")
     other = CampaignFactory(subject="offers", purpose="marketing", dialing_mode="manual")
     agent = UserFactory(username="dialer.agent")

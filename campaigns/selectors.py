@@ -4,7 +4,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, Q, Value
 
 from campaigns.models import CallAttempt, Campaign
 from compliance.policy import CallContext
@@ -57,7 +57,8 @@ class CallAttemptHistory:
             return {}
         rows = (
             self._window(at)
-            .filter(phone_number__number__in=set(numbers))
+            # Plain text parameters: the phone-number field would parse each one again.
+            .filter(phone_number__number__in=[Value(n, output_field=CharField()) for n in set(numbers)])
             .values("phone_number__number")
             .annotate(
                 same_subject=Count("id", filter=Q(subject=subject)),

@@ -12,6 +12,7 @@ rules that DESIGN.md leaves open are stated where they are made.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from dateutil.relativedelta import relativedelta
 
-from compliance.registry.sources import NATIONAL_KEY, source_key
+from compliance.registry.sources import NATIONAL_KEY, source_key, source_key_parse
 from compliance.rules import AUTOMATED_MODES, FEDERAL, Rule, RuleSet, window_text
 
 REASON_CODES: tuple[str, ...] = (
@@ -446,16 +447,11 @@ def _rules_plan(rules: RuleSet, dates: tuple[date, ...], states: tuple[str, ...]
             for rule in rules.rules_for(state, day):
                 in_effect[id(rule)] = rule
     binding = tuple(rule for rule in in_effect.values() if rule.applies(purpose, mode))
-    sources = [
-        (
-            NATIONAL_KEY,
-            min((rule.dnc_list_max_age_days for rule in federal.values()), default=None),
-            "dnc_national",
-        )
-    ]
-    for rule in in_effect.values():
-        if rule.own_dnc_list:
-            sources.append((source_key(state=rule.jurisdiction), rule.dnc_list_max_age_days, "dnc_state"))
+    sources = [(NATIONAL_KEY, registry_max_age_days(rules, source=NATIONAL_KEY, dates=dates), "dnc_national")]
+    # One entry per state keeping a list (the strictest age if its rule changes between the dates).
+    for state in dict.fromkeys(rule.jurisdiction for rule in in_effect.values() if rule.own_dnc_list):
+        key = source_key(state=state)
+        sources.append((key, registry_max_age_days(rules, source=key, dates=dates), "dnc_state"))
     sources = [
         (source, days, None if days is None else timedelta(days=days), reason)
         for source, days, reason in sources
@@ -476,6 +472,31 @@ def _rules_plan(rules: RuleSet, dates: tuple[date, ...], states: tuple[str, ...]
         _plans.clear()
     _plans[key] = plan
     return plan
+
+
+def registry_max_age_days(rules: RuleSet, *, source: str, dates: Iterable[date]) -> int | None:
+    """The age in days beyond which a registry source's data is stale under
+    the rules in effect on `dates` (the strictest if several are): the
+    federal rule's for the national registry, the state's own-list rule's for
+    a state's list. None when no rule gives one: the national registry's data
+    then counts as stale, and no decision reads a state's list. The one
+    reading of `dnc_list_max_age_days`: decisions, pages, reports and warnings
+    all come here."""
+    state = source_key_parse(source)
+    if state is None:
+        return min(
+            (rule.dnc_list_max_age_days for day in dates for rule in rules.rules_for(FEDERAL, day)),
+            default=None,
+        )
+    return min(
+        (
+            rule.dnc_list_max_age_days
+            for day in dates
+            for rule in rules.rules_for(state, day)
+            if rule.own_dnc_list
+        ),
+        default=None,
+    )
 
 
 def _registries(facts, at, plan: _RulesPlan, written_ids, written_reasons, blocked, evidence) -> None:

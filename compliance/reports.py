@@ -25,6 +25,7 @@ from compliance.charts import bar_chart
 from compliance.explain import REASON_TEXT
 from compliance.models import DecisionRecord, PurgeRun
 from compliance.registry.models import AreaCodeSync, RegistrySource
+from compliance.selectors import REGISTRY_WARN_LEAD, RegistryLimit, registry_limits, registry_older_than_limit
 from consent.models import OptOutVia
 
 # 47 CFR 64.1200(d)(3): honour a do-not-call request within 10 business days
@@ -283,41 +284,56 @@ def blocked_by_reason(period: ReportPeriod) -> Report:
 
 # --- registry freshness ------------------------------------------------------
 
-AGE_BUCKETS = ((7, "0-7 days"), (14, "8-14 days"), (25, "15-25 days"), (31, "26-31 days"))
+FRESH_BUCKETS = ((7, "0-7 days"), (14, "8-14 days"), (None, "15+ days, fresh"))
 
 
 def registry_freshness(period: ReportPeriod) -> Report:
+    """Area codes per subscribed source by the age of their data, against
+    the maximum age the rule set in force gives each source (what the
+    decision applies): fresh ones by age, aging ones (within six days of the
+    limit) and stale ones."""
     now = period.until
+    sources = list(RegistrySource.objects.filter(active=True).order_by("kind", "state"))
+    limits = registry_limits(sources=sources, now=now)
+    stale_condition = registry_older_than_limit(limits=limits, now=now)
+    aging_condition = registry_older_than_limit(limits=limits, now=now, warn=True)
     labels_by_alias = {}
     buckets = {}
     lower = None
-    for i, (days, label) in enumerate(AGE_BUCKETS):
-        condition = Q(synced_at__gte=now - timedelta(days=days))
+    for i, (days, label) in enumerate(FRESH_BUCKETS):
+        condition = ~aging_condition
+        if days is not None:
+            condition &= Q(synced_at__gte=now - timedelta(days=days))
         if lower is not None:
             condition &= Q(synced_at__lt=now - timedelta(days=lower))
         buckets[f"age_{i}"] = Count("id", filter=condition)
         labels_by_alias[f"age_{i}"] = label
         lower = days
-    buckets["stale"] = Count("id", filter=Q(synced_at__lt=now - timedelta(days=31)))
-    labels_by_alias["stale"] = "stale (over 31 days)"
+    buckets["aging"] = Count("id", filter=aging_condition & ~stale_condition)
+    labels_by_alias["aging"] = f"aging (within {REGISTRY_WARN_LEAD.days} days of the max age)"
+    buckets["stale"] = Count("id", filter=stale_condition)
+    labels_by_alias["stale"] = "stale (over the max age)"
     counts = {
         row["source_id"]: row
-        for row in AreaCodeSync.objects.values("source_id").annotate(
-            numbers=Sum("number_count"), total=Count("id"), **buckets
-        )
+        for row in AreaCodeSync.objects.filter(source__in=sources)
+        .values("source_id")
+        .annotate(numbers=Sum("number_count"), total=Count("id"), **buckets)
     }
-    sources = list(RegistrySource.objects.filter(active=True).order_by("kind", "state"))
     stale = list(
-        AreaCodeSync.objects.filter(source__in=sources, synced_at__lt=now - timedelta(days=31))
+        AreaCodeSync.objects.filter(stale_condition, source__in=sources)
         .select_related("source")
         .order_by("synced_at")[:50]
     )
     labels = [str(source) for source in sources]
     never = [str(source) for source in sources if not counts.get(source.pk, {}).get("total")]
     n_stale = sum(counts.get(s.pk, {}).get("stale", 0) for s in sources)
+    limits_text = ", ".join(
+        f"{source} {_max_age_text(limits[source.pk])}" for source in sources if limits[source.pk].consulted
+    )
     summary = (
         f"{len(sources)} subscribed source{'s' if len(sources) != 1 else ''}; "
-        f"{n_stale} area code{'s' if n_stale != 1 else ''} with data older than 31 days."
+        f"{n_stale} area code{'s' if n_stale != 1 else ''} with data older than its source's maximum age"
+        + (f" ({limits_text})." if limits_text else ".")
     )
     if never:
         summary += f" Never synced: {', '.join(never)}."
@@ -325,12 +341,13 @@ def registry_freshness(period: ReportPeriod) -> Report:
         key="registry_freshness",
         title="Registry freshness",
         summary=summary,
-        headers=["source", "area codes", "numbers", *labels_by_alias.values()],
+        headers=["source", "area codes", "numbers", "max age (days)", *labels_by_alias.values()],
         rows=[
             [
                 str(source),
                 counts.get(source.pk, {}).get("total", 0),
                 counts.get(source.pk, {}).get("numbers") or 0,
+                "" if limits[source.pk].max_age_days is None else limits[source.pk].max_age_days,
                 *[counts.get(source.pk, {}).get(alias, 0) for alias in buckets],
             ]
             for source in sources
@@ -351,9 +368,14 @@ def registry_freshness(period: ReportPeriod) -> Report:
             + ", ".join(f"{s.source} {s.area_code} (synced {s.synced_at:%Y-%m-%d})" for s in stale)
             + ". Marketing calls to them are blocked (dnc_data_stale)."
             if stale
-            else "16 CFR 310.4(b)(3)(iv): a registry copy at most 31 days old; older data blocks marketing calls."
+            else "16 CFR 310.4(b)(3)(iv) and state rules: each source's copy at most its maximum age in the "
+            "rule set (dnc_list_max_age_days); older data blocks marketing calls."
         ),
     )
+
+
+def _max_age_text(limit: RegistryLimit) -> str:
+    return "no maximum age in the rules" if limit.max_age_days is None else f"{limit.max_age_days} days"
 
 
 # --- purge runs --------------------------------------------------------------

@@ -31,7 +31,8 @@ PERIODIC_TASKS: list[Periodic] = [
         name="warn about aging registry data",
         task="compliance.registry_freshness_check",
         crontab={"minute": "0", "hour": "6"},
-        description="Warns when a subscribed area code's registry data is older than 25 days (blocked after 31).",
+        description="Warns when a subscribed area code's registry data is six days from the maximum age the "
+        "rule set gives its source (dnc_list_max_age_days), after which marketing calls to it are blocked.",
     ),
     Periodic(
         name="retention purge",

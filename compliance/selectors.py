@@ -2,13 +2,17 @@
 
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
 
 from compliance.models import DecisionRecord, JurisdictionRule
+from compliance.policy import registry_max_age_days
+from compliance.registry.sources import NATIONAL_KEY
 from compliance.rules import RuleSet, ruleset_build
 
 _cache_lock = threading.Lock()
@@ -38,20 +42,78 @@ def decision_get(*, decision_id: int) -> DecisionRecord | None:
 
 # --- the compliance officer's overview ------------------------------------------
 
-REGISTRY_MAX_AGE = timedelta(days=31)  # 16 CFR 310.4(b)(3)(iv): lists at most 31 days old
-REGISTRY_WARN_AGE = timedelta(days=25)  # warn compliance officers six days ahead
+REGISTRY_WARN_LEAD = timedelta(days=6)  # warn compliance officers six days before data goes stale
 REASONS_WINDOW = timedelta(hours=24)
 REASONS_SAMPLE = 20_000
 
 
 @dataclass(frozen=True)
+class RegistryLimit:
+    """What the rule set in force says about one source's data
+    (`compliance.policy.registry_max_age_days`): the age in days beyond which
+    it is stale, None when no rule gives one; `consulted` is False for a
+    state's list that no rule in force keeps (no decision reads it)."""
+
+    max_age_days: int | None
+    consulted: bool
+
+    @property
+    def warn_days(self) -> int | None:
+        """The age from which pages and the daily check warn, ahead of the limit."""
+        if self.max_age_days is None:
+            return None
+        return max(self.max_age_days - REGISTRY_WARN_LEAD.days, 0)
+
+    def stale(self, *, synced_at: datetime, now: datetime) -> bool:
+        """As the decision judges it: older than the limit, or no limit at all."""
+        if not self.consulted:
+            return False
+        return self.max_age_days is None or now - synced_at > timedelta(days=self.max_age_days)
+
+    def aging(self, *, synced_at: datetime, now: datetime) -> bool:
+        if not self.consulted or self.max_age_days is None:
+            return self.stale(synced_at=synced_at, now=now)
+        return now - synced_at > timedelta(days=self.warn_days)
+
+
+def registry_limits(*, sources: Iterable, now: datetime) -> dict[int, RegistryLimit]:
+    """Each source's `RegistryLimit` (by source id) under the rule set in
+    force on today's date: the same limit the decision applies."""
+    rules, today = ruleset_current(), timezone.localdate(now)
+    limits = {}
+    for source in sources:
+        max_age_days = registry_max_age_days(rules, source=source.key, dates=(today,))
+        limits[source.pk] = RegistryLimit(
+            max_age_days=max_age_days, consulted=max_age_days is not None or source.key == NATIONAL_KEY
+        )
+    return limits
+
+
+def registry_older_than_limit(*, limits: dict[int, RegistryLimit], now: datetime, warn: bool = False) -> Q:
+    """AreaCodeSync rows whose data is stale (or, with `warn`, aging) under
+    their source's limit: one condition for a query over every source."""
+    condition = Q(source__isnull=True)  # matches nothing (the column is not null), and compiles
+    for source_id, limit in limits.items():
+        if not limit.consulted:
+            continue
+        days = limit.warn_days if warn else limit.max_age_days
+        if days is None:
+            condition |= Q(source_id=source_id)
+        else:
+            condition |= Q(source_id=source_id, synced_at__lt=now - timedelta(days=days))
+    return condition
+
+
+@dataclass(frozen=True)
 class RegistryStatus:
     source: str
+    source_id: int
     last_sync: object  # SyncRun | None
     area_codes: int
     stale_area_codes: int
-    aging_area_codes: int  # older than REGISTRY_WARN_AGE (stale ones included)
+    aging_area_codes: int  # within REGISTRY_WARN_LEAD of the limit (stale ones included)
     oldest_sync: datetime | None
+    limit: RegistryLimit
 
     @property
     def fresh(self) -> bool:
@@ -60,11 +122,13 @@ class RegistryStatus:
 
 def registry_status(now: datetime) -> list[RegistryStatus]:
     """Per active source: its last successful sync and how many of its area
-    codes are older than 31 days (calls to them are blocked as
-    dnc_data_stale). Three queries, whatever the number of sources."""
+    codes are older than the rule set's limit for that source (calls to them
+    are blocked as dnc_data_stale). Four queries, whatever the number of
+    sources."""
     from compliance.registry.models import AreaCodeSync, RegistrySource, SyncRun
 
     sources = list(RegistrySource.objects.filter(active=True).order_by("kind", "state"))
+    limits = registry_limits(sources=sources, now=now)
     last_runs = {}
     for run in (
         SyncRun.objects.filter(source__in=sources, status=SyncRun.Status.SUCCEEDED)
@@ -82,19 +146,21 @@ def registry_status(now: datetime) -> list[RegistryStatus]:
         .values("source_id")
         .annotate(
             total=Count("id"),
-            stale=Count("id", filter=Q(synced_at__lt=now - REGISTRY_MAX_AGE)),
-            aging=Count("id", filter=Q(synced_at__lt=now - REGISTRY_WARN_AGE)),
+            stale=Count("id", filter=registry_older_than_limit(limits=limits, now=now)),
+            aging=Count("id", filter=registry_older_than_limit(limits=limits, now=now, warn=True)),
             oldest=Min("synced_at"),
         )
     }
     return [
         RegistryStatus(
             source=str(source),
+            source_id=source.pk,
             last_sync=last_runs.get(source.pk),
             area_codes=syncs.get(source.pk, {}).get("total", 0),
             stale_area_codes=syncs.get(source.pk, {}).get("stale", 0),
             aging_area_codes=syncs.get(source.pk, {}).get("aging", 0),
             oldest_sync=syncs.get(source.pk, {}).get("oldest"),
+            limit=limits[source.pk],
         )
         for source in sources
     ]
@@ -145,14 +211,20 @@ class AreaCodeStatus:
     synced_at: datetime
     number_count: int
     age_days: int
-    stale: bool  # older than REGISTRY_MAX_AGE: marketing calls blocked
-    aging: bool  # older than REGISTRY_WARN_AGE
+    max_age_days: int | None  # the rule set's limit for the source
+    stale: bool  # older than the limit: marketing calls blocked
+    aging: bool  # within REGISTRY_WARN_LEAD of the limit
 
 
-def area_code_status(*, now: datetime) -> list[AreaCodeStatus]:
-    """Every subscribed source's area codes, oldest data first: one query."""
-    from compliance.registry.models import AreaCodeSync
+def area_code_status(
+    *, now: datetime, limits: dict[int, RegistryLimit] | None = None
+) -> list[AreaCodeStatus]:
+    """Every subscribed source's area codes, oldest data first: one query
+    (and the limits', unless given: `registry_status` has them)."""
+    from compliance.registry.models import AreaCodeSync, RegistrySource
 
+    if limits is None:
+        limits = registry_limits(sources=RegistrySource.objects.filter(active=True), now=now)
     rows = (
         AreaCodeSync.objects.filter(source__active=True)
         .select_related("source")
@@ -165,8 +237,9 @@ def area_code_status(*, now: datetime) -> list[AreaCodeStatus]:
             synced_at=row.synced_at,
             number_count=row.number_count,
             age_days=(now - row.synced_at).days,
-            stale=row.synced_at < now - REGISTRY_MAX_AGE,
-            aging=row.synced_at < now - REGISTRY_WARN_AGE,
+            max_age_days=limits[row.source_id].max_age_days,
+            stale=limits[row.source_id].stale(synced_at=row.synced_at, now=now),
+            aging=limits[row.source_id].aging(synced_at=row.synced_at, now=now),
         )
         for row in rows
     ]

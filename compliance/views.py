@@ -18,8 +18,6 @@ from compliance.proof import attempt_proof
 from compliance.registry.selectors import area_code_removals, shrink_holds_pending
 from compliance.reports import PERIOD_CHOICES, ReportPeriod, report_sections, reports_build
 from compliance.selectors import (
-    REGISTRY_MAX_AGE,
-    REGISTRY_WARN_AGE,
     area_code_status,
     decision_overview,
     purge_runs_latest,
@@ -38,7 +36,7 @@ def dashboard(request):
     overview = decision_overview(now=now)
     registry = registry_status(now)
     verification = ChainVerification.objects.first()
-    area_codes = area_code_status(now=now)
+    area_codes = area_code_status(now=now, limits={status.source_id: status.limit for status in registry})
     return render(
         request,
         "compliance/dashboard.html",
@@ -51,8 +49,6 @@ def dashboard(request):
             "expiry": consent_expiry_overview(now=now),
             "verification": verification,
             "aging": [status for status in registry if status.aging_area_codes],
-            "warn_days": REGISTRY_WARN_AGE.days,
-            "max_age_days": REGISTRY_MAX_AGE.days,
             "overview": overview,
             "reasons": [(code, REASON_TEXT.get(code, code), count) for code, count in overview.reasons],
             "shrink_holds": shrink_holds_pending(),

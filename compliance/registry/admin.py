@@ -5,12 +5,11 @@ The numbers table itself is not registered: with 10M+ rows, a changelist
 (and its COUNT(*)) is no use; the lookup page answers the only question
 worth asking of it, "who lists this number?"."""
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Case, Q, When
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,13 +22,10 @@ from compliance.registry.models import AreaCodeSync, RegistrySource, ShrinkHold,
 from compliance.registry.selectors import e164_to_registry_int, registry_freshness, registry_listings
 from compliance.registry.services import shrink_hold_decide, shrink_hold_describe
 from compliance.registry.tasks import registry_inbox_sync_task
+from compliance.selectors import registry_limits, registry_older_than_limit
 from config.admin import HistoryAdmin, ReadOnlyAdmin
 from config.history import history_save
 from customers.phones import phone_normalize
-
-# The federal limit (TSR 310.4(b)(3)(iv)); the rule data may set stricter or
-# longer limits per state, which the decision applies. Shown here as a hint.
-FRESH_DAYS = 31
 
 
 class RegistryUploadForm(forms.Form):
@@ -163,16 +159,20 @@ class RegistrySourceAdmin(HistoryAdmin):
             listed_in = registry_listings(numbers=[number]).get(number, set())
             freshness = registry_freshness(area_codes=[area_code])
             now = timezone.now()
+            sources = list(RegistrySource.objects.order_by("kind", "state"))
+            limits = registry_limits(sources=sources, now=now)
             rows = []
-            for source in RegistrySource.objects.order_by("kind", "state"):
+            for source in sources:
                 synced_at, run_id = freshness.get((source.key, area_code), (None, None))
+                limit = limits[source.pk]
                 rows.append(
                     {
                         "source": source,
                         "listed": source.key in listed_in,
                         "synced_at": synced_at,
                         "age_days": (now - synced_at).days if synced_at else None,
-                        "stale": synced_at is None or now - synced_at > timedelta(days=FRESH_DAYS),
+                        "max_age_days": limit.max_age_days,
+                        "stale": synced_at is None or limit.stale(synced_at=synced_at, now=now),
                         "run_url": reverse("admin:registry_syncrun_change", args=[run_id])
                         if run_id
                         else None,
@@ -188,7 +188,6 @@ class RegistrySourceAdmin(HistoryAdmin):
                 "opts": self.model._meta,
                 "form": form,
                 "result": result,
-                "fresh_days": FRESH_DAYS,
             },
         )
 
@@ -259,15 +258,23 @@ class FreshnessFilter(admin.SimpleListFilter):
     parameter_name = "fresh"
 
     def lookups(self, request, model_admin):
-        return [("fresh", f"At most {FRESH_DAYS} days old"), ("stale", f"Older than {FRESH_DAYS} days")]
+        return [
+            ("fresh", "Within the source's maximum age (rule set)"),
+            ("stale", "Older than the source's maximum age (rule set)"),
+        ]
 
     def queryset(self, request, queryset):
-        limit = timezone.now() - timedelta(days=FRESH_DAYS)
-        if self.value() == "fresh":
-            return queryset.filter(synced_at__gte=limit)
-        if self.value() == "stale":
-            return queryset.filter(synced_at__lt=limit)
+        if self.value() in ("fresh", "stale"):
+            stale = _stale_condition(timezone.now())
+            return queryset.exclude(stale) if self.value() == "fresh" else queryset.filter(stale)
         return queryset
+
+
+def _stale_condition(now) -> Q:
+    """Area-code syncs older than their source's maximum age in the rule set in force."""
+    return registry_older_than_limit(
+        limits=registry_limits(sources=RegistrySource.objects.all(), now=now), now=now
+    )
 
 
 @admin.register(AreaCodeSync)
@@ -280,12 +287,16 @@ class AreaCodeSyncAdmin(ReadOnlyAdmin):
     fields = ("source", "area_code", "synced_at", "age", "number_count", "checksum", "sync_run_link")
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        stale = _stale_condition(timezone.now())
+        return super().get_queryset(request).annotate(stale=Case(When(stale, then=True), default=False))
+
     @admin.display(description="age", ordering="-synced_at")
     def age(self, sync: AreaCodeSync) -> str:
         age = timezone.now() - sync.synced_at
         days = age.days
         text = f"{days} day{'s' if days != 1 else ''}" if days else f"{int(age.total_seconds() // 3600)} h"
-        if age > timedelta(days=FRESH_DAYS):
+        if sync.stale:
             return format_html('<strong style="color: #ba2121">{} (stale)</strong>', text)
         return text
 

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from compliance.registry.inbox import registry_inbox_sync
-from compliance.selectors import REGISTRY_WARN_AGE, registry_status
+from compliance.selectors import registry_status
 
 logger = logging.getLogger(__name__)
 
@@ -29,16 +29,18 @@ def registry_inbox_sync_task() -> list[dict]:
 @shared_task(name="compliance.registry_freshness_check")
 def registry_freshness_check_task() -> list[dict]:
     """Warn (a log line; the audit page shows a banner) when a subscribed
-    source has area codes older than 25 days: six days before the engine
-    starts blocking marketing calls to them (31 days)."""
+    source has area codes within six days of the maximum age the rule set
+    gives that source (`dnc_list_max_age_days`), after which the engine
+    blocks marketing calls to them."""
     aging = [status for status in registry_status(timezone.now()) if status.aging_area_codes]
     for status in aging:
         logger.warning(
             "registry %s: %s area code(s) synced more than %s days ago (oldest %s); "
-            "marketing calls to them are blocked after 31 days",
+            "marketing calls to them are blocked after %s days",
             status.source,
             status.aging_area_codes,
-            REGISTRY_WARN_AGE.days,
+            status.limit.warn_days,
             status.oldest_sync,
+            status.limit.max_age_days,
         )
     return [{"source": status.source, "aging_area_codes": status.aging_area_codes} for status in aging]

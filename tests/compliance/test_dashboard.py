@@ -8,8 +8,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from compliance.decision_log import decision_log_seal
+from compliance.models import JurisdictionRule
 from compliance.registry.models import AreaCodeSync
 from compliance.registry.services import registry_file_import, registry_source_ensure
+from compliance.reports import ReportPeriod, reports_build
 from consent.services import consent_revoke
 from tests.factories import CampaignFactory, CustomerFactory, PhoneNumberFactory
 from tests.otp import login_with_otp
@@ -36,7 +38,8 @@ def test_the_audit_page_shows_freshness_reasons_and_links_to_explanations(
     texas_file = tmp_path / "tx.txt"
     texas_file.write_text("5125550000\n")
     registry_file_import(source=texas, paths=[texas_file])
-    AreaCodeSync.objects.filter(source=texas).update(synced_at=timezone.now() - timedelta(days=32))
+    # Texas keeps its list 92 days (the rule set's TX row), not the national 31.
+    AreaCodeSync.objects.filter(source=texas).update(synced_at=timezone.now() - timedelta(days=93))
 
     customer = CustomerFactory(state="NY", postal_code="10001")
     PhoneNumberFactory(customer=customer, number="+12127360201")
@@ -47,14 +50,16 @@ def test_the_audit_page_shows_freshness_reasons_and_links_to_explanations(
     _check(manager, "+12127360201", campaign)
 
     login_with_otp(client, compliance_officer)
-    # +1: the session's two-factor device; +2: files held by the shrink guard, removals per area code
-    with django_assert_max_num_queries(19):
+    # +1: the session's two-factor device; +2: files held by the shrink guard, removals per area code;
+    # +1: the rule set in force (each source's maximum age)
+    with django_assert_max_num_queries(20):
         page = client.get("/compliance/")
     assert page.status_code == 200
     html = page.content.decode()
     registry = html[html.index('id="registry"') : html.index('id="decisions"')]
     assert "National" in registry and "fresh" in registry
-    assert "1 stale" in registry  # Texas: synced 32 days ago
+    assert "1 stale" in registry  # Texas: synced 93 days ago
+    assert registry.count('class="max-age">31 days') == 1 and registry.count('class="max-age">92 days') == 1
     decisions = html[html.index('id="decisions"') : html.index('id="recent"')]
     assert "<strong>0</strong> allowed · <strong>2</strong> blocked" in decisions
     assert "dnc_internal" in decisions and "on the company&#x27;s do-not-call list" in decisions
@@ -129,3 +134,49 @@ def test_the_audit_page_shows_the_last_purge_of_each_category(client, compliance
 def test_the_running_syncs_partial_is_for_compliance_officers_only(client, agent):
     client.force_login(agent)
     assert client.get("/compliance/syncs/running/").status_code == 403
+
+
+def test_registry_max_age_comes_from_the_rule_set_on_the_page_report_admin_and_decision(
+    client, compliance_officer, manager, tmp_path
+):
+    """A compliance officer shortens the national registry's limit to 30 days:
+    the decision, the audit page, the freshness report, the number lookup and
+    the area-code admin all apply 30, not a 31 of their own."""
+    for federal in JurisdictionRule.objects.filter(jurisdiction="US"):
+        federal.dnc_list_max_age_days = 30
+        federal.save()
+    national = registry_source_ensure(key="national")
+    file = tmp_path / "national.txt"
+    file.write_text("2125550000\n3055550000\n")
+    registry_file_import(source=national, paths=[file])
+    now = timezone.now()
+    AreaCodeSync.objects.filter(area_code=212).update(synced_at=now - timedelta(days=30, hours=12))
+    AreaCodeSync.objects.filter(area_code=305).update(synced_at=now - timedelta(days=25))
+
+    campaign = CampaignFactory(purpose="marketing", dialing_mode="manual")
+    assert "dnc_data_stale" in _check(manager, "+12127360201", campaign)["reasons"]
+    assert "dnc_data_stale" not in _check(manager, "+13057360201", campaign)["reasons"]
+
+    login_with_otp(client, compliance_officer)
+    html = client.get("/compliance/").content.decode()
+    registry = html[html.index('id="registry"') : html.index('id="decisions"')]
+    assert "1 stale" in registry and 'class="max-age">30 days' in registry
+    warning = html[
+        html.index('id="registry-warning"') : html.index("</div>", html.index('id="registry-warning"'))
+    ]
+    assert "synced more than 24 days ago (blocked after 30 days)" in warning
+    area_codes = html[html.index('id="area-codes"') : html.index('id="purges"')]
+    row_212 = area_codes[area_codes.rindex("<tr", 0, area_codes.index(">212<")) : area_codes.index(">305<")]
+    assert 'class="stale"' in row_212 and "30 days" in row_212
+    row_305 = area_codes[area_codes.rindex("<tr", 0, area_codes.index(">305<")) :]
+    assert 'class="aging"' in row_305
+
+    (report,) = reports_build(period=ReportPeriod(until=now, days=30), keys=["registry_freshness"])
+    (row,) = report.rows
+    assert row[3] == 30 and row[-1] == 1  # max age, stale
+    assert report.flagged and "212" in report.note and "(National DNC Registry 30 days)" in report.summary
+
+    lookup = client.get("/admin/registry/registrysource/lookup/", {"number": "+12127360201"})
+    assert "(older than 30 days)" in lookup.content.decode()
+    stale_filter = client.get("/admin/registry/areacodesync/", {"fresh": "stale"}).content.decode()
+    assert ">212<" in stale_filter and ">305<" not in stale_filter

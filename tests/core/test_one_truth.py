@@ -73,3 +73,16 @@ def compared_attributes(text: str) -> list[str]:
         for operand in (node.left, *node.comparators)
         if isinstance(operand, ast.Attribute)
     ]
+
+
+def test_registry_max_age_is_read_from_the_rule_set_in_one_place():
+    def reads_the_limit(text: str) -> bool:
+        return any(
+            isinstance(node, ast.Attribute) and node.attr == "dnc_list_max_age_days"
+            for node in ast.walk(ast.parse(text))
+        )
+
+    # The engine's registry_max_age_days, and the rules module that parses the field.
+    assert where(reads_the_limit) == ["compliance/policy.py", "compliance/rules/__init__.py"]
+    # No page, report or task keeps a number of days of its own for it.
+    assert where(lambda text: "timedelta(days=31)" in text or "timedelta(days=25)" in text) == []

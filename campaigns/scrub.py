@@ -63,7 +63,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignScrub, CampaignTarget
 from campaigns.selectors import campaign_call_context
 from compliance import jurisdictions
-from compliance.facts import NATIONAL, facts_gather, registry_sources_for
+from compliance.facts import facts_gather, registry_sources_for
 from compliance.jurisdictions import (
     STATE_CODES,
     STATE_OF_AREA_CODE,
@@ -91,6 +91,7 @@ from compliance.registry.selectors import (
     registry_freshness,
     registry_listed_filter,
 )
+from compliance.registry.sources import NATIONAL_KEY, source_key
 from compliance.rules import RuleSet
 from compliance.selectors import ruleset_current
 from config.history import history_user
@@ -293,8 +294,8 @@ _FLAGS = ("erased", "suppressed", *_CONSENT_FLAGS, "dnc", "ebr_live", "ebr_rea")
 
 def _registry_keys(rules: RuleSet, at: datetime) -> list[str]:
     """Registry sources that can speak for a call today, and exist."""
-    wanted = [NATIONAL] + [
-        f"state:{state}"
+    wanted = [NATIONAL_KEY] + [
+        source_key(state=state)
         for state in sorted(STATE_CODES)
         if any(rule.own_dnc_list for rule in rules.state_rules(state, at.date()))
     ]

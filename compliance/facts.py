@@ -26,23 +26,23 @@ from compliance.registry.selectors import (
     registry_listings,
     registry_source_key,
 )
+from compliance.registry.sources import NATIONAL_KEY, source_key
 from compliance.rules import RuleSet
 from consent.models import ConsentGrant, DncRequest, SuppressionEntry
 from consent.services import suppression_hashes
 from core.call_history import AttemptCounts, call_history_provider
 from customers.models import PhoneNumber
 
-NATIONAL = "national"
 CHUNK = 5_000  # numbers per chunk of facts_gather_many
 
 
 def registry_sources_for(*, states: tuple[str, ...], rules: RuleSet, on) -> list[str]:
     """The registry sources that speak for a call: the national registry and
     the list of each candidate state that keeps its own."""
-    sources = [NATIONAL]
+    sources = [NATIONAL_KEY]
     for state in states:
         if any(rule.own_dnc_list for rule in rules.state_rules(state, on)):
-            sources.append(f"state:{state}")
+            sources.append(source_key(state=state))
     return sources
 
 

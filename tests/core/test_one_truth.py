@@ -7,9 +7,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from compliance.policy import decide
+from compliance.registry.sources import source_describe, source_key, source_key_parse
 from config.history import history_user
 from tests.compliance.policy_factories import call_facts, rules
 from tests.factories import CampaignFactory, UserFactory
@@ -62,7 +64,9 @@ def test_a_campaign_is_active_by_one_check_that_the_dialer_and_decide_share():
             assert campaign.active_at(at) is not blocked, (status, at)
             assert campaign.active_at(at) is (status == "active" and start <= at < end)
     # Nothing else compares a campaign's dates: callers ask Campaign.active_at.
-    assert where(lambda text: any(name in {"starts_at", "ends_at"} for name in compared_attributes(text))) == []
+    assert (
+        where(lambda text: any(name in {"starts_at", "ends_at"} for name in compared_attributes(text))) == []
+    )
 
 
 def compared_attributes(text: str) -> list[str]:
@@ -73,6 +77,19 @@ def compared_attributes(text: str) -> list[str]:
         for operand in (node.left, *node.comparators)
         if isinstance(operand, ast.Attribute)
     ]
+
+
+def test_registry_source_keys_are_spelled_in_one_module():
+    def spells_a_source_key(text: str) -> bool:
+        return any(value == "national" or value.startswith("state:") for value in string_constants(text))
+
+    # registry/models.py names the `kind` column's value "national" (a column, not a key).
+    assert where(spells_a_source_key) == ["compliance/registry/models.py", "compliance/registry/sources.py"]
+    assert source_key(state=None) == "national" and source_key(state="FL") == "state:FL"
+    assert source_key_parse("state:fl") == "FL" and source_key_parse("national") is None
+    assert source_describe("state:TX") == "the TX state do-not-call list"
+    with pytest.raises(ValueError, match="not a registry source"):
+        source_key_parse("county:XX")
 
 
 def test_registry_max_age_is_read_from_the_rule_set_in_one_place():

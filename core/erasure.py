@@ -2,21 +2,21 @@
 erased (GDPR art. 17, CCPA 1798.105).
 
 compliance.erasure.customer_erase is the one entry point; compliance registers
-it here (`customer_eraser_register`) so that lower layers (the customers app's
-retention category) reach it through `customer_erase_registered` without
-importing compliance. It handles the
-customer, numbers, consents and DNC requests itself, then, in the same
-transaction, runs every hook registered here (apps register theirs in
-`AppConfig.ready()`), in the order of their names, with an `ErasureContext`:
-who is erased, their numbers and strings as they were before, who erases,
-how the erasure came (`via`), when, and the keyed hash to use where a record
-must stay matchable without the clear value (HMAC with the suppression key).
+it here (`customer_eraser_register`) so that lower layers (the customers
+app's retention category) reach it through `customer_erase_registered`
+without importing compliance. It handles the customer, numbers, consents and
+DNC requests itself, then, in the same transaction, runs every hook
+registered here (apps register theirs in `AppConfig.ready()`), in the order
+of their names, with an `ErasureContext`: who is erased, their numbers and
+strings as they were before, who erases, how the erasure came (`via`), when,
+and the keyed hash to use where a record must stay matchable without the
+clear value (HMAC with the suppression key).
 
-The context also knows how to find and redact the person's numbers (in any
-common format) and email addresses in free text, for records that merely
-mention them. Names are not redacted in free text: a name alone is not the
-person (another customer, a staff member may share it); records linked to
-the customer are blanked whole instead.
+The context also finds and redacts the person's numbers (in any common
+format) and email addresses in free text, for records that merely mention
+them. A name alone is not the person (another customer, a staff member may
+share it): it is redacted only in records about the customer
+(`redact(..., names=True)`); their own free text is blanked whole instead.
 """
 
 from __future__ import annotations

@@ -172,6 +172,10 @@ def test_erasure_leaves_the_number_only_as_a_suppression_hash(compliance_officer
         "the consent record survives"
     )
     assert not DncRequest.objects.exists()
+    _planted_copies_are_gone(planted, viewed_target, compliance_officer, var_dir)
+
+
+def _planted_copies_are_gone(planted, viewed_target, compliance_officer, var_dir):
     # What the record needs stays: the ticket's type, status and dates; the
     # other ticket's and call's own words; who saw what, as a keyed hash.
     ticket = Ticket.objects.get(pk=planted["ticket"].pk)
@@ -197,6 +201,24 @@ def test_erasure_leaves_the_number_only_as_a_suppression_hash(compliance_officer
     assert TicketEvent.objects.filter(
         ticket=ticket, text__startswith="Opt-out applied to (erased number)"
     ).exists()
+    for needle in (NUMBER, NUMBER[2:], EMAIL):
+        assert _files_containing(var_dir, needle) == [], needle
+    texts = [f"{t.subject} {t.description}" for t in Ticket.history.all()]
+    texts += [c.body for c in Comment.history.all()] + [e.text for e in TicketEvent.objects.all()]
+    texts += [a.notes for a in CallAttempt.objects.all()] + [
+        f"{a.target} {a.path}" for a in AccessLog.objects.all()
+    ]
+    for needle in (NAME, EMAIL, NUMBER, NUMBER[2:], NATIONAL):
+        assert not [t for t in texts if needle.lower() in t.lower()], needle
+
+
+@pytest.mark.sqlite
+def test_every_planted_copy_is_blanked_or_redacted_on_either_database(
+    compliance_officer, customer, planted, var_dir
+):
+    viewed_target = planted["viewed"].target
+    customer_erase(customer=customer, by=compliance_officer, via="api", reason="GDPR request")
+    _planted_copies_are_gone(planted, viewed_target, compliance_officer, var_dir)
 
 
 def test_erasure_is_refused_under_legal_hold(compliance_officer):
@@ -330,3 +352,26 @@ def test_an_erasure_empties_the_scrub_cache_which_holds_sample_numbers(customer,
     )
     customer_erase(customer=customer, by=None, via="admin", reason="test")
     assert list((var_dir / "cache").iterdir()) == []
+
+
+@pytest.mark.sqlite
+def test_the_context_redacts_numbers_as_people_write_them_and_names_only_when_asked():
+    context = ErasureContext(
+        customer_id=1,
+        numbers=(NUMBER, "+442079460018"),
+        first_name=NAME,
+        last_name="Quirk",
+        emails=(EMAIL,),
+        by=None,
+        via="api",
+        at=timezone.now(),
+        keyed_hash=number_hash,
+    )
+    written = "+1 305 555 0177, (305) 555-0177, 1-305-555-0177, 305.555.0177, 3055550177, 020 7946 0018"
+    assert context.redact(written) == ", ".join(["(erased number)"] * 6)
+    assert not context.mentions("order 13055550177999 and 555-0177")  # other digits, a part only
+    assert context.redact(f"{NAME} Quirk <{EMAIL.upper()}>") == f"{NAME} Quirk <(erased email)>"
+    assert context.redact(f"{NAME} Quirk called; Zebulonia too", names=True) == (
+        "(erased name) called; Zebulonia too"
+    )
+    assert set(context.search_terms()) == {"0177", "0018", EMAIL}

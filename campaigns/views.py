@@ -14,7 +14,8 @@ from accounts.services import training_current_until
 from campaigns import dialer
 from campaigns.models import CallAttempt, Campaign
 from compliance.explain import decision_explain
-from config.api import NUL_MESSAGE, AwareDateTimeField
+from config.api import AwareDateTimeField
+from config.parsers import NUL_MESSAGE
 
 
 def _active_campaigns():

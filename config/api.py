@@ -1,89 +1,22 @@
 """API plumbing shared by every app: the JSON parser, pagination and error shapes."""
 
-import json
 import re
 from base64 import b64decode
 from urllib import parse
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.http import JsonResponse, QueryDict
+from django.urls import Resolver404, resolve
 from django.utils.dateparse import parse_datetime
 from django.views.defaults import page_not_found
-from rest_framework import exceptions, pagination, parsers, relations, serializers
+from rest_framework import exceptions, pagination, relations, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.parsers import RequestTooLarge
 from config.schema import HOUR_MINUTE_PATTERN
 from customers.phones import phone_normalize
-
-NUL_MESSAGE = "NUL characters (\\u0000) are not allowed."
-
-
-class RequestTooLarge(exceptions.APIException):
-    status_code = 413
-    default_detail = "The request body is too large."
-    default_code = "too_large"
-
-
-def _json_problem(data, *, max_depth: int) -> tuple[str, str] | None:
-    """Walk parsed JSON without recursion. Returns ("nul", field) for a NUL
-    character in a string or a key, ("deep", field) for containers nested
-    deeper than `max_depth`, or None; `field` is the top-level key it sits
-    under ("" when the body is not an object or the key itself is bad)."""
-    stack = [(data, 1, "")]
-    while stack:
-        value, depth, field = stack.pop()
-        if isinstance(value, str):
-            if "\x00" in value:
-                return "nul", field
-        elif isinstance(value, dict | list):
-            if depth > max_depth:
-                return "deep", field
-            pairs = value.items() if isinstance(value, dict) else ((None, item) for item in value)
-            for key, item in pairs:
-                if key is not None and "\x00" in key:
-                    return "nul", field
-                stack.append((item, depth + 1, field if depth > 1 or key is None else key))
-    return None
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser with limits: a body over DATA_UPLOAD_MAX_MEMORY_SIZE
-    is a 413, arrays or objects nested deeper than `max_depth` a 400 (before
-    Python's recursion limit is reached), and a NUL character in any string
-    or key a 400 naming the top-level field (PostgreSQL cannot store one)."""
-
-    max_depth = 32
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raw = stream.read(limit + 1) if limit is not None else stream.read()
-        if limit is not None and len(raw) > limit:
-            raise RequestTooLarge(f"The request body is too large: at most {limit} bytes.")
-        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        try:
-            data = json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
-        except RecursionError as exc:
-            raise exceptions.ParseError(
-                f"JSON parse error - arrays or objects nested more than {self.max_depth} deep."
-            ) from exc
-        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
-        problem = _json_problem(data, max_depth=self.max_depth)
-        if problem and problem[0] == "deep":
-            raise exceptions.ParseError(
-                f"JSON parse error - arrays or objects nested more than {self.max_depth} deep."
-            )
-        if problem:
-            raise exceptions.ValidationError({problem[1] or "non_field_errors": [NUL_MESSAGE]})
-        return data
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
-
 
 JSON_TYPE_MESSAGES = {
     "string": "Not a valid string.",
@@ -256,11 +189,22 @@ class KeysetPagination(pagination.CursorPagination):
         ]
 
 
+def _resolves(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
 def not_found(request, exception):
     """handler404: a URL under /api/ that matches no route (e.g. a path id
     that is not a number) answers in the API's JSON error shape."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        detail = "Not found."
+        if not request.path.endswith("/") and _resolves(request.path_info + "/"):
+            detail = f"Not found. API URLs end with a slash: {request.path}/"
+        return JsonResponse({"detail": detail}, status=404)
     return page_not_found(request, exception)
 
 

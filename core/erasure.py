@@ -89,12 +89,12 @@ class ErasureContext:
         return parts
 
     @cached_property
-    def _pattern(self) -> re.Pattern | None:
+    def _pattern(self) -> re.Pattern[str] | None:
         parts = self._parts(names=False)
         return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE) if parts else None
 
     @cached_property
-    def _pattern_with_names(self) -> re.Pattern | None:
+    def _pattern_with_names(self) -> re.Pattern[str] | None:
         parts = self._parts(names=True)
         return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE) if parts else None
 
@@ -119,7 +119,7 @@ class ErasureContext:
             return text
         emails = {e.lower() for e in self.emails}
 
-        def mark(match: re.Match) -> str:
+        def mark(match: re.Match[str]) -> str:
             found = match.group(0)
             if found.lower() in emails:
                 return EMAIL_MARK

@@ -13,6 +13,7 @@ from accounts.roles import AGENTS
 from accounts.services import training_current_until
 from campaigns import dialer
 from campaigns.models import CallAttempt, Campaign
+from compliance.evidence import evidence_read
 from compliance.explain import decision_explain
 from config.api import AwareDateTimeField
 from config.parsers import NUL_MESSAGE
@@ -51,14 +52,15 @@ def _call_context(attempt: CallAttempt) -> dict:
     explanation = decision_explain(record=attempt.decision)
     now = timezone.now()
     local_times = []
-    for zone in (attempt.decision.evidence or {}).get("zones") or []:
+    for zone in evidence_read(attempt.decision.evidence)["zones"]:
         try:
             local = now.astimezone(ZoneInfo(zone["zone"]))
         except (KeyError, TypeError, ValueError):
             continue
         # Formatted here: the template's time filter would convert back to UTC.
         local_times.append((zone["zone"], local.strftime("%-I:%M %p"), local.strftime("%A")))
-    why = explanation.checks[1:-1]
+    # What decided the call (not the call itself, nor the rule set's version).
+    why = [line for line in (explanation.consent, explanation.exemption, explanation.attempts) if line]
     why += [
         f"{window['jurisdiction']} calling window {window['window']} in {window['zone']}"
         for window in explanation.windows

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from compliance.evidence import WindowEvidence, evidence_read
 from compliance.models import DecisionRecord
 
 REASON_TEXT = {
@@ -34,11 +35,22 @@ NEED_TEXT = {
 class Explanation:
     verdict: str
     blocked_by: list[str] = field(default_factory=list)
-    checks: list[str] = field(default_factory=list)
+    call: str = ""  # the call: purpose, dialing mode, subject, campaign
+    consent: str = ""  # the consent needed, and the consents used
+    exemption: str | None = None  # the registry exemption, for marketing calls
+    attempts: str | None = None  # attempts in the 24 hours before
+    ruleset: str = ""  # the rule set's version and the instant decided for
     local_times: list[tuple[str, str]] = field(default_factory=list)
-    windows: list[dict] = field(default_factory=list)
+    windows: list[WindowEvidence] = field(default_factory=list)
     registry: list[dict] = field(default_factory=list)
     states: list[str] = field(default_factory=list)
+
+    @property
+    def checks(self) -> list[str]:
+        """Every check in plain words, in order, for the decision page."""
+        return [
+            line for line in (self.call, self.consent, self.exemption, self.attempts, self.ruleset) if line
+        ]
 
 
 def _when(value: str | None) -> str:
@@ -48,7 +60,7 @@ def _when(value: str | None) -> str:
 
 
 def decision_explain(*, record: DecisionRecord) -> Explanation:
-    evidence = record.evidence or {}
+    evidence = evidence_read(record.evidence)
     facts = record.facts or {}
     context = facts.get("context") or {}
     explanation = Explanation(
@@ -56,29 +68,24 @@ def decision_explain(*, record: DecisionRecord) -> Explanation:
         blocked_by=[REASON_TEXT.get(code, code) for code in record.reasons],
         states=list(facts.get("candidate_states") or []),
     )
-    for zone in evidence.get("zones", []):
+    for zone in evidence["zones"]:
         local = datetime.fromisoformat(zone["local_time"])
         explanation.local_times.append((zone["zone"], local.strftime("%A %Y-%m-%d %H:%M")))
-    checks = explanation.checks
-    checks.append(
+    explanation.call = (
         f"The call: {context.get('purpose', '?')} purpose, {context.get('dialing_mode', '?')} dialing, "
         f"subject “{context.get('subject', '')}”, campaign #{record.campaign_id or '-'}."
     )
-    consent = evidence.get("consent") or {}
+    consent = evidence["consent"]
     needed = NEED_TEXT.get(consent.get("needed"), consent.get("needed"))
     ids = consent.get("ids") or []
-    checks.append(
-        f"Consent needed: {needed}." + (f" Consent used: #{', #'.join(str(i) for i in ids)}." if ids else "")
+    explanation.consent = f"Consent needed: {needed}." + (
+        f" Consent used: #{', #'.join(str(i) for i in ids)}." if ids else ""
     )
     if "exemption" in evidence:
-        exemption = evidence["exemption"]
-        checks.append(
-            "Registry exemption: "
-            + {
-                "written_consent": "written marketing consent.",
-                "ebr": "an established business relationship.",
-            }.get(exemption, "none, so the registries decide.")
-        )
+        explanation.exemption = "Registry exemption: " + {
+            "written_consent": "written marketing consent.",
+            "ebr": "an established business relationship.",
+        }.get(evidence["exemption"] or "", "none, so the registries decide.")
     for entry in evidence.get("registry", []):
         age = entry.get("age_seconds")
         explanation.registry.append(
@@ -95,11 +102,11 @@ def decision_explain(*, record: DecisionRecord) -> Explanation:
     explanation.windows = evidence.get("windows", [])
     attempts = facts.get("attempts_24h_same_subject")
     if attempts is not None:
-        checks.append(
+        explanation.attempts = (
             f"Attempts in the 24 hours before: {attempts} on this subject across campaigns, "
             f"{facts.get('attempts_24h_campaign', 0)} in this campaign."
         )
-    checks.append(
+    explanation.ruleset = (
         f"Rule set version {record.ruleset_version}; decided for {record.decided_at:%Y-%m-%d %H:%M:%S} UTC."
     )
     return explanation

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from dateutil.relativedelta import relativedelta
 
+from compliance.evidence import EVIDENCE_VERSION, Evidence, ZoneEvidence
 from compliance.registry.sources import NATIONAL_KEY, source_key, source_key_parse
 from compliance.rules import AUTOMATED_MODES, FEDERAL, Rule, RuleSet, window_text
 
@@ -124,7 +125,7 @@ class CallFacts:
 class Decision:
     allowed: bool
     reasons: tuple[str, ...]
-    evidence: dict  # JSON-serialisable
+    evidence: Evidence  # JSON values, the shape `compliance.evidence` documents
 
 
 # --- cached lookups -------------------------------------------------------
@@ -308,7 +309,6 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
     context = facts.context
     marketing = context.purpose == "marketing"
     automated = context.dialing_mode in AUTOMATED_MODES
-    evidence: dict = {"ruleset_version": rules.version, "at": at.isoformat()}
 
     if not facts.number_valid:
         blocked.add("invalid_number")
@@ -319,7 +319,7 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
     # local date of the call; rules that are not about the time of day (caps,
     # consent, cooldowns, lists) apply if in effect on any candidate date.
     local_times = []
-    zone_evidence = []
+    zone_evidence: list[ZoneEvidence] = []
     for name in facts.candidate_zones:
         zone = _zone(name)
         if zone is None:
@@ -328,8 +328,6 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
         local = at.astimezone(zone)
         local_times.append((name, local))
         zone_evidence.append({"zone": name, "local_time": local.isoformat()})
-    evidence["zones"] = zone_evidence
-    evidence["states"] = list(facts.candidate_states)
     if not facts.candidate_zones:
         blocked.add("timezone_unknown")
     dates = {local.date() for _name, local in local_times} or {at.astimezone(UTC).date()}
@@ -351,7 +349,15 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
     else:
         consent_ids, consent_reasons = [], set()
     blocked |= consent_reasons
-    evidence["consent"] = {"needed": need, "ids": consent_ids}
+    # The one place evidence is built (its shape: compliance.evidence).
+    evidence: Evidence = {
+        "evidence_version": EVIDENCE_VERSION,
+        "ruleset_version": rules.version,
+        "at": at.isoformat(),
+        "zones": zone_evidence,
+        "states": list(facts.candidate_states),
+        "consent": {"needed": need, "ids": consent_ids},
+    }
     if facts.reassigned_at is not None:
         evidence["reassigned_at"] = facts.reassigned_at.isoformat()
 
@@ -499,7 +505,9 @@ def registry_max_age_days(rules: RuleSet, *, source: str, dates: Iterable[date])
     )
 
 
-def _registries(facts, at, plan: _RulesPlan, written_ids, written_reasons, blocked, evidence) -> None:
+def _registries(
+    facts, at, plan: _RulesPlan, written_ids, written_reasons, blocked, evidence: Evidence
+) -> None:
     ebr = _ebr(facts, at, plan.ebr_purchase_months, plan.ebr_inquiry_months)
     evidence["ebr"] = ebr
     if written_ids:
@@ -549,7 +557,7 @@ def _registries(facts, at, plan: _RulesPlan, written_ids, written_reasons, block
         blocked.add("reassigned_number")
 
 
-def _calling_hours(facts, rules, local_times, day_ban_lifted, blocked, evidence) -> None:
+def _calling_hours(facts, rules, local_times, day_ban_lifted, blocked, evidence: Evidence) -> None:
     """Federal window for every call, the campaign's window for every call,
     each candidate state's rules that apply to the call; each evaluated at the
     local time in every candidate zone (an area code's state and a ZIP's zone

@@ -13,6 +13,7 @@ from django.apps import apps
 from django.http import Http404
 
 from compliance.decision_log import row_hash
+from compliance.evidence import evidence_read
 from compliance.explain import Explanation, decision_explain
 from compliance.models import DecisionRecord
 
@@ -37,16 +38,16 @@ def attempt_proof(*, attempt_id: int) -> Proof:
     if attempt is None:
         raise Http404("No such call attempt.")
     decision = attempt.decision
-    evidence = decision.evidence or {}
-    consent = evidence.get("consent") or {}
-    consent_ids = {*consent.get("ids", []), *consent.get("exemption_ids", [])}
+    evidence = evidence_read(decision.evidence)
+    consent = evidence["consent"]
+    consent_ids = {*consent["ids"], *consent.get("exemption_ids", [])}
     grant_model = apps.get_model("consent", "ConsentGrant")
     consents = list(
         grant_model.objects.filter(pk__in=consent_ids)
         .select_related("phone_number", "recorded_by")
         .order_by("pk")
     )
-    run_ids = {entry.get("sync_id") for entry in evidence.get("registry", []) if entry.get("sync_id")}
+    run_ids = {entry["sync_id"] for entry in evidence.get("registry", []) if entry.get("sync_id")}
     sync_model = apps.get_model("registry", "SyncRun")
     sync_runs = list(sync_model.objects.filter(pk__in=run_ids).select_related("source").order_by("pk"))
     chain_ok = None

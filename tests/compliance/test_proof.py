@@ -11,8 +11,10 @@ import pytest
 
 from accounts.services import training_record
 from campaigns import dialer
+from campaigns.models import CallAttempt
 from campaigns.services import targets_add
-from compliance.decision_log import decision_log_seal
+from compliance.decision_log import decision_log_seal, decision_log_verify
+from compliance.models import DecisionRecord
 from compliance.registry.services import registry_file_import, registry_source_ensure
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
 from tests.otp import login_with_otp
@@ -86,3 +88,34 @@ def test_only_compliance_officers_see_proofs(client, agent, manager, allowed_cal
         client.force_login(user)
         assert client.get(f"/compliance/attempts/{attempt.pk}/proof/").status_code == 403
         assert client.get(f"/compliance/attempts/{attempt.pk}/proof.pdf").status_code == 403
+
+
+def test_the_proof_page_reads_a_decision_logged_before_evidence_had_a_version(
+    client, compliance_officer, allowed_call
+):
+    attempt, consent, sync = allowed_call
+    new = attempt.decision
+    assert new.evidence["evidence_version"] == 1
+    old = DecisionRecord.objects.create(
+        decided_at=new.decided_at,
+        kind=new.kind,
+        phone_number=new.phone_number,
+        number_hash=new.number_hash,
+        customer_id=new.customer_id,
+        campaign_id=new.campaign_id,
+        actor=new.actor,
+        allowed=new.allowed,
+        reasons=new.reasons,
+        evidence={key: value for key, value in new.evidence.items() if key != "evidence_version"},
+        facts=new.facts,
+        ruleset_version=new.ruleset_version,
+    )
+    CallAttempt.objects.filter(pk=attempt.pk).update(decision=old)
+    decision_log_seal()
+    assert decision_log_verify().ok  # rows of either shape chain alike
+
+    login_with_otp(client, compliance_officer)
+    html = client.get(f"/compliance/attempts/{attempt.pk}/proof/").content.decode()
+    assert f"Consent #{consent.pk}" in html and f"sync run #{sync.pk}" in html
+    assert "America/New_York" in html and "row hash verified" in html
+    assert "Consent needed: prior express written consent to marketing calls" in html

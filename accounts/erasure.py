@@ -10,7 +10,7 @@ nobody can read it back. The person's numbers and emails in a row's path
 (a query string) are redacted.
 """
 
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 from django.db.models import Q
 
@@ -25,8 +25,8 @@ def access_log_erase(context: ErasureContext) -> None:
     if not terms:
         return
     condition = Q()
-    for term in terms:
-        condition |= Q(target__icontains=term) | Q(path__icontains=term)
+    for term in terms:  # paths hold query strings: an email's "@" is "%40" there
+        condition |= Q(target__icontains=term) | Q(path__icontains=term) | Q(path__icontains=quote_plus(term))
     for row in AccessLog.objects.filter(condition).only("pk", "target", "path"):
         changes = {}
         if context.mentions(row.target):

@@ -135,6 +135,12 @@ def planted(customer, manager, compliance_officer, var_dir):
         target=f"{NAME} Quirk, {NUMBER}, {EMAIL}",
         path="/compliance/timeline/?number=%2B13055550177",
     )
+    searched = AccessLog.objects.create(
+        user=compliance_officer,
+        action="exported report (CSV)",
+        target="Consent audit",
+        path="/compliance/reports/consent_audit/?q=zebulon.quirk%40example.com&format=csv",
+    )
     cache = var_dir / "cache"
     cache.mkdir()
     (cache / "scrub-places-0123456789abcdef.json").write_text(f'{{"1305555": ["{NUMBER}", true]}}')
@@ -144,6 +150,7 @@ def planted(customer, manager, compliance_officer, var_dir):
         "own_call": own_call,
         "other_call": other_call,
         "viewed": viewed,
+        "searched": searched,
     }
 
 
@@ -198,6 +205,9 @@ def _planted_copies_are_gone(planted, viewed_target, compliance_officer, var_dir
     viewed = AccessLog.objects.get(pk=planted["viewed"].pk)
     assert viewed.target == "hmac:" + number_hash(viewed_target)
     assert viewed.user == compliance_officer and viewed.action == "viewed timeline"
+    searched = AccessLog.objects.get(pk=planted["searched"].pk)
+    assert searched.target == "Consent audit"  # names nobody: kept as it was
+    assert searched.path == "/compliance/reports/consent_audit/?q=(erased email)&format=csv"
     assert TicketEvent.objects.filter(
         ticket=ticket, text__startswith="Opt-out applied to (erased number)"
     ).exists()

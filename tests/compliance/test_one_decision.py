@@ -3,10 +3,12 @@
 number alike, attempt counts included (issue 14, item 1)."""
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
@@ -18,6 +20,7 @@ from compliance.decision_log import to_jsonable
 from compliance.facts import facts_gather, facts_gather_many
 from compliance.models import DecisionRecord
 from compliance.policy import decide
+from compliance.registry.services import registry_file_import, registry_source_ensure
 from compliance.selectors import ruleset_current
 from compliance.services import decision_make
 from consent.services import consent_revoke
@@ -111,16 +114,18 @@ def worlds(draw):
     return {
         "area": area,
         "customer": draw(st.sampled_from([None, "same", *sorted(set(AREAS) - {area})])),
-        "consent": draw(st.sampled_from(["none", "written", "express", "revoked"])),
-        "dnc": draw(st.booleans()),
+        "consent": draw(st.sampled_from(["none", "written", "written", "express", "revoked"])),
+        "dnc": draw(st.sampled_from([False, False, False, True])),
+        "registry": draw(st.sampled_from(["never synced", "unlisted", "listed"])),  # the national registry
+        "purchased_days_ago": draw(st.sampled_from([None, 30, 600])),  # EBR: 18 months after a purchase
         "purpose": draw(st.sampled_from(["marketing", "informational"])),
         "mode": draw(st.sampled_from(["manual", "autodialed"])),
-        "cap": draw(st.sampled_from([None, 1, 2, 3])),
+        "cap": draw(st.sampled_from([None, None, 1, 2, 3])),
         "other_subject": draw(st.booleans()),  # the third campaign calls on another subject
-        "hour": draw(st.integers(0, 23)),
+        "hour": draw(st.one_of(st.integers(14, 22), st.integers(0, 23))),  # mostly daytime in the US
         "minute": draw(st.integers(0, 59)),
         "history": draw(
-            st.lists(st.tuples(st.integers(0, 2), st.integers(0, 30 * 60)), max_size=6)
+            st.lists(st.tuples(st.integers(0, 2), st.integers(0, 30 * 60)), max_size=4)
         ),  # (campaign, minutes before the instant)
     }
 
@@ -148,6 +153,9 @@ def _decide_alike(world, api, agent):
     else:
         state, postal_code = AREAS[world["area"] if customer_area == "same" else customer_area]
         customer = CustomerFactory(state=state, postal_code=postal_code)
+    if world["purchased_days_ago"] is not None:
+        customer.last_purchase_at = at - dt.timedelta(days=world["purchased_days_ago"])
+        customer.save(update_fields=["last_purchase_at"])
     phone = PhoneNumberFactory(customer=customer, number=number)
     if world["consent"] != "none":
         ConsentGrantFactory(
@@ -158,6 +166,12 @@ def _decide_alike(world, api, agent):
         )
     if world["consent"] == "revoked" or world["dnc"]:
         consent_revoke(number=number, via="api", by=None, at=at - dt.timedelta(days=2))
+    if world["registry"] != "never synced":
+        listed = number if world["registry"] == "listed" else f"+1{world['area']}7360043"
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "national.txt"
+            path.write_text(listed.removeprefix("+1") + "\n")
+            registry_file_import(source=registry_source_ensure(key="national"), paths=[path])
     subject = "spring sale"
     campaigns = [
         CampaignFactory(
@@ -199,6 +213,7 @@ def _decide_alike(world, api, agent):
 
     facts = facts_gather(number=number, context=context, at=at, rules=rules)
     decision = decide(facts, rules)
+    event(" ".join(decision.reasons) or "allowed")  # --hypothesis-show-statistics shows the mix
     in_window = [(i, m) for i, m in world["history"] if m < 24 * 60]
     assert facts.attempts_24h_campaign == sum(1 for i, _m in in_window if i == 0)
     assert facts.attempts_24h_same_subject == sum(1 for i, _m in in_window if campaigns[i].subject == subject)

@@ -4,7 +4,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import CharField, Count, Q, Value
+from django.db.models import CharField, Count, Q, QuerySet, Value
 
 from campaigns.models import CallAttempt, Campaign
 from compliance.policy import CallContext
@@ -34,7 +34,7 @@ class CallAttemptHistory:
     handed (`handed_at`), in the 24 h before the instant (the instant itself
     included; an attempt created after the decision is not yet there)."""
 
-    def _window(self, at: datetime):
+    def _window(self, at: datetime) -> QuerySet[CallAttempt]:
         return CallAttempt.objects.filter(handed_at__gt=at - WINDOW, handed_at__lte=at)
 
     def attempts_24h(

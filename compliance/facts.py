@@ -13,7 +13,8 @@ call-history provider (core.call_history), never from the caller.
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import CharField, Max, Value
@@ -31,12 +32,12 @@ from compliance.rules import RuleSet
 from consent.models import ConsentGrant, DncRequest, SuppressionEntry
 from consent.services import suppression_hashes
 from core.call_history import AttemptCounts, call_history_provider
-from customers.models import PhoneNumber
+from customers.models import Customer, PhoneNumber
 
 CHUNK = 5_000  # numbers per chunk of facts_gather_many
 
 
-def registry_sources_for(*, states: tuple[str, ...], rules: RuleSet, on) -> list[str]:
+def registry_sources_for(*, states: tuple[str, ...], rules: RuleSet, on: date) -> list[str]:
     """The registry sources that speak for a call: the national registry and
     the list of each candidate state that keeps its own."""
     sources = [NATIONAL_KEY]
@@ -144,7 +145,8 @@ class _StoredFacts:
     suppressed: bool = False
     area_code: int | None = None
     listed_in: frozenset[str] = frozenset()  # registry sources listing the number
-    freshness: dict = field(default_factory=dict)  # source -> (synced_at, sync run id) for the area code
+    # source -> (synced_at, sync run id) for the area code
+    freshness: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     attempts: AttemptCounts = field(default_factory=AttemptCounts)  # from the call-history provider
 
 
@@ -162,7 +164,7 @@ def _stored_facts_orm(
     """The portable path (the SQLite demo): seven queries."""
     phone = PhoneNumber.objects.select_related("customer").filter(number=e164).first()
     c = phone.customer if phone else None
-    consents = ()
+    consents: tuple[ConsentFact, ...] = ()
     if phone is not None:
         consents = tuple(
             _consent_fact(g) for g in ConsentGrant.objects.filter(phone_number=phone).only(*_CONSENT_FIELDS)
@@ -177,7 +179,7 @@ def _stored_facts_orm(
         suppressed=SuppressionEntry.objects.filter(number_hash__in=suppression_hashes(e164)).exists(),
         area_code=area_code,
         listed_in=frozenset(registry_listings(numbers=[as_int]).get(as_int, ()))
-        if area_code
+        if area_code and as_int is not None
         else frozenset(),
         freshness={
             source: synced for (source, _code), synced in registry_freshness(area_codes=[area_code]).items()
@@ -190,7 +192,7 @@ def _stored_facts_orm(
     )
 
 
-def _customer_of(c) -> _Customer | None:
+def _customer_of(c: Customer | None) -> _Customer | None:
     if c is None:
         return None
     return _Customer(c.pk, c.state, c.postal_code, c.last_purchase_at, c.last_inquiry_at, c.erased_at)
@@ -198,7 +200,7 @@ def _customer_of(c) -> _Customer | None:
 
 def _consent_fact(g: ConsentGrant) -> ConsentFact:
     return ConsentFact(
-        id=g.id,
+        id=g.pk,
         purpose=g.purpose,
         channel=g.channel,
         written=g.written,
@@ -262,8 +264,10 @@ def _facts_chunk(
         if hash_of
         else set()
     )
-    listed = registry_listings(numbers=[as_ints[e] for e, code in area_codes.items() if code])
-    freshness: dict[int, dict] = defaultdict(dict)  # area code -> source -> (synced_at, sync run id)
+    listed = registry_listings(numbers=[n for e, code in area_codes.items() if code and (n := as_ints[e])])
+    freshness: dict[int, dict[str, tuple[datetime, int]]] = defaultdict(
+        dict
+    )  # area code -> source -> (synced_at, sync run id)
     for (source, code), synced in registry_freshness(
         area_codes={code for code in area_codes.values() if code}
     ).items():
@@ -283,7 +287,7 @@ def _facts_chunk(
             dnc_requested_at=dnc.get(e164),
             suppressed=e164 in suppressed,
             area_code=area_code,
-            listed_in=frozenset(listed.get(as_ints[e164], ())) if area_code else frozenset(),
+            listed_in=frozenset(listed.get(as_ints[e164] or 0, ())) if area_code else frozenset(),
             freshness=dict(freshness.get(area_code, {})) if area_code else {},
             attempts=attempts.get(e164, AttemptCounts()),
         )
@@ -310,7 +314,6 @@ def _stored_facts_one_query(
     call-history provider's attempt counts when it offers them as SQL; else
     they take one more query)."""
     from compliance.registry.models import AreaCodeSync, RegistryNumber, RegistrySource
-    from customers.models import Customer
 
     history = call_history_provider()
     counts = history.attempts_24h_sql(
@@ -334,7 +337,7 @@ def _stored_facts_one_query(
     LEFT JOIN {PhoneNumber._meta.db_table} p ON p.number = %(e164)s
     LEFT JOIN {Customer._meta.db_table} c ON c.id = p.customer_id
     """
-    params = {
+    params: dict[str, Any] = {
         "e164": e164,
         "hashes": suppression_hashes(e164),
         "area_code": area_code,
@@ -368,7 +371,7 @@ def _stored_facts_one_query(
                 purpose=g[1],
                 channel=g[2],
                 written=g[3] == "true",
-                granted_at=_instant(g[4]),
+                granted_at=datetime.fromisoformat(g[4]),  # never NULL
                 expires_at=_instant(g[5]),
                 revoked_at=_instant(g[6]),
             )
@@ -379,7 +382,7 @@ def _stored_facts_one_query(
         area_code=area_code,
         listed_in=frozenset(registry_source_key(kind, state) for kind, state in listed or ()),
         freshness={
-            registry_source_key(kind, state): (_instant(synced_at), int(run))
+            registry_source_key(kind, state): (datetime.fromisoformat(synced_at), int(run))
             for kind, state, synced_at, run in synced or ()
         },
         attempts=AttemptCounts(same_subject=attempts[0], campaign=attempts[1])

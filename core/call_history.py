@@ -10,7 +10,7 @@ No provider registered is an error, not zero attempts: fail closed.
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 WINDOW = timedelta(hours=24)  # the rolling window every count is taken over
 
@@ -29,7 +29,7 @@ class SqlFragment:
     with its named parameters (pyformat, names unique to the provider)."""
 
     sql: str
-    params: dict
+    params: dict[str, Any]
 
 
 class CallHistoryProvider(Protocol):

@@ -21,7 +21,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from dateutil.relativedelta import relativedelta
 
-from compliance.evidence import EVIDENCE_VERSION, Evidence, ZoneEvidence
+from compliance.evidence import (
+    EVIDENCE_VERSION,
+    CapEvidence,
+    EbrEventEvidence,
+    EbrEvidence,
+    Evidence,
+    RegistryEvidence,
+    WindowEvidence,
+    ZoneEvidence,
+)
 from compliance.registry.sources import NATIONAL_KEY, source_key, source_key_parse
 from compliance.rules import AUTOMATED_MODES, FEDERAL, Rule, RuleSet, window_text
 
@@ -249,14 +258,14 @@ def _consent_outcome(states, kind) -> tuple[list[int], set[str]]:
 # --- established business relationship ----------------------------------
 
 
-def _ebr(facts: CallFacts, at: datetime, purchase_months: int, inquiry_months: int) -> dict:
+def _ebr(facts: CallFacts, at: datetime, purchase_months: int, inquiry_months: int) -> EbrEvidence:
     """The EBR the customer's last purchase or inquiry gives at `at` (TSR
     310.2(q)). It runs for N calendar months after the event, end exclusive:
     a call exactly 18 months after the purchase has none. A company DNC
     request at or after the event voids it; so does the number's
     reassignment after the event (the relationship was with the previous
     subscriber)."""
-    found = {"basis": None}
+    found: EbrEvidence = {"basis": None}
     for basis, event, months in (
         ("purchase", facts.last_purchase_at, purchase_months),
         ("inquiry", facts.last_inquiry_at, inquiry_months),
@@ -264,13 +273,17 @@ def _ebr(facts: CallFacts, at: datetime, purchase_months: int, inquiry_months: i
         if event is None or months <= 0 or event > at:
             continue
         until = _months_after(event, months)
-        found[basis] = {"at": event.isoformat(), "until": until.isoformat()}
+        entry: EbrEventEvidence = {"at": event.isoformat(), "until": until.isoformat()}
+        if basis == "purchase":
+            found["purchase"] = entry
+        else:
+            found["inquiry"] = entry
         if at >= until:
-            found[basis]["void"] = "expired"
+            entry["void"] = "expired"
         elif facts.dnc_requested_at is not None and facts.dnc_requested_at >= event:
-            found[basis]["void"] = "dnc_request"
+            entry["void"] = "dnc_request"
         elif facts.reassigned_at is not None and event <= facts.reassigned_at:
-            found[basis]["void"] = "reassigned"
+            entry["void"] = "reassigned"
         elif found["basis"] is None:
             found["basis"] = basis
     return found
@@ -381,7 +394,7 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
         _registries(facts, at, plan, written_ids, written_reasons, blocked, evidence)
 
     # Attempt caps: a state's on the same subject, the campaign's own.
-    caps = []
+    caps: list[CapEvidence] = []
     for jurisdiction, cap in plan.caps:
         caps.append({"jurisdiction": jurisdiction, "cap": cap, "attempts": facts.attempts_24h_same_subject})
         if facts.attempts_24h_same_subject >= cap:
@@ -453,14 +466,14 @@ def _rules_plan(rules: RuleSet, dates: tuple[date, ...], states: tuple[str, ...]
             for rule in rules.rules_for(state, day):
                 in_effect[id(rule)] = rule
     binding = tuple(rule for rule in in_effect.values() if rule.applies(purpose, mode))
-    sources = [(NATIONAL_KEY, registry_max_age_days(rules, source=NATIONAL_KEY, dates=dates), "dnc_national")]
+    named = [(NATIONAL_KEY, registry_max_age_days(rules, source=NATIONAL_KEY, dates=dates), "dnc_national")]
     # One entry per state keeping a list (the strictest age if its rule changes between the dates).
     for state in dict.fromkeys(rule.jurisdiction for rule in in_effect.values() if rule.own_dnc_list):
-        key = source_key(state=state)
-        sources.append((key, registry_max_age_days(rules, source=key, dates=dates), "dnc_state"))
+        state_list = source_key(state=state)
+        named.append((state_list, registry_max_age_days(rules, source=state_list, dates=dates), "dnc_state"))
     sources = [
         (source, days, None if days is None else timedelta(days=days), reason)
-        for source, days, reason in sources
+        for source, days, reason in named
     ]
     plan = _RulesPlan(
         written_consent_for_sales=any(rule.written_consent_for_sales for rule in binding),
@@ -520,25 +533,29 @@ def _registries(
     evidence["exemption"] = exemption
 
     by_source = {fact.source: fact for fact in facts.registry}
-    registry_evidence = []
+    registry_evidence: list[RegistryEvidence] = []
     would_block = False
     for source, max_age_days, max_age, listed_reason in plan.registry_sources:
         fact = by_source.get(source)
-        entry: dict = {"source": source, "max_age_days": max_age_days}
         # Fresh means at most max_age_days old: exactly 31 days passes, one
         # second more is stale. No data, or no rule giving an age, is stale.
         stale = True
-        if fact is not None:
-            entry.update(listed=fact.listed, sync_id=fact.sync_id, synced_at=None, age_seconds=None)
-            if fact.synced_at is not None:
-                age = at - fact.synced_at
-                entry["synced_at"] = _sync_time_text(fact.synced_at)
-                entry["age_seconds"] = int(age.total_seconds())
-                stale = max_age is None or age > max_age
-        else:
-            entry.update(listed=None, sync_id=None, synced_at=None, age_seconds=None)
-        entry["stale"] = stale
-        registry_evidence.append(entry)
+        synced_text, age_seconds = None, None
+        if fact is not None and fact.synced_at is not None:
+            age = at - fact.synced_at
+            synced_text, age_seconds = _sync_time_text(fact.synced_at), int(age.total_seconds())
+            stale = max_age is None or age > max_age
+        registry_evidence.append(
+            {
+                "source": source,
+                "max_age_days": max_age_days,
+                "listed": None if fact is None else fact.listed,
+                "sync_id": None if fact is None else fact.sync_id,
+                "synced_at": synced_text,
+                "age_seconds": age_seconds,
+                "stale": stale,
+            }
+        )
         if exemption is None:
             if stale:
                 blocked.add("dnc_data_stale")
@@ -566,7 +583,7 @@ def _calling_hours(facts, rules, local_times, day_ban_lifted, blocked, evidence:
     purpose, mode = context.purpose, context.dialing_mode
     start, end = context.window_start, context.window_end
     states = facts.candidate_states
-    applied = []
+    applied: list[WindowEvidence] = []
     for name, local in local_times:
         local_time = local.time()
         checks = _hours_plan(rules, local.date(), states, purpose, mode, day_ban_lifted)

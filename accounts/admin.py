@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import AccessLog, TrainingAcknowledgement, TrainingPolicy
 from accounts.roles import AGENTS
 from accounts.services import training_policy
-from config.admin import HistoryAdmin, ReadOnlyAdmin
+from core.admin import HistoryAdmin, ReadOnlyAdmin
 
 
 class TrainingAcknowledgementForm(forms.ModelForm):

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from accounts.models import TrainingAcknowledgement, TrainingPolicy
-from config.history import history_save, history_user
+from core.history import history_save, history_user
 
 
 def training_policy() -> TrainingPolicy:

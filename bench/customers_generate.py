@@ -35,8 +35,8 @@ from django.db import connection  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
 
 from consent.models import ConsentGrant  # noqa: E402
+from core.phones import phone_normalize  # noqa: E402
 from customers.models import Customer, PhoneNumber  # noqa: E402
-from customers.phones import phone_normalize  # noqa: E402
 
 AREA_CODES = ["212", "305", "312", "415", "512", "206", "801", "401", "860", "602"]
 AREA_STATES = ["NY", "FL", "IL", "CA", "TX", "WA", "UT", "RI", "CT", "AZ"]

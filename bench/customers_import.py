@@ -34,7 +34,7 @@ import zipcodes  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from customers.phones import phone_normalize  # noqa: E402
+from core.phones import phone_normalize  # noqa: E402
 
 # Area code -> its state.
 AREA_CODES = {

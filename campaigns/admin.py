@@ -25,9 +25,9 @@ from campaigns.abandonment import AUTOMATED_MODES, MAX_RATE_PERCENT, campaign_ab
 from campaigns.models import Campaign, CampaignScrub, CampaignTarget
 from campaigns.scrub import CLASS_LABELS, CLASSES, SYNC_LIMIT, scrub_start
 from compliance.explain import REASON_TEXT
-from config.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
 from consent.models import Purpose
-from customers.phones import phone_normalize
+from core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
+from core.phones import phone_normalize
 from customers.states import STATE_CHOICES
 
 MAX_CSV_ERRORS_SHOWN = 50

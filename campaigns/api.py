@@ -15,7 +15,7 @@ from campaigns.selectors import campaign_call_context
 from compliance.jurisdictions import number_is_possible
 from compliance.models import DecisionRecord
 from compliance.services import decision_make
-from config.api import (
+from core.api import (
     AwareDateTimeField,
     E164Field,
     HourMinuteField,

@@ -21,8 +21,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from campaigns.models import CallAttempt, CampaignTarget
-from config.history import history_save
 from core.erasure import TEXT_MARK, ErasureContext, erasure_hook_register
+from core.history import history_save
 
 logger = logging.getLogger(__name__)
 

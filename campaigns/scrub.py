@@ -94,9 +94,9 @@ from compliance.registry.selectors import (
 from compliance.registry.sources import NATIONAL_KEY, source_key
 from compliance.rules import RuleSet
 from compliance.selectors import ruleset_current
-from config.history import history_user
 from consent.models import SuppressionEntry
 from consent.services import suppression_hmac_pads
+from core.history import history_user
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignTarget
-from config.history import history_bulk_create, history_save, history_user
 from consent.models import ConsentGrant
+from core.history import history_bulk_create, history_save, history_user
 from customers.models import PhoneNumber
 
 CAMPAIGN_FIELDS = (

@@ -15,8 +15,8 @@ from campaigns import dialer
 from campaigns.models import CallAttempt, Campaign
 from compliance.evidence import evidence_read
 from compliance.explain import decision_explain
-from config.api import AwareDateTimeField
-from config.parsers import NUL_MESSAGE
+from core.api import AwareDateTimeField
+from core.parsers import NUL_MESSAGE
 
 
 def _active_campaigns():

@@ -9,8 +9,8 @@ from compliance.models import DecisionRecord, JurisdictionRule, PurgeRun, Retent
 from compliance.retention import legal_minimum_error, retention_category, retention_purge
 from compliance.rules import RuleError, rule_from_record
 from compliance.tasks import retention_purge_task
-from config.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
-from customers.phones import phone_normalize
+from core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
+from core.phones import phone_normalize
 
 
 class JurisdictionRuleForm(forms.ModelForm):

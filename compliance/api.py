@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.access import MayErase
 from compliance.erasure import customer_erase
-from config.api import StrictTypes
+from core.api import StrictTypes
 from customers.models import Customer
 
 

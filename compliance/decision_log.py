@@ -17,8 +17,8 @@ from django.db import connection, transaction
 
 from compliance.models import DecisionRecord
 from compliance.policy import CallFacts, Decision
-from config.history import history_user
 from consent.services import number_hash
+from core.history import history_user
 
 GENESIS_HASH = "0" * 64
 _SEAL_LOCK_KEY = 0x434F4E53454E54  # pg_advisory lock id: one sealer at a time

@@ -22,10 +22,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from compliance.models import DecisionRecord
-from config.history import history_save
 from consent.models import ConsentGrant, DncRequest, InboundMessage
 from consent.services import number_hash, suppression_add
 from core.erasure import ERASURE_VIAS, ErasureContext, erasure_hooks_run
+from core.history import history_save
 from customers.models import Customer, PhoneNumber
 
 ERASED_EVIDENCE = {"disclosure_text": "(erased)", "erased": True}

@@ -29,7 +29,7 @@ from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from config.history import history_user
+from core.history import history_user
 
 logger = logging.getLogger(__name__)
 

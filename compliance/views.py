@@ -27,7 +27,7 @@ from compliance.selectors import (
 from compliance.timeline import KINDS, contact_timeline
 from consent.selectors import consent_expiry_overview
 from core.csv import csv_response
-from customers.phones import phone_normalize
+from core.phones import phone_normalize
 
 
 @role_required(COMPLIANCE_OFFICERS)

@@ -7,7 +7,7 @@ class CommonMiddleware(DjangoCommonMiddleware):
     """Django's, except that a write to an API URL without its trailing
     slash is not redirected: a redirect drops the body (and with DEBUG on,
     Django raises instead), so the API's JSON 404 answers, naming the URL
-    with the slash (config.api.not_found)."""
+    with the slash (core.api.not_found)."""
 
     def should_redirect_with_slash(self, request) -> bool:
         if request.path_info.startswith("/api/") and request.method not in ("GET", "HEAD"):

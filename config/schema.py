@@ -4,15 +4,16 @@ checks it in CI)."""
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
+from core.api import HOUR_MINUTE_PATTERN
+
 E164_PATTERN = r"^\+[1-9]\d{1,14}$"
-HOUR_MINUTE_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 ERROR_COMPONENT = "Error"
 
 
 class PhoneNumberFieldSchema(OpenApiSerializerFieldExtension):
     """A phone number goes in in any common format and comes out as E.164."""
 
-    target_class = "config.api.PhoneNumberInputField"
+    target_class = "core.api.PhoneNumberInputField"
 
     def map_serializer_field(self, auto_schema, direction):
         if direction == "response":
@@ -22,14 +23,14 @@ class PhoneNumberFieldSchema(OpenApiSerializerFieldExtension):
 
 
 class HourMinuteFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = "config.api.HourMinuteField"
+    target_class = "core.api.HourMinuteField"
 
     def map_serializer_field(self, auto_schema, direction):
         return {"type": "string", "pattern": HOUR_MINUTE_PATTERN, "example": "09:00"}
 
 
 class E164FieldSchema(OpenApiSerializerFieldExtension):
-    target_class = "config.api.E164Field"
+    target_class = "core.api.E164Field"
 
     def map_serializer_field(self, auto_schema, direction):
         return {"type": "string", "pattern": E164_PATTERN, "example": "+13055550123"}

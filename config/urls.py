@@ -27,7 +27,7 @@ urlpatterns = [
     path("", include("helpdesk.urls")),
 ]
 
-handler404 = "config.api.not_found"
+handler404 = "core.api.not_found"
 
 admin.site.site_header = "ConsentDesk administration"
 admin.site.site_title = "ConsentDesk"

@@ -9,14 +9,14 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from accounts.audit import access_record
-from config.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
 from consent import services
 from consent.forms import ConsentRecordForm, OptOutForm, OptOutNoteForm
 from consent.models import ConsentGrant, DncRequest, InboundMessage, OptOutVia, SuppressionEntry
 from consent.preferences import preference_url
+from core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
+from core.phones import phone_normalize
 from customers.admin import CustomerAdmin
 from customers.models import Customer
-from customers.phones import phone_normalize
 
 
 class ReadOnlyRecordAdmin(HistoryAdmin):

@@ -15,10 +15,10 @@ from rest_framework.views import APIView
 
 from accounts.access import HasAnyRole, HasRole
 from accounts.roles import COMPLIANCE_OFFICERS, MANAGERS
-from config.api import AwareDateTimeField, E164Field, PhoneNumberInputField, StrictTypes
 from consent import selectors, services
 from consent.models import Channel, ConsentGrant, DncRequest, OptOutVia, Purpose
 from consent.webhooks import sms_webhook_signature_valid, twilio_signature_valid
+from core.api import AwareDateTimeField, E164Field, PhoneNumberInputField, StrictTypes
 from customers.selectors import phone_number_get
 
 ReadersOfEvidence = HasRole(COMPLIANCE_OFFICERS, MANAGERS)

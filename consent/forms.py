@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from consent.models import Channel, ConsentGrant, Purpose
-from customers.phones import phone_normalize
+from core.phones import phone_normalize
 from customers.selectors import phone_number_get
 
 

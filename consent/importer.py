@@ -33,11 +33,11 @@ from phonenumber_field.modelfields import PhoneNumberField
 from phonenumber_field.phonenumber import PhoneNumber as ParsedNumber
 from psycopg.types.json import Jsonb
 
-from config.history import history_bulk_create, history_user
 from consent.models import ConsentGrant, SuppressionEntry
 from consent.services import evidence_validate, suppression_hashes
+from core.history import history_bulk_create, history_user
+from core.phones import phone_normalize
 from customers.models import Customer, PhoneNumber
-from customers.phones import phone_normalize
 from customers.places import zip_table
 
 CUSTOMER_COLUMNS = ("first_name", "last_name", "email", "state", "postal_code")

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from config.history import history_save, history_user
 from consent.models import ConsentGrant, DncRequest, InboundMessage, OptOutVia, SuppressionEntry
+from core.history import history_save, history_user
+from core.phones import phone_normalize
 from customers.models import PhoneNumber
-from customers.phones import phone_normalize
 
 # 47 CFR 64.1200(a)(10): these replies to a text revoke consent.
 OPT_OUT_KEYWORDS = frozenset({"STOP", "QUIT", "END", "REVOKE", "OPT OUT", "CANCEL", "UNSUBSCRIBE"})

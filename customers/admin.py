@@ -8,9 +8,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.access import user_may_set_legal_hold
-from config.admin import EstimatedCountPaginator, HistoryAdmin
+from core.admin import EstimatedCountPaginator, HistoryAdmin
+from core.phones import phone_normalize
 from customers.models import Customer, PhoneNumber
-from customers.phones import phone_normalize
 from customers.services import customer_legal_hold_set
 
 

@@ -8,10 +8,10 @@ from rest_framework.response import Response
 
 from accounts.access import HasAnyRole, MaySetLegalHold
 from accounts.roles import COMPLIANCE_OFFICERS, MANAGERS, has_role
-from config.api import AwareDateTimeField, KeysetPagination, PhoneNumberInputField, StrictTypes
+from core.api import AwareDateTimeField, KeysetPagination, PhoneNumberInputField, StrictTypes
+from core.phones import phone_normalize
 from customers import selectors, services
 from customers.models import Customer, PhoneNumber
-from customers.phones import phone_normalize
 
 
 class PhoneNumberSerializer(StrictTypes, serializers.ModelSerializer):

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from accounts.access import user_may_set_legal_hold
-from config.history import history_save
+from core.history import history_save
+from core.phones import phone_normalize
 from customers.models import Customer, PhoneNumber
-from customers.phones import phone_normalize
 
 CUSTOMER_FIELDS = (
     "first_name",

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from config.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
-from config.history import history_save
+from core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
+from core.history import history_save
 from helpdesk import services
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
 from helpdesk.selectors import ticket_assignees

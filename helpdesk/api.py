@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.access import HasAnyRole
-from config.api import KeysetPagination, StrictTypes
+from core.api import KeysetPagination, StrictTypes
 from customers.models import Customer
 from helpdesk import services
 from helpdesk.models import Comment, Queue, Ticket

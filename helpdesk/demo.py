@@ -8,8 +8,8 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from config.history import history_save
 from consent.demo import DEMO_EMAIL_DOMAIN
+from core.history import history_save
 from customers.models import Customer
 from helpdesk import services
 from helpdesk.models import Queue, Ticket

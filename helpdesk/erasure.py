@@ -13,8 +13,8 @@
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
-from config.history import history_save
 from core.erasure import TEXT_MARK, ErasureContext
+from core.history import history_save
 from helpdesk.models import Comment, Ticket, TicketEvent
 
 

@@ -3,8 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.phones import phone_normalize
 from customers.models import Customer
-from customers.phones import phone_normalize
 from customers.selectors import phone_number_get
 from helpdesk.models import Queue, Ticket
 from helpdesk.selectors import ALL, OPEN

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from campaigns.models import CallAttempt
 from compliance.erasure import customer_erase
-from config.history import history_save, history_user
 from consent.services import consent_revoke
+from core.history import history_save, history_user
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
 from helpdesk.sla import ticket_due
 

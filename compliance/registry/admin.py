@@ -23,9 +23,9 @@ from compliance.registry.selectors import e164_to_registry_int, registry_freshne
 from compliance.registry.services import shrink_hold_decide, shrink_hold_describe
 from compliance.registry.tasks import registry_inbox_sync_task
 from compliance.selectors import registry_limits, registry_older_than_limit
-from config.admin import HistoryAdmin, ReadOnlyAdmin
-from config.history import history_save
-from customers.phones import phone_normalize
+from core.admin import HistoryAdmin, ReadOnlyAdmin
+from core.history import history_save
+from core.phones import phone_normalize
 
 
 class RegistryUploadForm(forms.Form):

@@ -38,7 +38,7 @@ from compliance.registry.models import (
 )
 from compliance.registry.sources import source_key_parse
 from compliance.registry.storage import Applied, store_for
-from config.history import history_save, history_user
+from core.history import history_save, history_user
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from campaigns import dialer
 from campaigns.services import targets_add
 from compliance.models import DecisionRecord, JurisdictionRule, RetentionPolicy
 from compliance.retention import retention_purge
-from config.history import history_save
 from consent.services import consent_revoke
+from core.history import history_save
 from helpdesk.models import Queue
 from helpdesk.services import ticket_comment, ticket_create
 from tests.campaigns.conftest import TUESDAY_MORNING, ny_phone

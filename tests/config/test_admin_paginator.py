@@ -3,7 +3,7 @@ count(*) when unfiltered, and count exactly when filtered."""
 
 from django.db import connection
 
-from config.admin import EstimatedCountPaginator
+from core.admin import EstimatedCountPaginator
 from customers.models import Customer
 from tests.factories import CustomerFactory
 

@@ -1,10 +1,10 @@
-"""config.api.exception_handler: errors that used to escape as a 500 answer
+"""core.api.exception_handler: errors that used to escape as a 500 answer
 in the API's JSON error shape."""
 
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import ProtectedError
 
-from config.api import exception_handler
+from core.api import exception_handler
 
 
 def test_a_refused_delete_of_a_row_others_keep_is_a_409_with_a_message():

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from compliance.policy import decide
 from compliance.registry.sources import source_describe, source_key, source_key_parse
-from config.history import history_user
+from core.history import history_user
 from tests.compliance.policy_factories import call_facts, rules
 from tests.factories import CampaignFactory, UserFactory
 
@@ -44,7 +44,7 @@ def test_the_acting_user_is_worked_out_by_one_helper(db):
     assert history_user(user) is user
     assert history_user(AnonymousUser()) is None
     assert history_user(None) is None
-    assert where(lambda text: 'is_authenticated", False)' in text) == ["config/history.py"]
+    assert where(lambda text: 'is_authenticated", False)' in text) == ["core/history.py"]
 
 
 def test_a_campaign_is_active_by_one_check_that_the_dialer_and_decide_share():

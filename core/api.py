@@ -14,10 +14,10 @@ from django.views.defaults import page_not_found
 from rest_framework import exceptions, pagination, relations, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.parsers import RequestTooLarge
-from config.schema import HOUR_MINUTE_PATTERN
-from customers.phones import phone_normalize
+from core.parsers import RequestTooLarge
+from core.phones import phone_normalize
 
+HOUR_MINUTE_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"  # HourMinuteField; the OpenAPI schema says the same
 JSON_TYPE_MESSAGES = {
     "string": "Not a valid string.",
     "boolean": "Must be a valid boolean.",

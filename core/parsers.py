@@ -1,5 +1,5 @@
 """The API's JSON parser, on its own so that DRF's settings can name it:
-config.api imports rest_framework.views, which reads the parser setting
+core.api imports rest_framework.views, which reads the parser setting
 while it loads, so a parser defined there cannot be imported first."""
 
 import json

@@ -57,7 +57,7 @@ from django.db import connection, transaction  # noqa: E402
 from expired_attempts import attempts_make, campaign_ensure  # noqa: E402
 
 from compliance.models import PurgeRun, RetentionPolicy  # noqa: E402
-from compliance.retention import FIVE_YEARS  # noqa: E402
+from core.retention import FIVE_YEARS  # noqa: E402
 
 OLD_CAMPAIGN = "bench purge old attempts"
 OLD_TARGETS = 50_000

@@ -1,6 +1,6 @@
-"""The campaigns app's data categories for compliance.retention."""
+"""The campaigns app's data categories for retention (core.retention)."""
 
-from compliance.retention import FIVE_YEARS, RetentionCategory, retention_category_register
+from core.retention import FIVE_YEARS, RetentionCategory, retention_category_register
 
 
 def retention_categories_register() -> None:

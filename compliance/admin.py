@@ -6,11 +6,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from compliance.models import DecisionRecord, JurisdictionRule, PurgeRun, RetentionPolicy
-from compliance.retention import legal_minimum_error, retention_category, retention_purge
+from compliance.retention import retention_purge
 from compliance.rules import RuleError, rule_from_record
 from compliance.tasks import retention_purge_task
 from core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
 from core.phones import phone_normalize
+from core.retention import legal_minimum_error, retention_category
 
 
 class JurisdictionRuleForm(forms.ModelForm):

@@ -8,14 +8,11 @@ class ComplianceConfig(AppConfig):
 
     def ready(self) -> None:
         from compliance.erasure import customer_erase
-        from compliance.retention import (
-            FIVE_YEARS,
-            RetentionCategory,
-            retention_category_register,
-            retention_policies_ensure,
-        )
+        from compliance.retention import retention_policies_ensure
         from compliance.rules import rules_seed_after_migrate
         from core.erasure import customer_eraser_register
+        from core.retention import FIVE_YEARS, RetentionCategory, retention_category_register
+        from core.schedule import Periodic, periodic_task_register
 
         customer_eraser_register(customer_erase)  # the one entry point, for apps below compliance
 
@@ -33,5 +30,46 @@ class ComplianceConfig(AppConfig):
                 legal_minimum_days=FIVE_YEARS,
                 legal_basis="they prove what was removed and when (TSR record keeping, 5 years)",
                 also_delete_history=False,
+            )
+        )
+        periodic_task_register(
+            Periodic(
+                name="sync registry inboxes",
+                task="compliance.registry_inbox_sync",
+                crontab={"minute": "*/10"},
+                description="Imports new registry files dropped in (or uploaded to) each active source's inbox.",
+            )
+        )
+        periodic_task_register(
+            Periodic(
+                name="warn about aging registry data",
+                task="compliance.registry_freshness_check",
+                crontab={"minute": "0", "hour": "6"},
+                description="Warns when a subscribed area code's registry data is six days from the maximum age the "
+                "rule set gives its source (dnc_list_max_age_days), after which marketing calls to it are blocked.",
+            )
+        )
+        periodic_task_register(
+            Periodic(
+                name="retention purge",
+                task="compliance.retention_purge",
+                crontab={"minute": "15", "hour": "2"},
+                description="Deletes or anonymises data past its retention policy, in batches; records a purge run each.",
+            )
+        )
+        periodic_task_register(
+            Periodic(
+                name="seal the decision log",
+                task="compliance.decision_log_seal",
+                crontab={"minute": "*"},
+                description="Chains the decisions committed in the last minute (hash of the row before).",
+            )
+        )
+        periodic_task_register(
+            Periodic(
+                name="verify the decision log",
+                task="compliance.decision_log_verify",
+                crontab={"minute": "30", "hour": "3"},
+                description="Recomputes the whole hash chain nightly and logs an error naming the first broken row.",
             )
         )

@@ -2,11 +2,11 @@
 enforces it (GDPR 5(1)(e) storage limitation; the TSR, the FCC and the CCPA
 set the minimums).
 
-Apps register their categories here (`retention_category_register`, from
-their AppConfig.ready); compliance imports no app. A category names a model,
-the date its age counts from, what may be done when it expires (delete or
-anonymise), its legal minimum, and which rows are never touched (legal holds,
-records still in force). A policy (RetentionPolicy, edited by compliance
+Apps register their categories with core.retention (`retention_category_register`,
+from their AppConfig.ready); compliance imports no app. A category names a
+model, the date its age counts from, what may be done when it expires (delete
+or anonymise), its legal minimum, and which rows are never touched (legal
+holds, records still in force). A policy (RetentionPolicy, edited by compliance
 officers in the admin, with history) sets the period and the action.
 
 The purge works in batches by primary key, each in its own short
@@ -21,69 +21,25 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from core.history import history_user
+from core.retention import (
+    ANONYMISE,
+    DELETE,
+    RetentionCategory,
+    legal_minimum_error,
+    retention_categories,
+    retention_category,
+)
 
 logger = logging.getLogger(__name__)
 
-DELETE = "delete"
-ANONYMISE = "anonymise"
-FIVE_YEARS = 1826  # days; 5 years including a leap day
 BATCH_SIZE = 2000
-
-
-@dataclass(frozen=True)
-class RetentionCategory:
-    key: str
-    label: str
-    model: str  # "app_label.ModelName"
-    age_field: str  # the datetime whose age counts
-    actions: tuple[str, ...] = (DELETE,)
-    default_days: int = FIVE_YEARS
-    default_active: bool = False
-    legal_minimum_days: int = 0
-    legal_basis: str = ""
-    # eligible(expired rows, cutoff): only those that may go (legal holds, records in force).
-    eligible: Callable[[models.QuerySet, datetime], models.QuerySet] | None = None
-    # anonymise(ids, by) -> rows anonymised; required when ANONYMISE is an action.
-    anonymise: Callable[[list[int], object], int] | None = None
-    # delete_dependents(doomed): raw-deletes, before the doomed rows and in the
-    # same transaction, the rows that reference them (no cascade emulation).
-    delete_dependents: Callable[[models.QuerySet], None] | None = None
-    also_delete_history: bool = True
-
-    def model_class(self) -> type[models.Model]:
-        return apps.get_model(self.model)
-
-    def expired(self, cutoff: datetime) -> models.QuerySet:
-        queryset = self.model_class()._default_manager.filter(**{f"{self.age_field}__lt": cutoff})
-        return self.eligible(queryset, cutoff) if self.eligible else queryset
-
-
-_CATEGORIES: dict[str, RetentionCategory] = {}
-
-
-def retention_category_register(category: RetentionCategory) -> None:
-    if ANONYMISE in category.actions and category.anonymise is None:
-        raise ValueError(f"{category.key}: an anonymising category needs an anonymise function")
-    if category.default_days < category.legal_minimum_days:
-        raise ValueError(f"{category.key}: default period under its legal minimum")
-    _CATEGORIES[category.key] = category
-
-
-def retention_categories() -> dict[str, RetentionCategory]:
-    return dict(sorted(_CATEGORIES.items()))
-
-
-def retention_category(key: str) -> RetentionCategory | None:
-    return _CATEGORIES.get(key)
 
 
 def retention_policies_ensure(sender=None, *, using: str = "default", **kwargs) -> None:
@@ -91,7 +47,7 @@ def retention_policies_ensure(sender=None, *, using: str = "default", **kwargs) 
     exists (post_migrate; never changes an existing policy)."""
     from compliance.models import RetentionPolicy
 
-    for category in _CATEGORIES.values():
+    for category in retention_categories().values():
         if not RetentionPolicy.objects.using(using).filter(category=category.key).exists():
             policy = RetentionPolicy(
                 category=category.key,
@@ -101,16 +57,6 @@ def retention_policies_ensure(sender=None, *, using: str = "default", **kwargs) 
             )
             policy._change_reason = "default policy of a new data category"
             policy.save(using=using)
-
-
-def legal_minimum_error(category: RetentionCategory, period_days: int) -> str | None:
-    if period_days < category.legal_minimum_days:
-        years = category.legal_minimum_days / 365.25
-        return (
-            f"{category.label} must be kept at least {category.legal_minimum_days} days "
-            f"(about {years:.0f} year{'s' if round(years) != 1 else ''}): {category.legal_basis}."
-        )
-    return None
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""The consent app's data categories for compliance.retention. Consent
+"""The consent app's data categories for retention (core.retention). Consent
 records and DNC requests are kept at least 5 years (TSR 2024; 47 CFR
 64.1200(d)); what a customer on legal hold has is never purged."""
 
-from compliance.retention import FIVE_YEARS, RetentionCategory, retention_category_register
+from core.retention import FIVE_YEARS, RetentionCategory, retention_category_register
 
 CONSENT_BASIS = "TSR 16 CFR 310.5 as amended in 2024: a complete consent record, 5 years"
 

@@ -1,12 +1,12 @@
-"""The customers app's data category for compliance.retention: customers
+"""The customers app's data category for retention (core.retention): customers
 inactive for the policy's period are anonymised by the erasure service (their
 numbers stay suppressed as hashes); never one on legal hold. The erasure is
 the one entry point (compliance.erasure.customer_erase, `via="retention"`),
 reached through core.erasure's registry: customers does not import compliance's
 erasure."""
 
-from compliance.retention import ANONYMISE, RetentionCategory, retention_category_register
 from core.erasure import customer_erase_registered
+from core.retention import ANONYMISE, RetentionCategory, retention_category_register
 from customers.models import Customer
 
 

@@ -1,4 +1,4 @@
-"""The help desk's data categories for compliance.retention.
+"""The help desk's data categories for retention (core.retention).
 
 The data request log is the consumer-request record the CCPA makes us keep
 24 months; it holds no personal data. Closed tickets may be deleted after a
@@ -9,7 +9,7 @@ The purge deletes set-based, with no cascade emulation: a ticket's comments
 same transaction.
 """
 
-from compliance.retention import RetentionCategory, retention_category_register
+from core.retention import RetentionCategory, retention_category_register
 
 CLOSED = ("resolved", "closed")
 

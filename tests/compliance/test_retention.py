@@ -8,9 +8,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from compliance.models import PurgeRun, RetentionPolicy
-from compliance.retention import retention_categories, retention_purge
+from compliance.retention import retention_purge
 from consent.models import ConsentGrant, InboundMessage, SuppressionEntry
 from consent.services import number_hash
+from core.retention import retention_categories
 from customers.models import Customer, PhoneNumber
 from tests.factories import ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
 from tests.otp import login_with_otp

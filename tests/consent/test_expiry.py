@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from compliance.schedule import PERIODIC_TASKS
 from consent.models import ConsentGrant
 from consent.selectors import consent_expiry_overview
 from consent.services import consent_revoke, consents_expire
 from consent.tasks import consents_expire_task
+from core.schedule import periodic_tasks
 from tests.factories import ConsentGrantFactory, PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def test_the_expiry_task_is_on_the_beat_schedule_and_runs_in_batches(time_machin
     time_machine.move_to(NOW)
     for i in range(5):
         grant(f"+1212736010{i}", -dt.timedelta(minutes=i + 1))
-    assert any(task.task == "consent.consents_expire" for task in PERIODIC_TASKS)
+    assert any(task.task == "consent.consents_expire" for task in periodic_tasks())
     assert consents_expire_task.apply().get() == 5
     assert not ConsentGrant.objects.filter(expiry_recorded_at__isnull=True).exists()
 

@@ -10,7 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from compliance.models import PurgeRun, RetentionPolicy
-from compliance.retention import retention_categories, retention_purge
+from compliance.retention import retention_purge
+from core.retention import retention_categories
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
 from helpdesk.services import ticket_comment, ticket_create, ticket_status_set
 from tests.factories import CustomerFactory

@@ -2,7 +2,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from compliance.models import PurgeRun
-from compliance.retention import retention_categories, retention_purge
+from compliance.retention import retention_purge
+from core.retention import retention_categories
 
 
 class Command(BaseCommand):

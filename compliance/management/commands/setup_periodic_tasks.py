@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from compliance.schedule import periodic_tasks_setup
+from core.schedule import periodic_tasks_setup
 
 
 class Command(BaseCommand):

@@ -1,0 +1,22 @@
+"""The bottom layer's registries are filled by the apps themselves (their
+AppConfig.ready()): core names no app, and nothing is lost in the move."""
+
+from core.retention import retention_categories
+from core.schedule import periodic_tasks
+
+
+def test_each_app_registers_its_periodic_tasks_with_core():
+    assert {(periodic.name, periodic.task) for periodic in periodic_tasks()} == {
+        ("sync registry inboxes", "compliance.registry_inbox_sync"),
+        ("warn about aging registry data", "compliance.registry_freshness_check"),
+        ("retention purge", "compliance.retention_purge"),
+        ("record consent expiry", "consent.consents_expire"),
+        ("seal the decision log", "compliance.decision_log_seal"),
+        ("verify the decision log", "compliance.decision_log_verify"),
+        ("escalate overdue tickets", "helpdesk.tickets_escalate"),
+    }
+
+
+def test_each_app_registers_its_retention_categories_with_core():
+    owners = {category.model.split(".")[0] for category in retention_categories().values()}
+    assert {"customers", "consent", "compliance", "campaigns", "helpdesk"} <= owners

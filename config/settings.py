@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "compliance.registry",
     "campaigns",
     "helpdesk",
+    "demo",  # the top, beside config: seed_demo touches every app
 ]
 
 MIDDLEWARE = [

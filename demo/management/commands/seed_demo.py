@@ -5,7 +5,9 @@ from django.db import transaction
 
 from accounts.demo import demo_users_seed
 from campaigns.demo import demo_call_history_seed, demo_campaigns_seed, demo_checks_seed
+from compliance.models import PurgeRun
 from compliance.registry.demo import registry_demo_seed
+from compliance.retention import retention_purge
 from consent.demo import demo_customers_seed
 from helpdesk.demo import demo_helpdesk_seed
 
@@ -65,9 +67,6 @@ class Command(BaseCommand):
 
     def _purge_preview(self, admin) -> int:
         """Once: what the active retention policies would remove, as the audit page shows it."""
-        from compliance.models import PurgeRun
-        from compliance.retention import retention_purge
-
         if PurgeRun.objects.exists():
             return 0
         return len(retention_purge(dry_run=True, by=admin, trigger="demo"))

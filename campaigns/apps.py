@@ -9,10 +9,12 @@ class CampaignsConfig(AppConfig):
         from campaigns.erasure import erasure_hooks_register
         from campaigns.reports import reports_register
         from campaigns.retention import retention_categories_register
-        from campaigns.selectors import CallAttemptHistory
+        from campaigns.selectors import CallAttemptHistory, CustomerCalls
         from core.call_history import call_history_register
+        from core.calls import calls_made_register
 
         retention_categories_register()
         reports_register()
         erasure_hooks_register()
         call_history_register(CallAttemptHistory())
+        calls_made_register(CustomerCalls())

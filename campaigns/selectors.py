@@ -9,6 +9,7 @@ from django.db.models import CharField, Count, Q, QuerySet, Value
 from campaigns.models import CallAttempt, Campaign
 from compliance.policy import CallContext
 from core.call_history import WINDOW, AttemptCounts, SqlFragment
+from core.calls import CallMade
 from customers.models import PhoneNumber
 
 
@@ -84,3 +85,25 @@ class CallAttemptHistory:
             sql=sql,
             params={"ch_subject": subject, "ch_campaign": campaign_id, "ch_since": at - WINDOW, "ch_at": at},
         )
+
+
+class CustomerCalls:
+    """The calls-made provider (core.calls) over CallAttempt."""
+
+    def calls_of_customer(self, *, customer_id: int, since: datetime | None = None) -> list[CallMade]:
+        attempts = CallAttempt.objects.filter(phone_number__customer_id=customer_id)
+        if since is not None:
+            attempts = attempts.filter(handed_at__gte=since)
+        return [
+            CallMade(
+                id=a.pk,
+                number=str(a.phone_number.number),
+                campaign=a.campaign.name,
+                handed_at=a.handed_at,
+                ended_at=a.ended_at,
+                outcome=a.outcome,
+                notes=a.notes,
+                decision_id=a.decision_id,
+            )
+            for a in attempts.select_related("phone_number", "campaign").order_by("handed_at", "pk")
+        ]

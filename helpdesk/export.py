@@ -4,9 +4,9 @@ queries whatever the customer has."""
 
 from django.db.models import Q
 
-from campaigns.models import CallAttempt
 from compliance.models import DecisionRecord
 from consent.models import ConsentGrant, DncRequest, InboundMessage
+from core.calls import calls_made_provider
 from customers.models import Customer
 
 
@@ -65,17 +65,15 @@ def customer_export(*, customer: Customer) -> dict:
         ],
         "calls": [
             {
-                "number": str(a.phone_number.number),
-                "campaign": a.campaign.name,
-                "handed_at": _iso(a.handed_at),
-                "ended_at": _iso(a.ended_at),
-                "outcome": a.outcome,
-                "notes": a.notes,
-                "decision": a.decision_id,
+                "number": call.number,
+                "campaign": call.campaign,
+                "handed_at": _iso(call.handed_at),
+                "ended_at": _iso(call.ended_at),
+                "outcome": call.outcome,
+                "notes": call.notes,
+                "decision": call.decision_id,
             }
-            for a in CallAttempt.objects.filter(phone_number__customer=customer)
-            .select_related("phone_number", "campaign")
-            .order_by("handed_at")
+            for call in calls_made_provider().calls_of_customer(customer_id=customer.pk)
         ],
         "compliance_decisions": [
             {

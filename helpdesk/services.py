@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.models import CallAttempt
 from compliance.erasure import customer_erase
 from consent.services import consent_revoke
+from core.calls import calls_made_provider
 from core.history import history_save, history_user
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
 from helpdesk.sla import ticket_due
@@ -66,18 +66,16 @@ def ticket_create(
     history_save(ticket, by=by, reason=f"ticket opened ({ticket.get_channel_display().lower()})")
     _event(ticket, TicketEvent.Kind.CREATED, f"Opened via {ticket.get_channel_display().lower()}.", by)
     if type == Ticket.Type.COMPLAINT and customer is not None:
-        calls = list(
-            CallAttempt.objects.filter(
-                phone_number__customer=customer, handed_at__gte=now - COMPLAINT_LOOKBACK
-            )
+        calls = calls_made_provider().calls_of_customer(
+            customer_id=customer.pk, since=now - COMPLAINT_LOOKBACK
         )
-        ticket.related_attempts.set(calls)
+        ticket.related_attempts.set([call.id for call in calls])
         _event(
             ticket,
             TicketEvent.Kind.ACTION,
             f"Flagged for compliance officers; linked to {len(calls)} call(s) of the last 30 days.",
             by,
-            attempts=[call.pk for call in calls],
+            attempts=[call.id for call in calls],
             decisions=[call.decision_id for call in calls],
         )
     return ticket

@@ -117,6 +117,42 @@ def test_a_data_access_request_exports_everything_and_is_logged(queue, grace, co
     )
 
 
+def test_a_data_access_export_lists_the_calls_made_to_the_customer(
+    queue, grace, agent, compliance_officer, time_machine
+):
+    from accounts.services import training_record
+
+    time_machine.move_to(TUESDAY_MORNING)
+    training_record(agent=agent, by=None, at=TUESDAY_MORNING - dt.timedelta(days=1))
+    campaign = CampaignFactory(name="Autumn renewals")
+    targets_add(campaign=campaign, numbers=["+12127360501"], by=None)
+    handoff = dialer.dialer_next(campaign=campaign, agent=agent, now=timezone.now())
+    assert handoff is not None
+    ticket = ticket_create(
+        queue=queue,
+        subject="My data",
+        channel="web",
+        by=compliance_officer,
+        customer=grace,
+        type="data_access",
+        legal_basis="ccpa",
+    )
+
+    export = ticket_data_access(ticket=ticket, by=compliance_officer)
+
+    assert export["calls"] == [
+        {
+            "number": "+12127360501",
+            "campaign": "Autumn renewals",
+            "handed_at": handoff.attempt.handed_at.isoformat(),
+            "ended_at": None,
+            "outcome": "",
+            "notes": "",
+            "decision": handoff.record.pk,
+        }
+    ]
+
+
 def test_an_erasure_request_leaves_no_trace_of_the_person_but_keeps_the_number_blocked(
     queue, grace, compliance_officer, manager
 ):

@@ -1,0 +1,56 @@
+"""The calls-made provider: the calls handed out to a customer's numbers, for
+apps that do not make calls (the help desk links a complaint to them and
+lists them in a data access answer).
+
+Calls belong to the app that makes them (campaigns), which registers a
+provider here in its `AppConfig.ready()`; the readers never import its
+models. No provider registered is an error, not "no calls": an access answer
+or a complaint missing its calls would be wrong without saying so.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class CallMade:
+    """One call handed out, as the readers need it."""
+
+    id: int
+    number: str  # E.164
+    campaign: str  # the campaign's name
+    handed_at: datetime
+    ended_at: datetime | None
+    outcome: str  # "" until recorded
+    notes: str
+    decision_id: int | None
+
+
+class CallsMadeProvider(Protocol):
+    def calls_of_customer(self, *, customer_id: int, since: datetime | None = None) -> list[CallMade]:
+        """The calls to the customer's numbers (handed out at or after
+        `since` when given), oldest first; a fixed number of queries."""
+        ...
+
+
+class CallsMadeMissing(RuntimeError):
+    """No calls-made provider is registered: the calls cannot be read."""
+
+
+_provider: CallsMadeProvider | None = None
+
+
+def calls_made_register(provider: CallsMadeProvider) -> None:
+    """Register the provider (one per deployment; registering again replaces it)."""
+    global _provider
+    _provider = provider
+
+
+def calls_made_provider() -> CallsMadeProvider:
+    """The registered provider; raises CallsMadeMissing when there is none."""
+    if _provider is None:
+        raise CallsMadeMissing(
+            "No calls-made provider is registered: the app making calls registers one in AppConfig.ready()."
+        )
+    return _provider

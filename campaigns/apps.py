@@ -10,6 +10,7 @@ class CampaignsConfig(AppConfig):
         from campaigns.reports import reports_register
         from campaigns.retention import retention_categories_register
         from campaigns.selectors import CallAttemptHistory, CustomerCalls
+        from campaigns.timeline import timeline_sources_register
         from core.call_history import call_history_register
         from core.calls import calls_made_register
 
@@ -18,3 +19,4 @@ class CampaignsConfig(AppConfig):
         erasure_hooks_register()
         call_history_register(CallAttemptHistory())
         calls_made_register(CustomerCalls())
+        timeline_sources_register()

@@ -107,3 +107,12 @@ class CustomerCalls:
             )
             for a in attempts.select_related("phone_number", "campaign").order_by("handed_at", "pk")
         ]
+
+    def call_get(self, *, call_id: int) -> CallAttempt | None:
+        return (
+            CallAttempt.objects.select_related(
+                "campaign", "agent", "phone_number__customer", "decision__actor"
+            )
+            .filter(pk=call_id)
+            .first()
+        )

@@ -10,11 +10,13 @@ class ComplianceConfig(AppConfig):
         from compliance.erasure import customer_erase
         from compliance.retention import retention_policies_ensure
         from compliance.rules import rules_seed_after_migrate
+        from compliance.timeline import timeline_sources_register
         from core.erasure import customer_eraser_register
         from core.retention import FIVE_YEARS, RetentionCategory, retention_category_register
         from core.schedule import Periodic, periodic_task_register
 
         customer_eraser_register(customer_erase)  # the one entry point, for apps below compliance
+        timeline_sources_register()
 
         post_migrate.connect(rules_seed_after_migrate, sender=self, dispatch_uid="compliance_rules_seed")
         # After every app's ready(): every category is registered by then.

@@ -5,17 +5,20 @@ area code, the local times and jurisdictions checked, the rule-set version,
 the agent, the caller ID, and the decision's place in the hash chain.
 
 Call attempts belong to the campaigns app; compliance reads them through the
-app registry (it imports no campaign model)."""
+calls-made provider campaigns registers (core.calls): it imports no campaign
+model."""
 
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.http import Http404
 
 from compliance.decision_log import row_hash
 from compliance.evidence import evidence_read
 from compliance.explain import Explanation, decision_explain
 from compliance.models import DecisionRecord
+from compliance.registry.models import SyncRun
+from consent.models import ConsentGrant
+from core.calls import calls_made_provider
 
 
 @dataclass
@@ -29,27 +32,20 @@ class Proof:
 
 
 def attempt_proof(*, attempt_id: int) -> Proof:
-    attempt_model = apps.get_model("campaigns", "CallAttempt")
-    attempt = (
-        attempt_model.objects.select_related("campaign", "agent", "phone_number__customer", "decision__actor")
-        .filter(pk=attempt_id)
-        .first()
-    )
+    attempt = calls_made_provider().call_get(call_id=attempt_id)
     if attempt is None:
         raise Http404("No such call attempt.")
     decision = attempt.decision
     evidence = evidence_read(decision.evidence)
     consent = evidence["consent"]
     consent_ids = {*consent["ids"], *consent.get("exemption_ids", [])}
-    grant_model = apps.get_model("consent", "ConsentGrant")
     consents = list(
-        grant_model.objects.filter(pk__in=consent_ids)
+        ConsentGrant.objects.filter(pk__in=consent_ids)
         .select_related("phone_number", "recorded_by")
         .order_by("pk")
     )
     run_ids = {entry["sync_id"] for entry in evidence.get("registry", []) if entry.get("sync_id")}
-    sync_model = apps.get_model("registry", "SyncRun")
-    sync_runs = list(sync_model.objects.filter(pk__in=run_ids).select_related("source").order_by("pk"))
+    sync_runs = list(SyncRun.objects.filter(pk__in=run_ids).select_related("source").order_by("pk"))
     chain_ok = None
     if decision.chain_position is not None:
         chain_ok = row_hash(decision, decision.prev_hash) == decision.row_hash

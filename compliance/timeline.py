@@ -5,50 +5,45 @@ ticket action; every registry sync of the number's area code; in time order,
 with who and via what.
 
 A fixed number of queries whatever the size of the record (one per source,
-users joined). Models of other apps are read through the app registry:
-compliance imports no app."""
+users joined). Each kind of entry comes from a source registered with
+core.timeline: compliance registers its own (record changes, decisions,
+registry syncs) and the apps above it theirs (calls, ticket actions), so
+compliance imports no app above it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.apps import apps
 from django.db.models import Q
 
 from compliance.models import DecisionRecord
+from compliance.registry.models import SyncRun
 from compliance.registry.selectors import e164_to_registry_int, registry_area_code
+from consent.models import ConsentGrant, DncRequest
+from core.timeline import (
+    TimelineEntry,
+    TimelineQuery,
+    TimelineSource,
+    timeline_source_register,
+    timeline_sources,
+    timeline_who,
+)
+from customers.models import Customer, PhoneNumber
 
-KINDS = {
-    "history": "Record changes",
-    "decision": "Compliance decisions",
-    "call": "Calls",
-    "ticket": "Ticket actions",
-    "registry": "Registry syncs",
-}
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
-
-
-@dataclass(frozen=True)
-class Entry:
-    at: datetime
-    kind: str
-    title: str
-    detail: str = ""
-    who: str = ""
-    via: str = ""
-    link: str = ""
 
 
 @dataclass
 class Timeline:
     numbers: list[str]
     customer: object | None
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[TimelineEntry] = field(default_factory=list)
 
 
-def _who(user) -> str:
-    return (user.get_full_name() or user.username) if user else "system"
+def timeline_kinds() -> dict[str, str]:
+    """The kinds of entry (key: label) the registered sources give."""
+    return {source.kind: source.label for source in timeline_sources()}
 
 
 def contact_timeline(
@@ -60,140 +55,108 @@ def contact_timeline(
     kinds: set[str] | None = None,
 ) -> Timeline:
     """The record of `number` (E.164) or of customer `customer_id`."""
-    customer_model = apps.get_model("customers", "Customer")
-    phone_model = apps.get_model("customers", "PhoneNumber")
     customer = None
     if customer_id is not None:
-        customer = customer_model.objects.filter(pk=customer_id).first()
+        customer = Customer.objects.filter(pk=customer_id).first()
     elif number:
-        phone = phone_model.objects.select_related("customer").filter(number=number).first()
+        phone = PhoneNumber.objects.select_related("customer").filter(number=number).first()
         customer = phone.customer if phone else None
-    phones = list(phone_model.objects.filter(customer=customer)) if customer else []
+    phones = list(PhoneNumber.objects.filter(customer=customer)) if customer else []
     numbers = sorted({str(p.number) for p in phones if p.number} | ({number} if number else set()))
-    phone_ids = [p.pk for p in phones]
-    kinds = set(kinds or KINDS)
-    entries: list[Entry] = []
-
-    def within(field_name: str) -> Q:
-        condition = Q()
-        if since:
-            condition &= Q(**{f"{field_name}__gte": since})
-        if until:
-            condition &= Q(**{f"{field_name}__lt": until})
-        return condition
-
-    if "history" in kinds:
-        entries += _history(customer, phone_ids, numbers, within("history_date"))
-    if "decision" in kinds:
-        decisions = DecisionRecord.objects.filter(
-            within("recorded_at")
-            & (Q(phone_number__in=numbers) | (Q(customer_id=customer.pk) if customer else Q(pk__in=[])))
-        ).select_related("actor")
-        for d in decisions:
-            entries.append(
-                Entry(
-                    at=d.recorded_at,
-                    kind="decision",
-                    title=f"Decision #{d.pk} ({d.get_kind_display().lower()}): "
-                    + ("allowed" if d.allowed else "blocked: " + ", ".join(d.reasons)),
-                    detail=f"for {d.decided_at:%Y-%m-%d %H:%M} UTC, campaign #{d.campaign_id or '-'}, "
-                    f"rule set {d.ruleset_version}, chain position {d.chain_position or 'not sealed yet'}",
-                    who=_who(d.actor),
-                    via=d.get_kind_display(),
-                    link=f"/compliance/decisions/{d.pk}/",
-                )
-            )
-    if "call" in kinds and phone_ids:
-        attempt_model = apps.get_model("campaigns", "CallAttempt")
-        for a in attempt_model.objects.filter(
-            within("handed_at"), phone_number_id__in=phone_ids
-        ).select_related("agent", "campaign", "phone_number", "decision"):
-            entries.append(
-                Entry(
-                    # The hand-off commits after its decision is logged: shown after it.
-                    at=max(a.handed_at, a.decision.recorded_at),
-                    kind="call",
-                    title=f"Call to {a.phone_number.number} in {a.campaign.name}: "
-                    + (a.get_outcome_display() if a.outcome else "no outcome recorded"),
-                    detail=f"caller ID {a.caller_id}, decision #{a.decision_id}"
-                    + (f"; notes: {a.notes}" if a.notes else ""),
-                    who=_who(a.agent),
-                    via="dialer",
-                    link=f"/compliance/attempts/{a.pk}/proof/",
-                )
-            )
-    if "ticket" in kinds and customer is not None:
-        event_model = apps.get_model("helpdesk", "TicketEvent")
-        for e in event_model.objects.filter(within("at"), ticket__customer=customer).select_related(
-            "actor", "ticket"
-        ):
-            entries.append(
-                Entry(
-                    at=e.at,
-                    kind="ticket",
-                    title=f"Ticket #{e.ticket_id} ({e.ticket.get_type_display().lower()}): {e.get_kind_display().lower()}",
-                    detail=e.text,
-                    who=_who(e.actor),
-                    via=e.ticket.get_channel_display(),
-                    link=f"/tickets/{e.ticket_id}/",
-                )
-            )
-    if "registry" in kinds:
-        area_codes = {registry_area_code(n) for n in map(e164_to_registry_int, numbers) if n is not None}
-        if area_codes:
-            run_model = apps.get_model("registry", "SyncRun")
-            condition = Q()
-            for code in area_codes:
-                condition |= Q(area_codes__contains=[code])
-            for run in run_model.objects.filter(
-                within("started_at"), condition, status="succeeded"
-            ).select_related("source", "triggered_by"):
-                codes = sorted(area_codes & set(run.area_codes))
-                entries.append(
-                    Entry(
-                        at=run.started_at,
-                        kind="registry",
-                        title=f"{run.source} {run.get_kind_display().lower()} synced area code "
-                        + ", ".join(map(str, codes)),
-                        detail=f"sync run #{run.pk}: {run.added} added, {run.removed} removed in its area codes",
-                        who=_who(run.triggered_by),
-                        via=run.get_trigger_display(),
-                    )
-                )
+    query = TimelineQuery(
+        customer_id=customer.pk if customer else None,
+        phone_ids=[p.pk for p in phones],
+        numbers=numbers,
+        since=since,
+        until=until,
+    )
+    entries: list[TimelineEntry] = []
+    order = {}
+    for source in timeline_sources():
+        order[source.kind] = source.order
+        if kinds is None or source.kind in kinds:
+            entries += source.entries(query)
     # Same instant: a record change, then the decision, then the call it allowed.
-    order = {"history": 0, "registry": 1, "decision": 2, "call": 3, "ticket": 4}
     entries.sort(key=lambda entry: (entry.at, order[entry.kind]))
     return Timeline(numbers=numbers, customer=customer, entries=entries)
 
 
-def _history(customer, phone_ids, numbers, within: Q) -> list[Entry]:
+def decision_entries(query: TimelineQuery) -> list[TimelineEntry]:
+    mine = Q(phone_number__in=query.numbers)
+    if query.customer_id is not None:
+        mine |= Q(customer_id=query.customer_id)
+    decisions = DecisionRecord.objects.filter(query.within("recorded_at") & mine).select_related("actor")
+    return [
+        TimelineEntry(
+            at=d.recorded_at,
+            kind="decision",
+            title=f"Decision #{d.pk} ({d.get_kind_display().lower()}): "
+            + ("allowed" if d.allowed else "blocked: " + ", ".join(d.reasons)),
+            detail=f"for {d.decided_at:%Y-%m-%d %H:%M} UTC, campaign #{d.campaign_id or '-'}, "
+            f"rule set {d.ruleset_version}, chain position {d.chain_position or 'not sealed yet'}",
+            who=timeline_who(d.actor),
+            via=d.get_kind_display(),
+            link=f"/compliance/decisions/{d.pk}/",
+        )
+        for d in decisions
+    ]
+
+
+def registry_entries(query: TimelineQuery) -> list[TimelineEntry]:
+    area_codes = {registry_area_code(n) for n in map(e164_to_registry_int, query.numbers) if n is not None}
+    if not area_codes:
+        return []
+    condition = Q()
+    for code in area_codes:
+        condition |= Q(area_codes__contains=[code])
+    runs = SyncRun.objects.filter(query.within("started_at"), condition, status="succeeded")
+    return [
+        TimelineEntry(
+            at=run.started_at,
+            kind="registry",
+            title=f"{run.source} {run.get_kind_display().lower()} synced area code "
+            + ", ".join(map(str, sorted(area_codes & set(run.area_codes)))),
+            detail=f"sync run #{run.pk}: {run.added} added, {run.removed} removed in its area codes",
+            who=timeline_who(run.triggered_by),
+            via=run.get_trigger_display(),
+        )
+        for run in runs.select_related("source", "triggered_by")
+    ]
+
+
+def history_entries(query: TimelineQuery) -> list[TimelineEntry]:
+    return _history(query.customer_id, query.phone_ids, query.numbers, query.within("history_date"))
+
+
+def timeline_sources_register() -> None:
+    """Compliance's own sources (the others register theirs)."""
+    for source in (
+        TimelineSource(kind="history", label="Record changes", order=0, entries=history_entries),
+        TimelineSource(kind="registry", label="Registry syncs", order=1, entries=registry_entries),
+        TimelineSource(kind="decision", label="Compliance decisions", order=2, entries=decision_entries),
+    ):
+        timeline_source_register(source)
+
+
+def _history(customer_id, phone_ids, numbers, within: Q) -> list[TimelineEntry]:
     sources = []
-    if customer is not None:
-        sources.append(("Customer", apps.get_model("customers", "Customer").history.filter(id=customer.pk)))
+    if customer_id is not None:
+        sources.append(("Customer", Customer.history.filter(id=customer_id)))
     if phone_ids:
-        sources.append(
-            ("Phone number", apps.get_model("customers", "PhoneNumber").history.filter(id__in=phone_ids))
-        )
-        sources.append(
-            (
-                "Consent",
-                apps.get_model("consent", "ConsentGrant").history.filter(phone_number_id__in=phone_ids),
-            )
-        )
+        sources.append(("Phone number", PhoneNumber.history.filter(id__in=phone_ids)))
+        sources.append(("Consent", ConsentGrant.history.filter(phone_number_id__in=phone_ids)))
     if numbers:
-        sources.append(
-            ("DNC request", apps.get_model("consent", "DncRequest").history.filter(number__in=numbers))
-        )
+        sources.append(("DNC request", DncRequest.history.filter(number__in=numbers)))
     entries = []
     for label, rows in sources:
         for row in rows.filter(within).select_related("history_user"):
             entries.append(
-                Entry(
+                TimelineEntry(
                     at=row.history_date,
                     kind="history",
                     title=f"{label} #{row.id} {HISTORY_TYPES.get(row.history_type, row.history_type)}",
                     detail=_history_detail(label, row),
-                    who=_who(row.history_user),
+                    who=timeline_who(row.history_user),
                     via=row.history_change_reason or "",
                 )
             )

@@ -24,7 +24,7 @@ from compliance.selectors import (
     registry_status,
     sync_runs_running,
 )
-from compliance.timeline import KINDS, contact_timeline
+from compliance.timeline import contact_timeline, timeline_kinds
 from consent.selectors import consent_expiry_overview
 from core.csv import csv_response
 from core.phones import phone_normalize
@@ -122,7 +122,10 @@ class TimelineFilter(forms.Form):
     since = _day_field()
     until = _day_field(help_text="Inclusive.")
     kind = forms.MultipleChoiceField(
-        required=False, choices=list(KINDS.items()), widget=forms.CheckboxSelectMultiple, label="Show"
+        required=False,
+        choices=lambda: list(timeline_kinds().items()),
+        widget=forms.CheckboxSelectMultiple,
+        label="Show",
     )
 
     def clean_number(self) -> str:
@@ -147,7 +150,7 @@ class TimelineFilter(forms.Form):
             customer_id=data.get("customer"),
             since=since,
             until=until,
-            kinds=set(data.get("kind") or KINDS),
+            kinds=set(data.get("kind") or timeline_kinds()),
         )
 
 
@@ -174,7 +177,7 @@ def timeline_page(request):
         {
             "form": form,
             "timeline": timeline,
-            "kinds": KINDS,
+            "kinds": timeline_kinds(),
             "base_template": "base.html",
             "query": request.GET.urlencode(),
         },
@@ -198,7 +201,7 @@ def _timeline_pdf(request, form, timeline, subject: str) -> HttpResponse:
 
     html = render_to_string(
         "compliance/timeline.html",
-        {"form": form, "timeline": timeline, "kinds": KINDS, "base_template": "print_base.html"},
+        {"form": form, "timeline": timeline, "kinds": timeline_kinds(), "base_template": "print_base.html"},
         request=request,
     )
     response = HttpResponse(

@@ -1,6 +1,6 @@
 """The calls-made provider: the calls handed out to a customer's numbers, for
 apps that do not make calls (the help desk links a complaint to them and
-lists them in a data access answer).
+lists them in a data access answer; compliance's proof of a call shows one).
 
 Calls belong to the app that makes them (campaigns), which registers a
 provider here in its `AppConfig.ready()`; the readers never import its
@@ -10,7 +10,7 @@ or a complaint missing its calls would be wrong without saying so.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,12 @@ class CallsMadeProvider(Protocol):
     def calls_of_customer(self, *, customer_id: int, since: datetime | None = None) -> list[CallMade]:
         """The calls to the customer's numbers (handed out at or after
         `since` when given), oldest first; a fixed number of queries."""
+        ...
+
+    def call_get(self, *, call_id: int) -> Any | None:
+        """One call as the making app records it, for display (its campaign,
+        agent, number with its customer, and decision with its actor read
+        with it); None when there is no such call."""
         ...
 
 

@@ -11,9 +11,11 @@ class HelpdeskConfig(AppConfig):
         from helpdesk import tasks  # noqa: F401  (registers the escalation task with every process's Celery app)
         from helpdesk.erasure import tickets_erase
         from helpdesk.retention import retention_categories_register
+        from helpdesk.timeline import timeline_sources_register
 
         retention_categories_register()
         erasure_hook_register("helpdesk.tickets", tickets_erase)
+        timeline_sources_register()
         periodic_task_register(
             Periodic(
                 name="escalate overdue tickets",

@@ -3,6 +3,7 @@ AppConfig.ready()): core names no app, and nothing is lost in the move."""
 
 from core.retention import retention_categories
 from core.schedule import periodic_tasks
+from core.timeline import timeline_sources
 
 
 def test_each_app_registers_its_periodic_tasks_with_core():
@@ -20,3 +21,14 @@ def test_each_app_registers_its_periodic_tasks_with_core():
 def test_each_app_registers_its_retention_categories_with_core():
     owners = {category.model.split(".")[0] for category in retention_categories().values()}
     assert {"customers", "consent", "compliance", "campaigns", "helpdesk"} <= owners
+
+
+def test_the_contact_record_reads_calls_and_tickets_from_sources_their_apps_register():
+    owners = {source.kind: source.entries.__module__ for source in timeline_sources()}
+    assert owners == {
+        "history": "compliance.timeline",
+        "registry": "compliance.timeline",
+        "decision": "compliance.timeline",
+        "call": "campaigns.timeline",
+        "ticket": "helpdesk.timeline",
+    }

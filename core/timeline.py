@@ -1,0 +1,68 @@
+"""Timeline sources: the contact record (compliance's timeline page) shows
+what every app holds about a number or a customer, in time order. Apps that
+sit above compliance (campaigns' calls, the help desk's ticket actions)
+register a source here in their `AppConfig.ready()`; the timeline asks each
+registered source and imports no app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    title: str
+    detail: str = ""
+    who: str = ""
+    via: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineQuery:
+    """Whose record, and the period asked for."""
+
+    customer_id: int | None
+    phone_ids: list[int]  # the customer's PhoneNumber ids
+    numbers: list[str]  # E.164
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def within(self, field_name: str) -> Q:
+        """`field_name` (a datetime) in the period asked for."""
+        condition = Q()
+        if self.since:
+            condition &= Q(**{f"{field_name}__gte": self.since})
+        if self.until:
+            condition &= Q(**{f"{field_name}__lt": self.until})
+        return condition
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    kind: str  # the filter's key, e.g. "call"
+    label: str  # the filter's label, e.g. "Calls"
+    order: int  # at the same instant, lower first (record changes 0, decisions 2)
+    entries: Callable[[TimelineQuery], list[TimelineEntry]]
+
+
+_SOURCES: dict[str, TimelineSource] = {}
+
+
+def timeline_source_register(source: TimelineSource) -> None:
+    _SOURCES[source.kind] = source
+
+
+def timeline_sources() -> list[TimelineSource]:
+    return sorted(_SOURCES.values(), key=lambda source: source.order)
+
+
+def timeline_who(user) -> str:
+    """How an entry names who acted: the user's name, or "system"."""
+    return (user.get_full_name() or user.username) if user else "system"

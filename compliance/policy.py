@@ -12,7 +12,7 @@ rules that DESIGN.md leaves open are stated where they are made.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -237,7 +237,9 @@ def _any_express(consent: ConsentFact) -> bool:
     return True
 
 
-def _consent_outcome(states, kind) -> tuple[list[int], set[str]]:
+def _consent_outcome(
+    states: list[tuple[ConsentFact, str]], kind: Callable[[ConsentFact], bool]
+) -> tuple[list[int], set[str]]:
     """(ids of the usable consents of a kind, the reasons when none is)."""
     usable = [consent.id for consent, state in states if state is _OK and kind(consent)]
     if usable:
@@ -245,7 +247,7 @@ def _consent_outcome(states, kind) -> tuple[list[int], set[str]]:
     found = {state for consent, state in states if kind(consent)}
     if not found:
         return [], {"consent_missing"}
-    reasons = set()
+    reasons: set[str] = set()
     if _REVOKED in found:
         reasons.add("consent_revoked")
     if _EXPIRED in found:
@@ -292,13 +294,21 @@ def _ebr(facts: CallFacts, at: datetime, purchase_months: int, inquiry_months: i
 # --- calling hours ---------------------------------------------------------
 
 
-def _day_check(rule: Rule, local_date: date, weekday: int, local_time: time, day_ban_lifted: bool):
+# The window a rule applies on a day, or why it allows no call that day ("holiday", "closed").
+_DayWindow = tuple[time, time] | str
+
+
+def _day_check(
+    rule: Rule, local_date: date, weekday: int, local_time: time, day_ban_lifted: bool
+) -> tuple[str | None, _DayWindow]:
     """(reason or None, the window applied) for one rule at one local time."""
     window = rule.windows[weekday]
     holiday = rule.holiday_ban != "none" and local_date in holiday_dates(rule.jurisdiction, local_date.year)
     if window is None or holiday:
         if rule.holiday_ban == "without_consent" and day_ban_lifted:
             window = rule.windows[0]
+            # rule_from_record refuses a rule lifted by consent without a weekday window.
+            assert window is not None
         else:
             return "restricted_day", ("holiday" if holiday else "closed")
     if window[0] <= local_time < window[1]:
@@ -449,10 +459,12 @@ class _RulesPlan:
     registry_sources: tuple[tuple[str, int | None, timedelta | None, str], ...]
 
 
-_plans: dict[tuple, _RulesPlan] = {}
+_plans: dict[tuple[object, ...], _RulesPlan] = {}
 
 
-def _rules_plan(rules: RuleSet, dates: tuple[date, ...], states: tuple[str, ...], purpose: str, mode: str):
+def _rules_plan(
+    rules: RuleSet, dates: tuple[date, ...], states: tuple[str, ...], purpose: str, mode: str
+) -> _RulesPlan:
     key = (rules.version, dates, states, purpose, mode)
     plan = _plans.get(key)
     if plan is not None:
@@ -519,7 +531,13 @@ def registry_max_age_days(rules: RuleSet, *, source: str, dates: Iterable[date])
 
 
 def _registries(
-    facts, at, plan: _RulesPlan, written_ids, written_reasons, blocked, evidence: Evidence
+    facts: CallFacts,
+    at: datetime,
+    plan: _RulesPlan,
+    written_ids: list[int],
+    written_reasons: set[str],
+    blocked: set[str],
+    evidence: Evidence,
 ) -> None:
     ebr = _ebr(facts, at, plan.ebr_purchase_months, plan.ebr_inquiry_months)
     evidence["ebr"] = ebr
@@ -574,7 +592,14 @@ def _registries(
         blocked.add("reassigned_number")
 
 
-def _calling_hours(facts, rules, local_times, day_ban_lifted, blocked, evidence: Evidence) -> None:
+def _calling_hours(
+    facts: CallFacts,
+    rules: RuleSet,
+    local_times: list[tuple[str, datetime]],
+    day_ban_lifted: bool,
+    blocked: set[str],
+    evidence: Evidence,
+) -> None:
     """Federal window for every call, the campaign's window for every call,
     each candidate state's rules that apply to the call; each evaluated at the
     local time in every candidate zone (an area code's state and a ZIP's zone
@@ -594,10 +619,11 @@ def _calling_hours(facts, rules, local_times, day_ban_lifted, blocked, evidence:
                 {"jurisdiction": FEDERAL, "zone": name, "window": None, "blocks": "outside_calling_hours"}
             )
             checks = _hours_plan(rules, local.date(), states, purpose, mode, day_ban_lifted, federal=False)
+            assert checks is not None  # without the federal rules there is always a plan
         for jurisdiction, citation, window, shown, day_reason in checks:
             if day_reason:
                 reason = day_reason
-            elif window[0] <= local_time < window[1]:
+            elif isinstance(window, tuple) and window[0] <= local_time < window[1]:
                 reason = None
             else:
                 reason = "outside_calling_hours"
@@ -627,10 +653,21 @@ def _calling_hours(facts, rules, local_times, day_ban_lifted, blocked, evidence:
         evidence["campaign_window"] = _campaign_window(start, end)
 
 
-_hours_plans: dict[tuple, tuple | None] = {}
+# One calling-hours check: (jurisdiction, citation, window, window as shown, the day's reason or None).
+_HoursCheck = tuple[str, str, _DayWindow, str, str | None]
+_hours_plans: dict[tuple[object, ...], tuple[_HoursCheck, ...] | None] = {}
 
 
-def _hours_plan(rules, local_date, states, purpose, mode, day_ban_lifted, *, federal: bool = True):
+def _hours_plan(
+    rules: RuleSet,
+    local_date: date,
+    states: tuple[str, ...],
+    purpose: str,
+    mode: str,
+    day_ban_lifted: bool,
+    *,
+    federal: bool = True,
+) -> tuple[_HoursCheck, ...] | None:
     """The calling-hours checks of one local date: per rule that applies,
     (jurisdiction, citation, window, window as shown, the day's reason or
     None), federal rules first, then each state's; what is left per call is
@@ -643,10 +680,9 @@ def _hours_plan(rules, local_date, states, purpose, mode, day_ban_lifted, *, fed
         pass
     weekday = local_date.weekday()
     federal_rules = rules.rules_for(FEDERAL, local_date)
-    if federal and not federal_rules:
-        checks = None
-    else:
-        checks = []
+    checks: tuple[_HoursCheck, ...] | None = None
+    if not federal or federal_rules:
+        found: list[_HoursCheck] = []
         for rule in (
             *federal_rules,
             *(rule for state in states for rule in rules.rules_for(state, local_date)),
@@ -656,8 +692,8 @@ def _hours_plan(rules, local_date, states, purpose, mode, day_ban_lifted, *, fed
                 if reason == "outside_calling_hours":  # depends on the time: compared per call
                     reason = None
                 shown = window if isinstance(window, str) else window_text(window)
-                checks.append((rule.jurisdiction, rule.citation, window, shown, reason))
-        checks = tuple(checks)
+                found.append((rule.jurisdiction, rule.citation, window, shown, reason))
+        checks = tuple(found)
     if len(_hours_plans) >= _PLANS_MAX:
         _hours_plans.clear()
     _hours_plans[key] = checks

@@ -96,8 +96,7 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
     list_filter = ["confirmed"]
     search_fields = ["user__username"]
     list_select_related = ["user"]
-    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "name", "confirmed", "created_at", "last_used_at")
 
     def has_add_permission(self, request) -> bool:
         return False  # devices are enrolled by their owner, on the enrolment page

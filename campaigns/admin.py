@@ -133,7 +133,7 @@ class CampaignAdmin(HistoryAdmin):
         url = reverse("admin:campaigns_campaigntarget_changelist")
         rows = (
             (
-                f"{url}?{urlencode({'campaign__id__exact': campaign.pk, 'status__exact': status})}",
+                f"{url}?{urlencode({'campaign__id__exact': str(campaign.pk), 'status__exact': status})}",
                 label,
                 counts[status],
             )

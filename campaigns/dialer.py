@@ -25,6 +25,7 @@ from compliance.models import DecisionRecord
 from compliance.policy import PERMANENT_REASONS, Decision, next_allowed_at
 from compliance.services import Decided, decision_make
 from consent.services import consent_revoke
+from core.history import history_save
 from customers.models import PhoneNumber
 
 LEASE = timedelta(minutes=10)
@@ -113,8 +114,7 @@ def _decide_and_lease(target, campaign, context, agent, now) -> HandOff | None:
     target.lease_until = now + LEASE
     target.attempts += 1
     target.blocked_reasons = []
-    target._history_user, target._change_reason = agent, "handed to an agent"
-    target.save()
+    history_save(target, by=agent, reason="handed to an agent")
     attempt = CallAttempt.objects.create(
         target=target,
         campaign=campaign,
@@ -155,9 +155,8 @@ def _move_on(target: CampaignTarget, reasons: list[str], retry_at: datetime | No
         target.next_attempt_at = retry_at
     target.lease_agent = None
     target.lease_until = None
-    target._history_user = agent
-    target._change_reason = ("suppressed: " if retry_at is None else "rescheduled: ") + ", ".join(reasons)
-    target.save()
+    reason = ("suppressed: " if retry_at is None else "rescheduled: ") + ", ".join(reasons)
+    history_save(target, by=agent, reason=reason)
 
 
 def _close_expired_attempt(target: CampaignTarget, now: datetime) -> None:
@@ -208,13 +207,13 @@ def attempt_dispose(
     elif outcome == CallAttempt.Outcome.WRONG_NUMBER:
         target.status, target.blocked_reasons = CampaignTarget.Status.SUPPRESSED, ["wrong_number"]
     elif outcome == CallAttempt.Outcome.CALLBACK:
+        assert callback_at is not None  # a callback without a time was refused above
         target.status, target.next_attempt_at = CampaignTarget.Status.QUEUED, callback_at
     elif outcome in (CallAttempt.Outcome.CONNECTED,):
         target.status = CampaignTarget.Status.DONE
     else:  # no answer, busy, voicemail, abandoned: try again later
         target.status, target.next_attempt_at = CampaignTarget.Status.QUEUED, now + RETRY_AFTER_NO_CONTACT
-    target._history_user, target._change_reason = agent, f"disposition: {outcome}"
-    target.save()
+    history_save(target, by=agent, reason=f"disposition: {outcome}")
     if outcome == CallAttempt.Outcome.ABANDONED:
         # Over 3% abandoned (30 days) pauses an autodialed or prerecorded campaign.
         campaign_abandonment_check(attempt.campaign, now)

@@ -4,7 +4,7 @@ import time
 
 from celery import current_app
 from django.db import connections
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -24,7 +24,7 @@ def _check_broker() -> str:
 
 @never_cache
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     checks: dict[str, dict] = {}
     healthy = True
     for name, check in (("database", _check_database), ("broker", _check_broker)):

@@ -10,7 +10,6 @@ from rest_framework.exceptions import NotAuthenticated, ParseError, PermissionDe
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.access import HasAnyRole, HasRole
@@ -31,7 +30,8 @@ class ConsentGrantSerializer(StrictTypes, serializers.ModelSerializer):
     purpose = serializers.ChoiceField(choices=Purpose.choices)
     channel = serializers.ChoiceField(choices=Channel.choices)
     written = serializers.BooleanField(help_text="True for prior express written consent.")
-    source = serializers.ChoiceField(choices=ConsentGrant.Source.choices)
+    # The stubs take this for Field.source; DRF's metaclass moves declared fields off the class.
+    source = serializers.ChoiceField(choices=ConsentGrant.Source.choices)  # type: ignore[assignment]
     evidence = serializers.JSONField(help_text="An object with at least disclosure_text.")
     granted_at = AwareDateTimeField()
     expires_at = AwareDateTimeField(required=False, allow_null=True)
@@ -295,7 +295,7 @@ class InboundSmsView(APIView):
 
     authentication_classes = [TokenAuthentication]
     permission_classes = [InboundSmsSender]
-    parser_classes = [*api_settings.DEFAULT_PARSER_CLASSES, FormParser]
+    parser_classes = [*APIView.parser_classes, FormParser]  # the default (JSON) and Twilio's form
 
     @extend_schema(
         request={

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import pairwise
 
 from django.conf import settings
@@ -68,7 +68,7 @@ def consent_grant(
         expires_at=expires_at,
         recorded_by=history_user(by),
     )
-    if granted_at and granted_at > timezone.now() + timezone.timedelta(minutes=5):
+    if granted_at and granted_at > timezone.now() + timedelta(minutes=5):
         raise ValidationError({"granted_at": ["Consent cannot be granted in the future."]})
     grant.full_clean()
     return history_save(grant, by=by, reason=reason)

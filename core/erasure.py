@@ -109,7 +109,7 @@ class ErasureContext:
 
     def mentions(self, text: str | None) -> bool:
         """Whether `text` holds one of the person's numbers or email addresses."""
-        return bool(text) and self._pattern is not None and self._pattern.search(text) is not None
+        return bool(text and self._pattern is not None and self._pattern.search(text) is not None)
 
     def redact(self, text: str, *, names: bool = False) -> str:
         """`text` with the person's numbers and email addresses replaced by

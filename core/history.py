@@ -5,11 +5,14 @@ pass it explicitly so that commands, tasks and the API record it too.
 """
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from django.db import models
 from simple_history.utils import bulk_create_with_history
 
 REASON_MAX = 100  # django-simple-history's history_change_reason column
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 def reason_fit(reason: str) -> str:
@@ -25,16 +28,23 @@ def history_user(by):
     return by if getattr(by, "is_authenticated", False) else None
 
 
-def history_save(instance: models.Model, *, by, reason: str, **save_kwargs) -> models.Model:
-    instance._history_user = by
-    instance._change_reason = reason_fit(reason)
+def history_note(instance: models.Model, *, by, reason: str) -> None:
+    """Who and why, for the history row that `instance`'s next save or delete
+    writes (django-simple-history reads these two instance attributes)."""
+    # simple-history sets and reads them by convention, not on the model class, and ships no types.
+    instance._history_user = by  # type: ignore[attr-defined]
+    instance._change_reason = reason_fit(reason)  # type: ignore[attr-defined]
+
+
+def history_save(instance: _M, *, by, reason: str, **save_kwargs) -> _M:
+    history_note(instance, by=by, reason=reason)
     instance.save(**save_kwargs)
     return instance
 
 
 def history_bulk_create(
-    model: type[models.Model], objs: Sequence[models.Model], *, by, reason: str, batch_size: int = 2000
-) -> list[models.Model]:
+    model: type[_M], objs: Sequence[_M], *, by, reason: str, batch_size: int = 2000
+) -> list[_M]:
     """bulk_create that also writes one history row per object (plain
     bulk_create writes none)."""
     return bulk_create_with_history(

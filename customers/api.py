@@ -88,11 +88,7 @@ class CustomerSerializer(StrictTypes, serializers.ModelSerializer):
         ):
             if name not in self.initial_data:
                 continue
-            current = (
-                getattr(self.instance, name)
-                if self.instance
-                else Customer._meta.get_field(name).get_default()
-            )
+            current = getattr(self.instance or Customer(), name)  # a new customer's default
             try:
                 unchanged = field.run_validation(self.initial_data[name]) == current
             except ValidationError:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from accounts.access import user_may_set_legal_hold
-from core.history import history_save
+from core.history import history_note, history_save
 from core.phones import phone_normalize
 from customers.models import Customer, PhoneNumber
 
@@ -97,7 +97,7 @@ def _numbers_replace(customer: Customer, numbers: list[NumberInput], *, by, reas
                 raise ValidationError(
                     {"phone_numbers": [f"{e164} has consent records and cannot be removed; erase instead."]}
                 )
-            phone._history_user, phone._change_reason = by, reason
+            history_note(phone, by=by, reason=reason)
             try:
                 phone.delete()
             except ProtectedError as exc:
@@ -124,9 +124,9 @@ def customer_delete(*, customer: Customer, by, reason: str) -> None:
     try:
         with transaction.atomic():
             for phone in customer.phone_numbers.all():
-                phone._history_user, phone._change_reason = by, reason
+                history_note(phone, by=by, reason=reason)
                 phone.delete()
-            customer._history_user, customer._change_reason = by, reason
+            history_note(customer, by=by, reason=reason)
             customer.delete()
     except ProtectedError as exc:
         raise ValidationError(

@@ -115,8 +115,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class CommentInline(ReadOnlyInline):
     model = Comment
-    fields = ["created_at", "author", "kind", "body"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "author", "kind", "body")
     verbose_name = "reply or note"
     verbose_name_plural = "Replies and internal notes"
 
@@ -130,8 +129,7 @@ class CommentInline(ReadOnlyInline):
 
 class TicketEventInline(ReadOnlyInline):
     model = TicketEvent
-    fields = ["at", "kind", "text", "actor"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "kind", "text", "actor")
     verbose_name_plural = "Timeline"
 
     def get_queryset(self, request):

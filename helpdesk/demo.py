@@ -4,6 +4,7 @@ overdue and one escalated, all written through the help-desk services."""
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypedDict
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -16,7 +17,15 @@ from helpdesk.models import Queue, Ticket
 from helpdesk.sla import ticket_due
 
 CARE, PRIVACY, COMPLAINTS = "Customer care", "Privacy requests", "Complaints"
-QUEUES = {
+
+
+class _QueueSpec(TypedDict):
+    sla_hours: int
+    description: str
+    members: list[str]  # usernames of the demo's staff
+
+
+QUEUES: dict[str, _QueueSpec] = {
     CARE: {"sla_hours": 8, "description": "Orders, deliveries, accounts.", "members": ["agent", "agent2"]},
     PRIVACY: {
         "sla_hours": 16,
@@ -185,7 +194,7 @@ def _usernames() -> set[str]:
     return names | {member for spec in QUEUES.values() for member in spec["members"]}
 
 
-def _queue(name: str, spec: dict, staff: dict, by) -> Queue:
+def _queue(name: str, spec: _QueueSpec, staff: dict, by) -> Queue:
     queue = Queue.objects.filter(name=name).first()
     if queue is None:
         queue = Queue(name=name, description=spec["description"], sla_hours=spec["sla_hours"])

@@ -155,7 +155,7 @@ def ticket_data_request_answer(*, ticket: Ticket) -> DataRequestLog | None:
 
 # Consents and calling status in plain words.
 
-_VIA_WORDS = {
+_VIA_WORDS: dict[str, str] = {
     OptOutVia.API: "through the API",
     OptOutVia.AGENT: "to an agent during a call",
     OptOutVia.TICKET: "through a help-desk ticket",
@@ -163,7 +163,7 @@ _VIA_WORDS = {
     OptOutVia.WEB: "on the preference page",
     OptOutVia.ADMIN: "by an administrator",
 }
-_SOURCE_WORDS = {
+_SOURCE_WORDS: dict[str, str] = {
     ConsentGrant.Source.WEB_FORM: "via web form",
     ConsentGrant.Source.SIGNED_FORM: "on a signed form",
     ConsentGrant.Source.VERBAL: "verbally",

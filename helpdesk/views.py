@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import access_required, role_required, user_may_erase
 from accounts.audit import access_record
 from accounts.roles import AGENTS, COMPLIANCE_OFFICERS, MANAGERS, has_role
+from customers.models import Customer
 from helpdesk import selectors, services
 from helpdesk.export import customer_export
 from helpdesk.forms import (
@@ -235,22 +236,22 @@ def ticket_export_produce(request, ticket_id: int):
     return _ticket_response(request, ticket)
 
 
-def _answered_export(ticket_id: int) -> Ticket:
+def _answered_export(ticket_id: int) -> tuple[Ticket, Customer]:
     """The ticket of a data access request already answered with an export
-    (reading it again is then no new disclosure to log). The export is built
-    from the data as it is now: it is never stored, so that an erasure
-    leaves no copy of it behind."""
+    (reading it again is then no new disclosure to log), and its customer.
+    The export is built from the data as it is now: it is never stored, so
+    that an erasure leaves no copy of it behind."""
     ticket = _ticket_or_404(ticket_id)
+    customer = ticket.customer
     answered = (
         ticket.type == Ticket.Type.DATA_ACCESS
-        and ticket.customer is not None
         and DataRequestLog.objects.filter(
             ticket_id=ticket.pk, outcome=DataRequestLog.Outcome.FULFILLED
         ).exists()
     )
-    if not answered:
+    if customer is None or not answered:
         raise Http404("Produce the export from the ticket first.")
-    return ticket
+    return ticket, customer
 
 
 def _section_rows(value) -> dict:
@@ -270,9 +271,9 @@ def _section_rows(value) -> dict:
 @role_required(*DATA_REQUEST_ROLES)
 @require_GET
 def ticket_export_page(request, ticket_id: int):
-    ticket = _answered_export(ticket_id)
-    access_record(request, action="viewed data export", target=f"customer #{ticket.customer_id}")
-    export = customer_export(customer=ticket.customer)
+    ticket, customer = _answered_export(ticket_id)
+    access_record(request, action="viewed data export", target=f"customer #{customer.pk}")
+    export = customer_export(customer=customer)
     sections = [(name.replace("_", " ").capitalize(), _section_rows(value)) for name, value in export.items()]
     return render(
         request,
@@ -284,12 +285,12 @@ def ticket_export_page(request, ticket_id: int):
 @role_required(*DATA_REQUEST_ROLES)
 @require_GET
 def ticket_export_json(request, ticket_id: int):
-    ticket = _answered_export(ticket_id)
-    access_record(request, action="downloaded data export (JSON)", target=f"customer #{ticket.customer_id}")
+    _ticket, customer = _answered_export(ticket_id)
+    access_record(request, action="downloaded data export (JSON)", target=f"customer #{customer.pk}")
     response = JsonResponse(
-        customer_export(customer=ticket.customer), json_dumps_params={"indent": 2, "ensure_ascii": False}
+        customer_export(customer=customer), json_dumps_params={"indent": 2, "ensure_ascii": False}
     )
-    response["Content-Disposition"] = f'attachment; filename="customer-{ticket.customer_id}-data.json"'
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}-data.json"'
     response["Cache-Control"] = "no-store"
     return response
 

@@ -1,7 +1,7 @@
 """Charts of the compliance reports: SVG rendered on the server by pygal,
 inline in the page and in its PDF (no script or style from elsewhere)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pygal
 from django.utils.safestring import SafeString, mark_safe
@@ -40,6 +40,10 @@ _COMMON = {
 }
 
 
+# One bar: a number, None for no bar, or pygal's dict (e.g. {"value": 4.2, "color": "#d64545"}).
+BarValue = float | None | dict[str, float | str]
+
+
 def _render(chart) -> SafeString:
     return mark_safe(chart.render(is_unicode=True))
 
@@ -48,7 +52,7 @@ def bar_chart(
     *,
     title: str,
     labels: Sequence[str],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[BarValue]],
     stacked: bool = False,
     horizontal: bool = False,
     y_title: str = "",
@@ -61,7 +65,7 @@ def bar_chart(
     pygal's dict, e.g. {"value": 4.2, "color": "#d64545"} for a bar over a
     legal limit); None when there is nothing to draw. `major_y` marks values
     on the axis (a legal limit); `y_range` keeps it in view."""
-    if not labels or not any(_value(v) for values in series.values() for v in values):
+    if not labels or not any(_drawn(v) for values in series.values() for v in values):
         return None
     if stacked:
         kind = pygal.HorizontalStackedBar if horizontal else pygal.StackedBar
@@ -84,5 +88,6 @@ def bar_chart(
     return _render(chart)
 
 
-def _value(value) -> float:
-    return (value.get("value") if isinstance(value, dict) else value) or 0
+def _drawn(value: BarValue) -> bool:
+    """A bar that shows: a value other than None or 0."""
+    return bool(value.get("value") if isinstance(value, dict) else value)

@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -32,7 +33,7 @@ def _json_default(value):
     return str(value)
 
 
-def to_jsonable(value) -> dict | list:
+def to_jsonable(value) -> Any:
     """Dataclasses (facts, evidence) as plain JSON values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
@@ -101,7 +102,7 @@ def decision_log_seal(*, batch_size: int = 2000) -> int:
                 .order_by("-chain_position")
                 .first()
             )
-            position = last.chain_position if last else 0
+            position = (last.chain_position or 0) if last else 0  # a sealed row has its position
             prev = last.row_hash if last else GENESIS_HASH
             rows = list(
                 DecisionRecord.objects.filter(chain_position__isnull=True).order_by("id")[:batch_size]
@@ -156,7 +157,7 @@ def decision_log_verify(*, chunk_size: int = 5000) -> ChainCheck:
             checked += 1
         if len(rows) < chunk_size:
             break
-        last_position = rows[-1].chain_position
+        last_position = expected_position - 1  # the last row's, checked above
     unsealed = DecisionRecord.objects.filter(chain_position__isnull=True).count()
     return ChainCheck(True, checked, unsealed)
 

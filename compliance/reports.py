@@ -166,12 +166,12 @@ def opt_out_latency(period: ReportPeriod) -> Report:
         ]
     labels = dict(OptOutVia.choices)
     total = sum(n for _src, n, *_ in stats)
-    slowest = max(stats, key=lambda row: row[4], default=None)
     over_target = [row for row in stats if row[3] is not None and row[3] > OPT_OUT_TARGET.total_seconds()]
     over_law = [row for row in stats if row[4] > OPT_OUT_LEGAL_LIMIT.total_seconds()]
     if not stats:
         summary = "No opt-out in this period."
     else:
+        slowest = max(stats, key=lambda row: row[4])
         summary = (
             f"{total} opt-out{'s' if total != 1 else ''}; the slowest took "
             f"{duration_text(slowest[4])} ({labels.get(slowest[0], slowest[0])})."

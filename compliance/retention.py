@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from core.history import history_user
+from core.history import history_note, history_user
 from core.retention import (
     ANONYMISE,
     DELETE,
@@ -55,7 +55,7 @@ def retention_policies_ensure(sender=None, *, using: str = "default", **kwargs) 
                 action=category.actions[0],
                 active=category.default_active,
             )
-            policy._change_reason = "default policy of a new data category"
+            history_note(policy, by=None, reason="default policy of a new data category")
             policy.save(using=using)
 
 
@@ -173,10 +173,13 @@ def _purge(
                 ids = list(page.values_list("pk", flat=True)[:batch_size])
                 count, last_pk = len(ids), ids[-1] if ids else None
                 if ids and action == ANONYMISE:
-                    tally.anonymised += spec.anonymise(ids, by)
+                    anonymise = spec.anonymise
+                    assert anonymise is not None  # registering an anonymising category requires one
+                    tally.anonymised += anonymise(ids, by)
                 elif ids:
                     doomed = model._default_manager.filter(pk__in=ids)
-                    spec.delete_dependents(doomed)
+                    if spec.delete_dependents is not None:
+                        spec.delete_dependents(doomed)
                     if history is not None:
                         _history_delete(model, history, ids)
                     tally.deleted += doomed._raw_delete(doomed.db)

@@ -71,9 +71,10 @@ class RegistryLimit:
         return self.max_age_days is None or now - synced_at > timedelta(days=self.max_age_days)
 
     def aging(self, *, synced_at: datetime, now: datetime) -> bool:
-        if not self.consulted or self.max_age_days is None:
+        warn_days = self.warn_days  # None when there is no limit
+        if not self.consulted or warn_days is None:
             return self.stale(synced_at=synced_at, now=now)
-        return now - synced_at > timedelta(days=self.warn_days)
+        return now - synced_at > timedelta(days=warn_days)
 
 
 def registry_limits(*, sources: Iterable, now: datetime) -> dict[int, RegistryLimit]:
@@ -184,7 +185,7 @@ def decision_overview(*, now: datetime, recent: int = 15) -> DecisionOverview:
     counts = DecisionRecord.objects.filter(recorded_at__gte=since).aggregate(
         n_allowed=Count("id", filter=Q(allowed=True)), n_blocked=Count("id", filter=Q(allowed=False))
     )
-    reasons = Counter()
+    reasons: Counter[str] = Counter()
     for row in (
         DecisionRecord.objects.filter(recorded_at__gte=since, allowed=False)
         .order_by("-id")

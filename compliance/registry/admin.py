@@ -296,7 +296,7 @@ class AreaCodeSyncAdmin(ReadOnlyAdmin):
         age = timezone.now() - sync.synced_at
         days = age.days
         text = f"{days} day{'s' if days != 1 else ''}" if days else f"{int(age.total_seconds() // 3600)} h"
-        if sync.stale:
+        if getattr(sync, "stale", False):  # annotated by get_queryset
             return format_html('<strong style="color: #ba2121">{} (stale)</strong>', text)
         return text
 

@@ -46,7 +46,7 @@ def registry_demo_numbers(*, area_codes, last_digits: range) -> list[int]:
 def registry_demo_seed(*, by=None) -> list[SyncRun]:
     """Sync the demo's registry data; returns the runs it imported (none
     when everything was synced in the last week)."""
-    plans = [(NATIONAL_KEY, NATIONAL_AREA_CODES, range(10))]
+    plans: list[tuple[str, tuple[int, ...], range]] = [(NATIONAL_KEY, NATIONAL_AREA_CODES, range(10))]
     plans += [(key, area_codes, range(5)) for key, area_codes in STATE_AREA_CODES.items()]
     runs = []
     with tempfile.TemporaryDirectory(prefix="consentdesk-registry-demo-") as directory:

@@ -28,7 +28,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from compliance.registry.models import SyncRun
 
 BLOCK_SIZE = 1 << 20
 MAX_LINE = 1 << 16
@@ -42,7 +45,10 @@ _NUMBER = re.compile(rb"(\d{3}),?(\d{7})")
 
 class RegistryFileError(Exception):
     """A registry file that cannot be imported, and where: `path`, `line_no`
-    (1-based, or None when the file as a whole is at fault) and `reason`."""
+    (1-based, or None when the file as a whole is at fault) and `reason`;
+    `sync_run` is the failed run once an import has recorded it."""
+
+    sync_run: "SyncRun | None" = None
 
     def __init__(self, *, path: Path, line_no: int | None, reason: str):
         self.path = Path(path)

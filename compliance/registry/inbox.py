@@ -155,9 +155,12 @@ def _source_sync(source: RegistrySource, *, by, trigger: str) -> InboxReport:
         _interrupted_runs_close(source)
         for hold in shrink_holds_approved_unapplied(source=source):
             try:
-                report.imported.append(shrink_hold_apply(hold=hold, trigger=trigger))
+                run = shrink_hold_apply(hold=hold, trigger=trigger)
             except RegistryFileError as exc:
                 report.rejected.append((", ".join(hold.file_names), str(exc)))
+                continue
+            if run is not None:  # None: applied meanwhile by another delivery
+                report.imported.append(run)
         for path, change_list in files:
             _file_sync(source, path, change_list, report, by=by, trigger=trigger)
     return report
@@ -233,7 +236,7 @@ def _file_sync(source, path: Path, change_list: bool, report: InboxReport, *, by
         moved = _move(source, path, REJECTED)
         reason = moved.with_name(moved.name + ".reason.txt")
         reason.unlink(missing_ok=True)  # never written through a link left there
-        reason.write_text(f"{exc}\nSync run {exc.sync_run.pk}.\n")
+        reason.write_text(f"{exc}\nSync run {exc.sync_run.pk if exc.sync_run else '?'}.\n")
         return
     report.imported.append(run)
     _move(source, path, PROCESSED)

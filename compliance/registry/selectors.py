@@ -143,14 +143,13 @@ def registry_listed_filter(
             queryset=targets, number=RegistryInt("phone_number__number"), sources=["national", "state:FL"]
         ).count()
     """
-    if isinstance(number, str):
-        number = F(number)
+    expression = F(number) if isinstance(number, str) else number
     registry = RegistryNumber.objects.filter(number=OuterRef("_registry_number"))
     if sources is not None:
         registry = registry.filter(
             source__in=RegistrySource.objects.filter(_source_keys(sources)).values("pk")
         )
-    annotated = queryset.alias(_registry_number=number)
+    annotated = queryset.alias(_registry_number=expression)
     condition = Exists(registry)
     return annotated.filter(condition if listed else ~condition)
 

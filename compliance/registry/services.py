@@ -13,10 +13,12 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
@@ -41,6 +43,7 @@ from compliance.registry.storage import Applied, store_for
 from core.history import history_save, history_user
 
 logger = logging.getLogger(__name__)
+_Batch = TypeVar("_Batch")  # what a reader yields: a full file's bytes, a change list's changes
 
 # Test hook (issue 6's crash test): seconds to sleep once everything is
 # applied, just before the import's transaction commits. Killing the process
@@ -217,14 +220,14 @@ def registry_file_import(
                 transaction.get_connection(), source_id=source.pk, run_id=run.pk, outermost=outermost
             )
             if change_list:
-                batches = change_list_read(paths=paths, scan=scan, progress=reporter)
-                applied = store.changes_apply(batches=_read_to_end(batches, reporter, scan), scan=scan)
+                changes = change_list_read(paths=paths, scan=scan, progress=reporter)
+                applied = store.changes_apply(batches=_read_to_end(changes, reporter, scan), scan=scan)
             else:
-                batches = _not_empty(full_file_read(paths=paths, scan=scan, progress=reporter), scan, paths)
+                numbers = _not_empty(full_file_read(paths=paths, scan=scan, progress=reporter), scan, paths)
                 applied = store.full_replace(
-                    batches=_read_to_end(batches, reporter, scan), scan=scan, guard=guard
+                    batches=_read_to_end(numbers, reporter, scan), scan=scan, guard=guard
                 )
-            _run_succeed(run, scan=scan, applied=applied, change_list=change_list)
+            duration = _run_succeed(run, scan=scan, applied=applied, change_list=change_list)
             if shrink_waiver is not None:
                 _shrink_waiver_record(run, waiver=shrink_waiver, shrunk=waived, paths=paths)
             logger.info(
@@ -235,10 +238,11 @@ def registry_file_import(
                 run.added,
                 run.removed,
                 len(run.area_codes),
-                run.duration.total_seconds(),
+                duration.total_seconds(),
             )
             _pause_for_crash_tests(run)
     except _Held as held:
+        assert scan is not None  # the guard holds a file once it has been read
         try:
             hold = _shrink_hold_create(
                 run, scan=scan, paths=paths, shrunk=held.shrunk, by=history_user(by), method=held.method
@@ -340,9 +344,7 @@ def registry_upload_record(*, source: RegistrySource, file_name: str, checksum: 
 
 
 @transaction.atomic
-def shrink_hold_decide(
-    *, hold: ShrinkHold, by: AbstractBaseUser | None, approve: bool, reason: str
-) -> ShrinkHold:
+def shrink_hold_decide(*, hold: ShrinkHold, by: User | None, approve: bool, reason: str) -> ShrinkHold:
     """Approve or reject a pending hold, with a reason, as a person other
     than the one who uploaded or triggered it (history records it). An
     approved hold is imported by the next inbox sync (`shrink_hold_apply`;
@@ -431,7 +433,9 @@ def sync_run_record_skipped(
     )
 
 
-def _read_to_end(batches: Iterator[bytes], reporter: "_ProgressReporter", scan: FileScan) -> Iterator[bytes]:
+def _read_to_end(
+    batches: Iterator[_Batch], reporter: "_ProgressReporter", scan: FileScan
+) -> Iterator[_Batch]:
     """Reports the last progress as soon as the files are read, before the
     store swaps data in (which locks the table against readers until commit):
     a progress callback that reads the registry must not wait on its own import."""
@@ -449,7 +453,8 @@ def _not_empty(batches: Iterator[bytes], scan: FileScan, paths: list[Path]) -> I
         )
 
 
-def _run_succeed(run: SyncRun, *, scan: FileScan, applied: Applied, change_list: bool) -> None:
+def _run_succeed(run: SyncRun, *, scan: FileScan, applied: Applied, change_list: bool) -> timedelta:
+    """Record the run as succeeded; returns its duration."""
     now = timezone.now()
     area_codes = sorted(scan.area_codes)
     run.checksum = scan.checksum
@@ -468,8 +473,9 @@ def _run_succeed(run: SyncRun, *, scan: FileScan, applied: Applied, change_list:
         _area_codes_replace(run, applied=applied, area_codes=area_codes)
     run.status = SyncRun.Status.SUCCEEDED
     run.finished_at = now
-    run.duration = now - run.started_at
+    run.duration = duration = now - run.started_at
     run.save()
+    return duration
 
 
 def _area_codes_replace(run: SyncRun, *, applied: Applied, area_codes: list[int]) -> None:
@@ -515,13 +521,14 @@ def _area_codes_refresh(run: SyncRun, *, area_codes: list[int], deltas) -> list[
         connection = connections[AreaCodeSync.objects.db]
         meta = AreaCodeSync._meta
         table = connection.ops.quote_name(meta.db_table)
+        columns = {field.name: field.column for field in meta.concrete_fields}
         col = {
-            name: connection.ops.quote_name(meta.get_field(name).column)
+            name: connection.ops.quote_name(columns[name])
             for name in ("source", "area_code", "number_count", "synced_at", "checksum", "sync_run")
         }
         whens = " ".join(["WHEN %s THEN %s"] * len(counts))
         codes = ", ".join(["%s"] * len(counts))
-        params = [run.started_at, run.checksum, run.pk]
+        params: list[datetime | str | int] = [run.started_at, run.checksum, run.pk]
         params += [value for code_count in counts.items() for value in code_count]
         params += [run.source_id, *counts]
         with connection.cursor() as cursor:

@@ -211,7 +211,7 @@ class PostgresStore:
             return False
         return True
 
-    def _overlap(self, cursor, new: str, area_codes: list[int] | None) -> tuple[Counter, Counter]:
+    def _overlap(self, cursor, new: str, area_codes: list[int] | None) -> tuple[Counter[int], Counter[int]]:
         """Per area code (of these area codes, or all when None): the numbers
         the partition has, and how many of them the new table has. A merge
         join of the two unique indexes, read in order, not a hash of ten
@@ -224,7 +224,8 @@ class PostgresStore:
             f"LEFT JOIN {new} AS n ON n.number = o.number {where} GROUP BY 1",
             [area_codes] if area_codes else None,
         )
-        stored, listed = Counter(), Counter()
+        stored: Counter[int] = Counter()
+        listed: Counter[int] = Counter()
         for area_code, count, common in cursor.fetchall():
             stored[area_code], listed[area_code] = count, common
         cursor.execute("RESET enable_hashjoin")

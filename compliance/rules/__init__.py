@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, overload
 
 RULES_FILE = Path(__file__).with_name("rules.toml")
 
@@ -193,6 +194,10 @@ def window_parse(value: object, field_name: str) -> Window:
     return (start, end)
 
 
+@overload
+def _date(record: Mapping, key: str, *, required: Literal[True]) -> date: ...
+@overload
+def _date(record: Mapping, key: str, *, required: Literal[False]) -> date | None: ...
 def _date(record: Mapping, key: str, *, required: bool) -> date | None:
     value = record.get(key)
     if value is None or value == "":
@@ -209,6 +214,10 @@ def _date(record: Mapping, key: str, *, required: bool) -> date | None:
     return value
 
 
+@overload
+def _int(record: Mapping, key: str, *, minimum: int, optional: Literal[False] = False) -> int: ...
+@overload
+def _int(record: Mapping, key: str, *, minimum: int, optional: Literal[True]) -> int | None: ...
 def _int(record: Mapping, key: str, *, minimum: int, optional: bool = False) -> int | None:
     value = record.get(key, RECORD_DEFAULTS.get(key))
     if value is None and optional:
@@ -321,7 +330,7 @@ class RuleSet:
     _by_jurisdiction: dict[str, tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
     _effective: dict[tuple[str, date], tuple[Rule, ...]] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         index: dict[str, list[Rule]] = {}
         for rule in self.rules:
             index.setdefault(rule.jurisdiction, []).append(rule)

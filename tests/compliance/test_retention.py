@@ -43,6 +43,7 @@ def test_every_category_has_a_policy_and_defaults_respect_the_legal_minimums():
     assert policies["dnc_requests"].active is False  # dropping a DNC request is a deliberate act
 
 
+@pytest.mark.sqlite  # the portable path too (a category without dependents to delete first)
 def test_a_purge_deletes_exactly_the_expired_rows_with_their_history_in_batches():
     old = [revoked_consent(7) for _ in range(5)]
     recent = revoked_consent(2)

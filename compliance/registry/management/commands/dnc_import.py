@@ -74,8 +74,7 @@ class Command(BaseCommand):
                 f"{exc} Nothing was imported (sync run {exc.sync_run.pk}).", returncode=HELD_EXIT_CODE
             ) from exc
         except RegistryFileError as exc:
-            sync_run = getattr(exc, "sync_run", None)
-            where = f" (sync run {sync_run.pk})" if sync_run else ""
+            where = f" (sync run {exc.sync_run.pk})" if exc.sync_run else ""
             raise CommandError(f"{exc}. Nothing was imported{where}.") from exc
         except (RegistryInboxError, OSError) as exc:
             raise CommandError(f"{exc}. Nothing was imported.") from exc
@@ -104,4 +103,9 @@ class Command(BaseCommand):
             shrink_hold_decide(hold=hold, by=by, approve=True, reason=reason)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
-        return shrink_hold_apply(hold=hold, trigger=SyncRun.Trigger.COMMAND)
+        run = shrink_hold_apply(hold=hold, trigger=SyncRun.Trigger.COMMAND)
+        if run is None:
+            raise CommandError(
+                "The held files were imported meanwhile (by the inbox sync); nothing more to do."
+            )
+        return run

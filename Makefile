@@ -33,9 +33,12 @@ test: install
 	@$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+## The guards .ci/run checks besides the tests: ruff, the layers' import contracts, mypy.
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	DJANGO_DEBUG=1 $(VENV)/bin/mypy
 
 format: install
 	$(PY) -m ruff check --fix .

@@ -28,12 +28,21 @@ every marketing target is `registry_data_missing`.
 A run is the admin's path: `scrub_start` records the scrub (a 1M campaign is
 for the worker, so the task's enqueueing is caught and not sent) and
 `scrub_run` runs it, as the worker does, in this process. The first run in
-the process is cold (no cache of number facts); --runs 2 then shows a warm
-worker's figure. A thread with its own connection polls the scrub's
-rows_done while it runs (what the page's progress bar shows). Prints the
-targets, seconds (SQL, i.e. time inside cursor.execute, and the rest,
-Python, of which the number facts computed with phonenumbers), decisions made (distinct fact sets), counts now / later today /
-later / never, the progress seen and whether the target was met.
+the process is cold (compliance.jurisdictions has memoised no prefix yet);
+--runs 2 then shows a warm worker's figure. A thread with its own
+connection polls the scrub's rows_done while it runs (what the page's
+progress bar shows). Prints the targets, seconds (SQL: time inside
+cursor.execute on this thread; the facts' queries run beside it on the
+prefetching thread and count as Python here), the place facts computed with
+phonenumbers, decisions made (distinct decision keys), counts now / later
+today / later / never, the progress seen and whether the target was met.
+
+Figures (2026-12-03, 2 cores, 1M targets, registry of 10M, not spread):
+the engine path (facts_gather_many + decide per decision key) 53.0 s cold
+and 49.5 s warm for the marketing campaign, 42.6 s / 49.8 s informational;
+the SQL rule engine it replaced took 18.7 s / 15.2 s on the same data. At a
+fixed instant (--at 2026-12-03T18:00:00+00:00) both give the same counts and
+reasons.
 
 The database's name must contain "bench" (--setup rewrites tables).
 """
@@ -60,6 +69,7 @@ from django.db import connection, connections  # noqa: E402
 from campaigns import scrub  # noqa: E402
 from campaigns.models import Campaign, CampaignScrub  # noqa: E402
 from campaigns.services import campaign_create  # noqa: E402
+from compliance import jurisdictions  # noqa: E402
 from compliance.jurisdictions import NON_GEOGRAPHIC_AREA_CODES, STATE_OF_AREA_CODE  # noqa: E402
 from consent.services import number_hash  # noqa: E402
 
@@ -240,12 +250,12 @@ def scrub_once(campaign: Campaign, at: datetime | None, batch: int, profile: str
     watcher.start()
     profiler = cProfile.Profile() if profile else None
     facts = {"n": 0, "seconds": 0.0}
-    number_facts = scrub._number_facts
+    number_facts = jurisdictions.number_place_exact
 
-    def timed_number_facts(sample):
+    def timed_number_facts(e164):
         begun = time.perf_counter()
         try:
-            return number_facts(sample)
+            return number_facts(e164)
         finally:
             facts["n"] += 1
             facts["seconds"] += time.perf_counter() - begun
@@ -253,7 +263,7 @@ def scrub_once(campaign: Campaign, at: datetime | None, batch: int, profile: str
     with (
         connection.execute_wrapper(timer),
         mock.patch.object(scrub, "BATCH_SIZE", batch),
-        mock.patch.object(scrub, "_number_facts", timed_number_facts),
+        mock.patch.object(jurisdictions, "number_place_exact", timed_number_facts),
     ):
         if profiler:
             profiler.enable()
@@ -315,7 +325,7 @@ def main() -> None:
                 f"{result['decisions']:,}  batch {args.batch:,}"
             )
             print(
-                f"  number facts computed (phonenumbers, cache misses): {measured['facts']['n']:,} "
+                f"  place facts computed (phonenumbers, one per prefix not yet memoised): {measured['facts']['n']:,} "
                 f"in {measured['facts']['seconds']:.1f} s"
             )
             print(

@@ -7,10 +7,11 @@
 - Their campaign targets keep what the law needs (campaign, attempts, dates,
   status): still-queued ones are suppressed with `customer_erased` so that
   the queue no longer holds them.
-- The pre-launch scrub's cache files under VAR_DIR/cache hold a sample
-  number per prefix (campaigns.scrub `_places_file`): every file there is
-  deleted (they are safe to delete: the next scrub recomputes them), now and
-  again once the erasure commits (a scrub running meanwhile may write one).
+- Files under VAR_DIR/cache: the pre-launch scrub no longer writes any (it
+  runs on the engine and caches nothing between runs), but earlier versions
+  kept a sample number per prefix there (`scrub-places-*.json`). Every file
+  there is deleted (safe: nothing reads them), now and again once the
+  erasure commits.
 """
 
 import logging

@@ -4,12 +4,13 @@ from collections.abc import Collection
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet
 
 from campaigns.models import CallAttempt, Campaign
 from compliance.policy import CallContext
 from core.call_history import WINDOW, AttemptCounts, SqlFragment
 from core.calls import CallMade
+from core.lookups import AnyOf
 from customers.models import PhoneNumber
 
 
@@ -58,8 +59,8 @@ class CallAttemptHistory:
             return {}
         rows = (
             self._window(at)
-            # Plain text parameters: the phone-number field would parse each one again.
-            .filter(phone_number__number__in=[Value(n, output_field=CharField()) for n in set(numbers)])
+            # One array parameter: the phone-number field would parse each value of an `__in` list again.
+            .filter(AnyOf(F("phone_number__number"), set(numbers)))
             .values("phone_number__number")
             .annotate(
                 same_subject=Count("id", filter=Q(subject=subject)),

@@ -12,14 +12,15 @@ call-history provider (core.call_history), never from the caller.
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import connection
-from django.db.models import CharField, Max, Value
+from django.db import connection, connections
+from django.db.models import CharField, F, Max
+from django.db.models.functions import Cast
 
-from compliance.jurisdictions import candidate_states, candidate_zones, number_parse
+from compliance.jurisdictions import candidate_states, candidate_zones, number_parse, number_place
 from compliance.policy import CallContext, CallFacts, ConsentFact, RegistryFact
 from compliance.registry.selectors import (
     e164_to_registry_int,
@@ -30,8 +31,9 @@ from compliance.registry.selectors import (
 from compliance.registry.sources import NATIONAL_KEY, source_key
 from compliance.rules import RuleSet
 from consent.models import ConsentGrant, DncRequest, SuppressionEntry
-from consent.services import suppression_hashes
+from consent.services import suppression_hashes, suppression_hashes_many
 from core.call_history import AttemptCounts, call_history_provider
+from core.lookups import AnyOf
 from customers.models import Customer, PhoneNumber
 
 CHUNK = 5_000  # numbers per chunk of facts_gather_many
@@ -62,15 +64,41 @@ def facts_gather_many(
     iterator over chunks of (number as given, facts), in input order. Each
     chunk takes at most seven set-based queries whatever its size (phones
     with customers, consents, DNC requests, suppression, registry listings,
-    area-code syncs, attempt counts), so 1M numbers stream in bounded memory."""
+    area-code syncs, attempt counts), so 1M numbers stream in bounded memory.
+
+    On PostgreSQL outside a transaction, the next chunk's queries run on a
+    second connection, in a thread, while the caller works through this
+    chunk's facts (the server's time and ours overlap). Inside a transaction
+    they run on its connection, one chunk after the other: another
+    connection would not see what the transaction sees."""
+    chunks = _chunked(numbers, chunk_size)
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        for chunk in chunks:
+            yield _facts_chunk(chunk, context=context, at=at, rules=rules)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="facts") as pool:
+        try:
+            pending = None
+            for chunk in chunks:
+                fetching = pool.submit(_facts_fetch, chunk, context=context, at=at)
+                if pending is not None:
+                    yield _facts_assemble(pending.result(), context=context, at=at, rules=rules)
+                pending = fetching
+            if pending is not None:
+                yield _facts_assemble(pending.result(), context=context, at=at, rules=rules)
+        finally:
+            pool.submit(connections.close_all).result()  # the thread's connection
+
+
+def _chunked(numbers: Iterable[str], size: int) -> Iterator[list[str]]:
     chunk: list[str] = []
     for number in numbers:
         chunk.append(number)
-        if len(chunk) >= chunk_size:
-            yield _facts_chunk(chunk, context=context, at=at, rules=rules)
+        if len(chunk) >= size:
+            yield chunk
             chunk = []
     if chunk:
-        yield _facts_chunk(chunk, context=context, at=at, rules=rules)
+        yield chunk
 
 
 def _facts_build(
@@ -81,6 +109,7 @@ def _facts_build(
     context: CallContext,
     at: datetime,
     rules: RuleSet,
+    registry_memo: dict[tuple[object, ...], tuple[RegistryFact, ...]] | None = None,
 ) -> CallFacts:
     marketing = context.purpose == "marketing"
     registry: tuple[RegistryFact, ...] = ()
@@ -88,21 +117,29 @@ def _facts_build(
     zones: tuple[str, ...] = ()
     customer = stored.customer
     if e164:
-        postal_code = customer.postal_code if customer else None
-        zones = candidate_zones(e164=e164, postal_code=postal_code)
-        states = candidate_states(
-            e164=e164, state=customer.state if customer else None, postal_code=postal_code
+        zones, states, sources = _where(
+            e164,
+            customer.state if customer else None,
+            customer.postal_code if customer else None,
+            rules=rules,
+            on=at.date(),
         )
         if marketing and stored.area_code is not None:
-            registry = tuple(
-                RegistryFact(
-                    source=source,
-                    listed=source in stored.listed_in,
-                    synced_at=stored.freshness.get(source, (None, None))[0],
-                    sync_id=stored.freshness.get(source, (None, None))[1],
+            key = (sources, stored.listed_in, stored.area_code)
+            found = registry_memo.get(key) if registry_memo is not None else None
+            if found is None:
+                found = tuple(
+                    RegistryFact(
+                        source=source,
+                        listed=source in stored.listed_in,
+                        synced_at=stored.freshness.get(source, (None, None))[0],
+                        sync_id=stored.freshness.get(source, (None, None))[1],
+                    )
+                    for source in sources
                 )
-                for source in registry_sources_for(states=states, rules=rules, on=at.date())
-            )
+                if registry_memo is not None:
+                    registry_memo[key] = found
+            registry = found
     return CallFacts(
         at=at,
         e164=e164,
@@ -124,8 +161,31 @@ def _facts_build(
     )
 
 
-@dataclass(frozen=True)
-class _Customer:
+_Where = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+_wheres: dict[tuple[object, ...], _Where] = {}
+_WHERES_MAX = 200_000
+
+
+def _where(e164: str, state: str | None, postal_code: str | None, *, rules: RuleSet, on: date) -> _Where:
+    """(candidate zones, candidate states, registry sources) of a number and
+    an address, memoised on what they depend on: the number's place facts
+    (per prefix), the address's state and postal code, the rules of the day."""
+    key = (number_place(e164), state, postal_code, rules.version, on)
+    found = _wheres.get(key)
+    if found is None:
+        states = candidate_states(e164=e164, state=state, postal_code=postal_code)
+        found = (
+            candidate_zones(e164=e164, postal_code=postal_code),
+            states,
+            tuple(registry_sources_for(states=states, rules=rules, on=on)),
+        )
+        if len(_wheres) >= _WHERES_MAX:
+            _wheres.clear()
+        _wheres[key] = found
+    return found
+
+
+class _Customer(NamedTuple):  # a tuple: built once per number of a 1M scrub
     pk: int
     state: str | None
     postal_code: str | None
@@ -134,9 +194,11 @@ class _Customer:
     erased_at: datetime | None
 
 
-@dataclass(frozen=True)
-class _StoredFacts:
-    """What the database knows of one number."""
+_NO_FRESHNESS: dict[str, tuple[datetime, int]] = {}
+
+
+class _StoredFacts(NamedTuple):
+    """What the database knows of one number (a tuple: built once per number of a 1M scrub)."""
 
     customer: _Customer | None = None
     reassigned_at: datetime | None = None
@@ -146,8 +208,11 @@ class _StoredFacts:
     area_code: int | None = None
     listed_in: frozenset[str] = frozenset()  # registry sources listing the number
     # source -> (synced_at, sync run id) for the area code
-    freshness: dict[str, tuple[datetime, int]] = field(default_factory=dict)
-    attempts: AttemptCounts = field(default_factory=AttemptCounts)  # from the call-history provider
+    freshness: dict[str, tuple[datetime, int]] = _NO_FRESHNESS  # shared, never written
+    attempts: AttemptCounts = AttemptCounts()  # from the call-history provider
+
+
+_NO_STORED_FACTS = _StoredFacts()
 
 
 def _stored_facts(e164: str, marketing: bool, *, context: CallContext, at: datetime) -> _StoredFacts:
@@ -210,18 +275,23 @@ def _consent_fact(g: ConsentGrant) -> ConsentFact:
     )
 
 
-def _as_text(e164s: list[str]) -> list[Value]:
-    """Normalised E.164 numbers as plain text parameters: a phone-number
-    field would parse and validate each value of an `__in` list again
-    (half the time of a chunk)."""
-    return [Value(e164, output_field=CharField()) for e164 in e164s]
-
-
 def _facts_chunk(
     numbers: list[str], *, context: CallContext, at: datetime, rules: RuleSet
 ) -> list[tuple[str, CallFacts]]:
-    """One chunk of facts_gather_many: the ORM path of `_stored_facts_orm`,
-    each query over the whole chunk."""
+    """One chunk of facts_gather_many: its queries, then its facts."""
+    return _facts_assemble(_facts_fetch(numbers, context=context, at=at), context=context, at=at, rules=rules)
+
+
+_Fetched = tuple[list[tuple[str, str | None, bool]], dict[str, "_StoredFacts"]]
+_NO_LISTINGS: frozenset[str] = frozenset()
+_NO_ATTEMPTS = AttemptCounts()
+
+
+def _facts_fetch(numbers: list[str], *, context: CallContext, at: datetime) -> _Fetched:
+    """What the database knows of a chunk's numbers: the ORM path of
+    `_stored_facts_orm`, each query over the whole chunk. Touches no state
+    but the database connection of the thread it runs on (see
+    `facts_gather_many`)."""
     marketing = context.purpose == "marketing"
     parsed = [(number, *number_parse(number)) for number in numbers]
     e164s = sorted({e164 for _n, e164, _v in parsed if e164})
@@ -231,33 +301,51 @@ def _facts_chunk(
         for e164, as_int in as_ints.items()
     }
 
-    phones = {
-        str(phone.number): phone
-        for phone in PhoneNumber.objects.select_related("customer").filter(number__in=_as_text(e164s))
-    }
+    # Rows, not model instances: a phone-number field parses each value it
+    # loads again (and model instances cost more than the facts).
+    phones: dict[str, tuple[int, datetime | None, _Customer | None]] = {}
+    for row in (
+        PhoneNumber.objects.filter(AnyOf(F("number"), e164s))
+        .annotate(e164=Cast("number", CharField()))
+        .order_by()
+        .values_list(
+            "pk",
+            "e164",
+            "reassigned_at",
+            "customer_id",
+            "customer__state",
+            "customer__postal_code",
+            "customer__last_purchase_at",
+            "customer__last_inquiry_at",
+            "customer__erased_at",
+        )
+    ):
+        phones[row[1]] = (row[0], row[2], None if row[3] is None else _Customer._make(row[3:]))
     consents: dict[int, list[ConsentFact]] = defaultdict(list)
     if phones:
-        for g in ConsentGrant.objects.filter(phone_number_id__in=[p.pk for p in phones.values()]).only(
-            "phone_number_id", *_CONSENT_FIELDS
-        ):
-            consents[g.phone_number_id].append(_consent_fact(g))  # in the model's order, as one by one
+        for phone_id, *grant in ConsentGrant.objects.filter(
+            AnyOf(F("phone_number_id"), [pk for pk, _r, _c in phones.values()])
+        ).values_list("phone_number_id", *_CONSENT_FIELDS):
+            consents[phone_id].append(ConsentFact(*grant))  # in the model's order, as one by one
     dnc = (
-        {
-            str(number): latest
-            for number, latest in DncRequest.objects.filter(number__in=_as_text(e164s))
-            .values("number")
+        dict(
+            DncRequest.objects.filter(AnyOf(F("number"), e164s))
+            .annotate(e164=Cast("number", CharField()))
+            .values("e164")
             .annotate(latest=Max("requested_at"))
             .order_by()
-            .values_list("number", "latest")
-        }
+            .values_list("e164", "latest")
+        )
         if e164s
         else {}
     )
-    hash_of = {h: e164 for e164 in e164s for h in suppression_hashes(e164)}
+    hash_of = {
+        h: e164 for e164, hashes in zip(e164s, suppression_hashes_many(e164s), strict=True) for h in hashes
+    }
     suppressed = (
         {
             hash_of[h]
-            for h in SuppressionEntry.objects.filter(number_hash__in=list(hash_of)).values_list(
+            for h in SuppressionEntry.objects.filter(AnyOf(F("number_hash"), list(hash_of))).values_list(
                 "number_hash", flat=True
             )
         }
@@ -277,25 +365,40 @@ def _facts_chunk(
     )
 
     stored_of: dict[str, _StoredFacts] = {}
+    no_phone = (None, None, None)
     for e164 in e164s:
-        phone = phones.get(e164)
+        phone_id, reassigned_at, customer = phones.get(e164, no_phone)
         area_code = area_codes[e164]
         stored_of[e164] = _StoredFacts(
-            customer=_customer_of(phone.customer if phone else None),
-            reassigned_at=phone.reassigned_at if phone else None,
-            consents=tuple(consents.get(phone.pk, ())) if phone else (),
+            customer=customer,
+            reassigned_at=reassigned_at,
+            consents=tuple(consents.get(phone_id, ())) if phone_id is not None else (),
             dnc_requested_at=dnc.get(e164),
             suppressed=e164 in suppressed,
             area_code=area_code,
-            listed_in=frozenset(listed.get(as_ints[e164] or 0, ())) if area_code else frozenset(),
-            freshness=dict(freshness.get(area_code, {})) if area_code else {},
-            attempts=attempts.get(e164, AttemptCounts()),
+            listed_in=frozenset(listed.get(as_ints[e164] or 0, _NO_LISTINGS)) if area_code else _NO_LISTINGS,
+            freshness=freshness.get(area_code, _NO_FRESHNESS) if area_code else _NO_FRESHNESS,
+            attempts=attempts.get(e164, _NO_ATTEMPTS),
         )
+    return parsed, stored_of
+
+
+def _facts_assemble(
+    fetched: _Fetched, *, context: CallContext, at: datetime, rules: RuleSet
+) -> list[tuple[str, CallFacts]]:
+    parsed, stored_of = fetched
+    registry_memo: dict[tuple[object, ...], tuple[RegistryFact, ...]] = {}
     return [
         (
             number,
             _facts_build(
-                e164, valid, stored_of[e164] if e164 else _StoredFacts(), context=context, at=at, rules=rules
+                e164,
+                valid,
+                stored_of[e164] if e164 else _NO_STORED_FACTS,
+                context=context,
+                at=at,
+                rules=rules,
+                registry_memo=registry_memo,
             ),
         )
         for number, e164, valid in parsed

@@ -5,11 +5,18 @@ OK and CT presume an in-state area code means an in-state resident).
 
 Pure and memoised; facts gathering calls these once per decision."""
 
+import re
+import re._constants as _regex_constants  # Python's own regex parser: what phonenumbers' patterns mean
+import re._parser as _regex_parser
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
-from phonenumbers import PhoneNumberType
+from phonenumbers import PhoneMetadata, PhoneNumberType
 from phonenumbers import timezone as phone_timezone
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+from phonenumbers.tzdata import TIMEZONE_DATA
 
 from customers.places import zip_table
 
@@ -119,12 +126,14 @@ STATE_CODES = frozenset(AREA_CODES_BY_STATE)
 @lru_cache(maxsize=65_536)
 def number_parse(raw: str) -> tuple[str | None, bool]:
     """(E.164 or None when unparseable, valid and dialable), US by default."""
+    if _CANONICAL_NANP.fullmatch(raw):  # already E.164 (stored numbers): as phonenumbers would print it
+        return raw, number_place(raw).valid
     try:
         number = phonenumbers.parse(raw, DEFAULT_REGION)
     except (phonenumbers.NumberParseException, TypeError):
         return None, False
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return e164, phonenumbers.is_valid_number(number)
+    return e164, number_place(e164).valid
 
 
 def number_is_possible(raw: str) -> bool:
@@ -137,13 +146,61 @@ def number_is_possible(raw: str) -> bool:
         return False
 
 
-def _parsed(e164: str | None) -> phonenumbers.PhoneNumber | None:
+# --- what a number says of its place, memoised by prefix ----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NumberPlace:
+    """What phonenumbers says of a number: valid and dialable, the zones of
+    its prefix (() when it is tied to no place), its area code's state."""
+
+    valid: bool
+    zones: tuple[str, ...]
+    area_state: str | None
+
+
+_NO_PLACE = NumberPlace(valid=False, zones=(), area_state=None)
+_CANONICAL_NANP = re.compile(r"\+1[2-9]\d{9}")
+_places: dict[str, NumberPlace] = {}
+_PLACES_MAX = 1_000_000  # prefixes kept before starting afresh (a national base has ~200,000)
+
+
+def number_place(e164: str | None) -> NumberPlace:
+    """The place facts of an E.164 number, computed once per prefix.
+
+    phonenumbers takes 50-100 µs a number, a third of a 1M-target scrub, yet
+    for a NANP number its answers depend on the first few digits only: how
+    many, per area code, `place_digits` reads off phonenumbers' own metadata,
+    so the memo is exact for the installed version (6 digits for US area
+    codes, 7 where a Caribbean plan's patterns look further). The memo holds
+    prefixes and their facts, never a whole number: other numbers (rare) are
+    not memoised."""
     if not e164:
-        return None
+        return _NO_PLACE
+    if not _CANONICAL_NANP.fullmatch(e164):
+        return number_place_exact(e164)  # rare: not memoised, so the memo holds no whole number
+    key = e164[: 2 + place_digits(int(e164[2:5]))]
+    found = _places.get(key)
+    if found is None:
+        if len(_places) >= _PLACES_MAX:
+            _places.clear()
+        found = _places[key] = number_place_exact(e164)
+    return found
+
+
+def number_place_exact(e164: str) -> NumberPlace:
+    """`number_place` without the memo: phonenumbers on this very number."""
     try:
-        return phonenumbers.parse(e164, DEFAULT_REGION)
+        number = phonenumbers.parse(e164, DEFAULT_REGION)
     except phonenumbers.NumberParseException:
-        return None
+        return _NO_PLACE
+    valid = phonenumbers.is_valid_number(number)
+    area_code = _nanp_area_code(number)
+    return NumberPlace(
+        valid=valid,
+        zones=_number_zones(number, area_code) if valid else (),
+        area_state=STATE_OF_AREA_CODE.get(area_code) if area_code is not None else None,
+    )
 
 
 def _nanp_area_code(number: phonenumbers.PhoneNumber) -> int | None:
@@ -153,13 +210,7 @@ def _nanp_area_code(number: phonenumbers.PhoneNumber) -> int | None:
     return int(national[:3])
 
 
-@lru_cache(maxsize=65_536)
-def number_zones(e164: str | None) -> tuple[str, ...]:
-    """The zones of a number's prefix; () when it is tied to no place."""
-    number = _parsed(e164)
-    if number is None or not phonenumbers.is_valid_number(number):
-        return ()
-    area_code = _nanp_area_code(number)
+def _number_zones(number: phonenumbers.PhoneNumber, area_code: int | None) -> tuple[str, ...]:
     if area_code in NON_GEOGRAPHIC_AREA_CODES:
         return ()
     if phonenumbers.number_type(number) in NON_GEOGRAPHIC_TYPES:
@@ -170,13 +221,123 @@ def number_zones(e164: str | None) -> tuple[str, ...]:
     return tuple(zones)
 
 
-@lru_cache(maxsize=65_536)
+def number_zones(e164: str | None) -> tuple[str, ...]:
+    """The zones of a number's prefix; () when it is tied to no place."""
+    return number_place(e164).zones
+
+
 def number_state(e164: str | None) -> str | None:
     """The US state (or territory) of a NANP number's area code."""
-    number = _parsed(e164)
-    if number is None:
-        return None
-    return STATE_OF_AREA_CODE.get(_nanp_area_code(number))
+    return number_place(e164).area_state
+
+
+@lru_cache(maxsize=1)
+def _place_digits_by_area_code() -> dict[int, int]:
+    """For each NANP area code, how many national digits phonenumbers reads
+    to decide validity, type, region and time zones.
+
+    Each pattern of each NANP region (its number types, general description
+    and leading digits) is parsed with Python's own regex parser, and
+    `_pattern_reach` bounds the last position at which it constrains a digit
+    (`\\d` and `[0-9]` do not). A region with leading digits that only look
+    at the area code serves the area codes those match; any other region is
+    counted for every area code. The time-zone table adds its longest NANP
+    prefix."""
+    longest_zone_prefix = max(len(prefix) - 1 for prefix in TIMEZONE_DATA if prefix.startswith("1"))
+    every_area_code = range(200, 1000)
+    digits = dict.fromkeys(every_area_code, max(6, longest_zone_prefix))
+    for region in COUNTRY_CODE_TO_REGION_CODE[1]:
+        metadata = PhoneMetadata.metadata_for_region(region)
+        if metadata is None:
+            return dict.fromkeys(every_area_code, 10)
+        patterns = [
+            desc.national_number_pattern
+            for desc in (
+                metadata.general_desc,
+                metadata.fixed_line,
+                metadata.mobile,
+                metadata.toll_free,
+                metadata.premium_rate,
+                metadata.shared_cost,
+                metadata.personal_number,
+                metadata.voip,
+                metadata.pager,
+                metadata.uan,
+                metadata.voicemail,
+            )
+            if desc is not None and desc.national_number_pattern
+        ]
+        leading = metadata.leading_digits
+        reach = max((_pattern_reach(pattern) for pattern in [*patterns, leading or ""]), default=10)
+        if leading and _pattern_reach(leading) <= 3:
+            served = [code for code in every_area_code if re.match(leading, f"{code}0000000")]
+        else:
+            served = list(every_area_code)
+        for code in served:
+            digits[code] = max(digits[code], min(reach, 10))
+    return digits
+
+
+def place_digits(area_code: int) -> int:
+    """National digits that fix a NANP number's place facts (see above)."""
+    return _place_digits_by_area_code().get(area_code, 10)
+
+
+_UNBOUNDED = 10  # a NANP national number's length: the whole number
+
+
+def _pattern_reach(pattern: str) -> int:
+    """The last position (1-based) at which `pattern` constrains a digit;
+    10 (the whole number) for any construct it does not know."""
+    try:
+        reach, _width = _reach(_regex_parser.parse(pattern))
+    except (ValueError, TypeError, re.error):
+        return _UNBOUNDED
+    return min(reach, _UNBOUNDED)
+
+
+def _any_digit(node: tuple[Any, Any]) -> bool:
+    op, arg = node
+    return op is _regex_constants.IN and arg in (
+        [(_regex_constants.CATEGORY, _regex_constants.CATEGORY_DIGIT)],
+        [(_regex_constants.RANGE, (ord("0"), ord("9")))],
+    )
+
+
+def _reach(sequence: Any) -> tuple[int, int]:
+    """(last constrained position, longest width) of a parsed regex sequence."""
+    reach = width = 0
+    for node in sequence:
+        op, arg = node
+        if op in (_regex_constants.MAX_REPEAT, _regex_constants.MIN_REPEAT):
+            _low, high, sub = arg
+            if high is _regex_constants.MAXREPEAT:
+                return _UNBOUNDED, _UNBOUNDED
+            if len(sub) == 1 and _any_digit(sub[0]):
+                width += high
+                continue
+            sub_reach, sub_width = _reach(sub)
+            if sub_reach:
+                reach = max(reach, width + sub_width * (high - 1) + sub_reach)
+            width += sub_width * high
+        elif op is _regex_constants.SUBPATTERN:
+            sub_reach, sub_width = _reach(arg[-1])
+            if sub_reach:
+                reach = max(reach, width + sub_reach)
+            width += sub_width
+        elif op is _regex_constants.BRANCH:
+            branches = [_reach(alternative) for alternative in arg[1]]
+            best = max((r for r, _w in branches), default=0)
+            if best:
+                reach = max(reach, width + best)
+            width += max((w for _r, w in branches), default=0)
+        elif op in (_regex_constants.LITERAL, _regex_constants.NOT_LITERAL, _regex_constants.IN):
+            width += 1
+            if not _any_digit(node):
+                reach = max(reach, width)
+        else:  # anchors, groups by reference, look-arounds: not bounded here
+            return _UNBOUNDED, _UNBOUNDED
+    return reach, width
 
 
 def _zip5(postal_code: str | None) -> str | None:

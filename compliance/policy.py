@@ -341,21 +341,14 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
     # Local time in every candidate zone. Rules are those in effect on the
     # local date of the call; rules that are not about the time of day (caps,
     # consent, cooldowns, lists) apply if in effect on any candidate date.
-    local_times = []
-    zone_evidence: list[ZoneEvidence] = []
-    for name in facts.candidate_zones:
-        zone = _zone(name)
-        if zone is None:
-            blocked.add("timezone_unknown")
-            continue
-        local = at.astimezone(zone)
-        local_times.append((name, local))
-        zone_evidence.append({"zone": name, "local_time": local.isoformat()})
-    if not facts.candidate_zones:
+    local_times = _local_times(facts)
+    zone_evidence: list[ZoneEvidence] = [
+        {"zone": name, "local_time": local.isoformat()} for name, local in local_times
+    ]
+    if len(local_times) < len(facts.candidate_zones) or not facts.candidate_zones:
         blocked.add("timezone_unknown")
-    dates = {local.date() for _name, local in local_times} or {at.astimezone(UTC).date()}
     purpose, mode = context.purpose, context.dialing_mode
-    plan = _rules_plan(rules, tuple(dates), facts.candidate_states, purpose, mode)
+    plan = _rules_plan(rules, _local_dates(local_times, at), facts.candidate_states, purpose, mode)
 
     # Consent. Marketing calls need written marketing consent when automated,
     # or always where a candidate state says so (CT); informational automated
@@ -438,6 +431,71 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
 
     reasons = tuple(sorted(blocked, key=_REASON_RANK.__getitem__)) if blocked else ()
     return Decision(allowed=not reasons, reasons=reasons, evidence=evidence)
+
+
+def _local_times(facts: CallFacts) -> list[tuple[str, datetime]]:
+    """The call's local time in each candidate zone that is known."""
+    at = facts.at
+    return [
+        (name, at.astimezone(zone)) for name in facts.candidate_zones if (zone := _zone(name)) is not None
+    ]
+
+
+def _local_dates(local_times: list[tuple[str, datetime]], at: datetime) -> tuple[date, ...]:
+    """The call's local dates (UTC's when no zone is known): the rules in effect."""
+    return tuple({local.date() for _name, local in local_times} or {at.astimezone(UTC).date()})
+
+
+@lru_cache(maxsize=4096)
+def _zone_dates(at: datetime, zones: tuple[str, ...]) -> tuple[date, ...]:
+    """`_local_dates` of a call at `at` with these candidate zones (memoised: many numbers, one instant)."""
+    return _local_dates(
+        [(name, at.astimezone(zone)) for name in zones if (zone := _zone(name)) is not None], at
+    )
+
+
+def decision_key(facts: CallFacts, rules: RuleSet) -> tuple[object, ...]:
+    """What `decide`'s reasons (and `next_allowed_at`) depend on in `facts`,
+    for deciding many numbers once per distinct key (the pre-launch scrub).
+
+    Each part is read with `decide`'s own helpers, not restated: the instant,
+    the context and the rule set's version; validity, erasure, the candidate
+    zones and states; each consent's purpose, writtenness and state at the
+    instant (`_consent_states`); the company DNC flag, and the request's time
+    where a cooldown can apply; the EBR's basis and voids (`_ebr`); each
+    registry source's listing and sync time; the attempt counts. Ids, the
+    numbers themselves and the dates behind those states are left out: two
+    facts with equal keys get the same reasons, not the same evidence (a
+    property test holds `decide` to this)."""
+    at = facts.at
+    context = facts.context
+    plan = _rules_plan(
+        rules,
+        _zone_dates(at, facts.candidate_zones),
+        facts.candidate_states,
+        context.purpose,
+        context.dialing_mode,
+    )
+    ebr = _ebr(facts, at, plan.ebr_purchase_months, plan.ebr_inquiry_months)
+    purchase, inquiry = ebr.get("purchase"), ebr.get("inquiry")
+    return (
+        rules.version,
+        at,
+        context,
+        facts.number_valid,
+        facts.customer_erased,
+        facts.candidate_zones,
+        facts.candidate_states,
+        frozenset((consent.purpose, consent.written, state) for consent, state in _consent_states(facts, at)),
+        facts.internal_dnc,
+        facts.dnc_requested_at if plan.cooldowns else None,
+        ebr["basis"],
+        None if purchase is None else purchase.get("void", ""),
+        None if inquiry is None else inquiry.get("void", ""),
+        tuple((fact.source, fact.listed, fact.synced_at) for fact in facts.registry),
+        facts.attempts_24h_same_subject,
+        facts.attempts_24h_campaign,
+    )
 
 
 _REASON_RANK = {code: rank for rank, code in enumerate(REASON_CODES)}

@@ -35,6 +35,7 @@ from compliance.registry.models import (
     SyncRun,
 )
 from compliance.registry.sources import source_key, source_key_parse
+from core.lookups import AnyOf
 
 _NANP_E164 = re.compile(r"\+1([2-9]\d{2}[2-9]\d{6})")
 
@@ -58,7 +59,7 @@ def registry_listings(*, numbers: Collection[int]) -> dict[int, set[str]]:
     if not numbers:
         return {}
     listings: dict[int, set[str]] = defaultdict(set)
-    rows = RegistryNumber.objects.filter(number__in=numbers).values_list(
+    rows = RegistryNumber.objects.filter(AnyOf(F("number"), numbers)).values_list(
         "number", "source__kind", "source__state"
     )
     for number, kind, state in rows:

@@ -4,6 +4,7 @@ answer for every target is the engine's (one `decide` per target is the
 oracle here)."""
 
 import datetime as dt
+import threading
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from accounts.roles import AGENTS
 from campaigns import scrub
 from campaigns.models import CallAttempt, CampaignScrub, CampaignTarget
 from campaigns.services import targets_add
+from compliance import jurisdictions
 from compliance.erasure import customer_erase
 from compliance.facts import facts_gather
 from compliance.policy import PERMANENT_REASONS, TIME_REASONS, decide, next_allowed_at
@@ -230,14 +232,39 @@ def engine_verdicts(campaign, at, today_ends_at):
     return verdicts
 
 
+@pytest.mark.sqlite
 @pytest.mark.parametrize(
     "at", [TUESDAY_EARLY, SUNDAY_NOON, THANKSGIVING], ids=["tuesday", "sunday", "holiday"]
 )
 @pytest.mark.parametrize("kind", list(CAMPAIGNS))
-def test_the_scrub_classifies_every_target_as_the_engine_decides_it(kind, at, tmp_path):
+def test_the_scrub_classifies_every_target_as_the_engine_decides_it(kind, at, tmp_path, monkeypatch):
     campaign = build_campaign(kind, at, tmp_path)
-    today_ends_at = scrub.today_end(at)
+    assert_scrub_matches_the_engine(campaign, at, monkeypatch)
 
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_facts_of_the_next_chunk_are_read_beside_and_agree(tmp_path, monkeypatch):
+    # The worker's path: no transaction, so facts_gather_many reads the next
+    # chunk on a second connection while this one is decided.
+    campaign = build_campaign("autodialed marketing", TUESDAY_EARLY, tmp_path)
+    threads = []
+    original = scrub.facts_gather_many
+
+    def watched(**kwargs):
+        for chunk in original(**kwargs):
+            threads.extend(t.name for t in threading.enumerate() if t.name.startswith("facts"))
+            yield chunk
+
+    monkeypatch.setattr(scrub, "facts_gather_many", watched)
+    assert_scrub_matches_the_engine(campaign, TUESDAY_EARLY, monkeypatch)
+    assert threads, "the chunks were read on the prefetching thread"
+
+
+def assert_scrub_matches_the_engine(campaign, at, monkeypatch):
+    today_ends_at = scrub.today_end(at)
+    # Small batches and chunks, so that targets span several of each.
+    monkeypatch.setattr(scrub, "FACTS_CHUNK", {})
+    monkeypatch.setattr(scrub, "FACTS_CHUNK_DEFAULT", 5)
     result = scrub.scrub_compute(campaign=campaign, at=at, with_targets=True, batch_size=7)
 
     expected = engine_verdicts(campaign, at, today_ends_at)
@@ -250,6 +277,27 @@ def test_the_scrub_classifies_every_target_as_the_engine_decides_it(kind, at, tm
     assert sum(result.classes.values()) == len(expected)
     assert len({klass for klass, _ in expected.values()}) >= 2
     assert result.decisions < len(expected)
+
+
+def test_a_scrub_writes_no_file_and_keeps_no_number(tmp_path, settings):
+    # Nothing is cached between runs: no file under VAR_DIR, and the place
+    # memo of compliance.jurisdictions holds prefixes, not numbers.
+    settings.VAR_DIR = tmp_path / "var"
+    campaign = build_campaign("manual marketing", TUESDAY_EARLY, tmp_path)
+    jurisdictions._places.clear()
+
+    scrub.scrub_compute(campaign=campaign, at=TUESDAY_EARLY)
+
+    assert not (tmp_path / "var").exists() or not any((tmp_path / "var").rglob("*"))
+    numbers = {
+        str(n)
+        for n in CampaignTarget.objects.filter(campaign=campaign).values_list(
+            "phone_number__number", flat=True
+        )
+        if n
+    }
+    assert jurisdictions._places, "the memo was used"
+    assert not numbers & set(jurisdictions._places)
 
 
 def test_the_counts_say_how_many_and_why(tmp_path):

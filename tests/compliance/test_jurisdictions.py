@@ -7,11 +7,15 @@ import pytest
 from phonenumbers import PhoneNumberType, geocoder
 from phonenumbers.geodata import GEOCODE_DATA
 
+from compliance import jurisdictions
 from compliance.jurisdictions import (
     STATE_OF_AREA_CODE,
     candidate_states,
     candidate_zones,
     number_parse,
+    number_place,
+    number_place_exact,
+    place_digits,
 )
 
 US_STATE_NAMES = {
@@ -158,3 +162,47 @@ def test_every_geographic_us_area_code_is_in_the_table():
         ):
             missing.append(area_code)
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    "area_code", sorted({*STATE_OF_AREA_CODE, 204, 246, 268, 416, 658, 787, 800, 876, 900})
+)
+def test_the_place_memo_answers_as_phonenumbers_does_for_each_number(area_code):
+    # number_place memoises by prefix (the bulk fact path meets 1M numbers);
+    # numbers sharing a prefix must get what phonenumbers says of each one.
+    jurisdictions._places.clear()
+    for exchange in (212, 555, 736, 989):
+        for line in ("0000", "1234", "5550", "9999"):
+            e164 = f"+1{area_code}{exchange}{line}"
+            assert number_place(e164) == number_place_exact(e164), e164
+
+
+def test_the_prefix_length_is_read_off_phonenumbers_metadata():
+    # US area codes: validity, type and zones depend on NPA-NXX; Barbados and
+    # Jamaica's patterns look at a seventh digit, and the memo follows them.
+    assert place_digits(305) == 6
+    assert {code: place_digits(code) for code in (246, 658, 876)} == {246: 7, 658: 7, 876: 7}
+    assert all(6 <= place_digits(code) <= 10 for code in range(200, 1000))
+
+
+@pytest.mark.parametrize(
+    "pattern, reach",
+    [
+        (r"[2-9]\d{6}", 1),
+        (r"246521[0369]\d{3}", 7),
+        (r"(?:2(?:0[1-35-9]|1[02-9]))[2-9]\d{6}", 4),
+        (r"\d{10}", 0),
+        (r"(?:12)+\d", 10),  # unbounded repetition: the whole number
+        (r"(?=1)\d", 10),  # a look-ahead: not bounded here
+    ],
+)
+def test_a_patterns_reach_is_the_last_digit_it_constrains(pattern, reach):
+    assert jurisdictions._pattern_reach(pattern) == reach
+
+
+def test_the_memo_keeps_prefixes_never_whole_numbers():
+    jurisdictions._places.clear()
+    number_place("+13055550123")
+    number_place("+18765550123")
+    number_place("+442079460000")  # not NANP: answered, not kept
+    assert set(jurisdictions._places) == {"+1305555", "+18765550"}

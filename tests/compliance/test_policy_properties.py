@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from compliance.jurisdictions import candidate_states, candidate_zones, number_parse
@@ -19,6 +19,7 @@ from compliance.policy import (
     ConsentFact,
     RegistryFact,
     decide,
+    decision_key,
     next_allowed_at,
 )
 from tests.compliance.policy_factories import rules
@@ -243,3 +244,42 @@ def test_next_allowed_at_passes_the_time_checks(facts):
     assert not set(decide(replace(facts, at=found), rules()).reasons) & TIME_REASONS
     if not set(decision.reasons) & TIME_REASONS:
         assert found == facts.at
+
+
+small_shifts = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3))
+
+
+@given(call_facts(), st.data())
+def test_facts_with_one_decision_key_get_the_same_reasons(facts, data):
+    # The bulk path (the pre-launch scrub) decides once per decision_key: two
+    # facts with equal keys must get the same reasons and next opening. The
+    # other facts differ where the key leaves things out (ids, the customer,
+    # the number, sync ids) and in dates moved a little, so that they
+    # sometimes cross a threshold (then the key must differ).
+    def shifted(instant):
+        return None if instant is None else instant - data.draw(small_shifts)
+
+    other = replace(
+        facts,
+        customer_id=data.draw(st.one_of(st.none(), st.integers(1, 10))),
+        consents=tuple(
+            replace(
+                consent,
+                id=data.draw(st.integers(100, 999)),
+                granted_at=shifted(consent.granted_at),
+                expires_at=shifted(consent.expires_at),
+                revoked_at=shifted(consent.revoked_at),
+            )
+            for consent in facts.consents
+        ),
+        dnc_requested_at=shifted(facts.dnc_requested_at),
+        last_purchase_at=shifted(facts.last_purchase_at),
+        last_inquiry_at=shifted(facts.last_inquiry_at),
+        reassigned_at=shifted(facts.reassigned_at),
+        registry=tuple(replace(fact, sync_id=data.draw(st.integers(1, 9999))) for fact in facts.registry),
+    )
+    same_key = decision_key(facts, rules()) == decision_key(other, rules())
+    event(f"same key: {same_key}")
+    if same_key:
+        assert decide(other, rules()).reasons == decide(facts, rules()).reasons
+        assert next_allowed_at(other, rules()) == next_allowed_at(facts, rules())

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.html import format_html
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import PeriodicTask
 
 from compliance.models import DecisionRecord, JurisdictionRule, PurgeRun, RetentionPolicy
 from compliance.retention import retention_purge
@@ -222,3 +224,42 @@ class PurgeRunAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "dry_run", "category"]
     show_full_result_count = False
+
+
+class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+    """celery-beat's periodic tasks, where only superusers change one: a task's
+    enabled flag, task, schedule and arguments are what the schedule watch
+    (compliance.watch) holds against setup_periodic_tasks. A compliance
+    officer sees every task and runs one now, but cannot disable, rename,
+    reschedule or re-argue one (nor route it to a queue nobody reads)."""
+
+    SUPERUSER_ACTIONS = ("enable_tasks", "disable_tasks", "toggle_tasks")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Kept for the change list, whose "Run selected tasks" needs it; a task's own page is view-only.
+        if obj is not None and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            for name in self.SUPERUSER_ACTIONS:
+                actions.pop(name, None)
+        return actions
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        # The registered-task chooser is a form field: on a view-only page there is nothing to show.
+        return [
+            (title, {**options, "fields": [name for name in options["fields"] if name != "regtask"]})
+            for title, options in fieldsets
+        ]
+
+
+# celery-beat registers its own admin first (INSTALLED_APPS order): this one takes its place.
+if admin.site.is_registered(PeriodicTask):
+    admin.site.unregister(PeriodicTask)
+admin.site.register(PeriodicTask, PeriodicTaskAdmin)

@@ -220,3 +220,15 @@ class ChainVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{'intact' if self.ok else 'BROKEN'} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class TaskHeartbeat(models.Model):
+    """When a periodic task last finished, one row per task (the seal runs
+    every minute and keeps no run record of its own): the schedule watch
+    shows it and tells a stopped task from a quiet one."""
+
+    task = models.CharField(max_length=200, unique=True)
+    ran_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.task} at {self.ran_at:%Y-%m-%d %H:%M}"

@@ -3,28 +3,40 @@
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from compliance.decision_log import decision_log_seal, decision_log_verify_record
+from compliance.watch import (
+    SEAL_TASK,
+    VERIFY_TASK,
+    decision_log_watch,
+    decision_log_watch_log,
+    seal_heartbeat,
+)
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="compliance.decision_log_seal", ignore_result=True)
+@shared_task(name=SEAL_TASK, ignore_result=True)
 def decision_log_seal_task() -> int:
     """Chain the decisions committed since the last run (each row stores the
     previous row's hash). Short and lock-free for hand-offs; a second sealer
-    running at the same time leaves at once."""
+    running at the same time leaves at once. Each run leaves a heartbeat (the
+    watch's "sealed at"), and the first in each hour logs the watch's findings."""
     sealed = decision_log_seal()
     if sealed:
         logger.info("decision log: sealed %s row(s)", sealed)
+    seal_heartbeat(at=timezone.now())
     return sealed
 
 
-@shared_task(name="compliance.decision_log_verify")
+@shared_task(name=VERIFY_TASK)
 def decision_log_verify_task() -> dict:
     """Recompute the whole chain; a broken chain is logged as an error (the
-    alerting hook) and returned, so it shows in the task results."""
+    alerting hook) and returned, so it shows in the task results; so is any
+    drift of the schedule (a disabled or rescheduled seal, say)."""
     result = decision_log_verify_record()
+    decision_log_watch_log(decision_log_watch())
     if result.ok:
         logger.info("decision log intact: %s row(s) verified, %s unsealed", result.checked, result.unsealed)
     else:

@@ -13,7 +13,7 @@ from accounts.access import role_required
 from accounts.audit import access_record
 from accounts.roles import COMPLIANCE_OFFICERS
 from compliance.explain import REASON_TEXT, decision_explain
-from compliance.models import ChainVerification, DecisionRecord
+from compliance.models import DecisionRecord
 from compliance.proof import attempt_proof
 from compliance.registry.selectors import area_code_removals, shrink_holds_pending
 from compliance.reports import PERIOD_CHOICES, ReportPeriod, report_sections, reports_build
@@ -25,6 +25,7 @@ from compliance.selectors import (
     sync_runs_running,
 )
 from compliance.timeline import contact_timeline, timeline_kinds
+from compliance.watch import decision_log_watch, decision_log_watch_log
 from consent.selectors import consent_expiry_overview
 from core.csv import csv_response
 from core.phones import phone_normalize
@@ -35,8 +36,9 @@ def dashboard(request):
     now = timezone.now()
     overview = decision_overview(now=now)
     registry = registry_status(now)
-    verification = ChainVerification.objects.first()
     area_codes = area_code_status(now=now, limits={status.source_id: status.limit for status in registry})
+    watch = decision_log_watch(now=now)  # the latest verification comes with it
+    decision_log_watch_log(watch)
     return render(
         request,
         "compliance/dashboard.html",
@@ -47,7 +49,8 @@ def dashboard(request):
             "running": sync_runs_running(),
             "purges": purge_runs_latest(),
             "expiry": consent_expiry_overview(now=now),
-            "verification": verification,
+            "verification": watch.verification,
+            "watch": watch,
             "aging": [status for status in registry if status.aging_area_codes],
             "overview": overview,
             "reasons": [(code, REASON_TEXT.get(code, code), count) for code, count in overview.reasons],

@@ -1,12 +1,19 @@
-"""/healthz: is this process able to serve? Checks the database and the broker."""
+"""/healthz: is this process able to serve? Checks the database and the broker.
+
+It also says how the decision log's watch stands (`decision_log`: last seal,
+last verify, an overdue verify, the schedule's drift): information for a
+monitor, never a reason for a 503, since the process can serve all the same."""
 
 import time
+from typing import Any
 
 from celery import current_app
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from compliance.watch import decision_log_watch
 
 
 def _check_database() -> str:
@@ -38,5 +45,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks[name] = {"status": status}
         checks[name]["ms"] = round((time.monotonic() - started) * 1000, 1)
     return JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "error", "checks": checks, "decision_log": _decision_log(checks)},
+        status=200 if healthy else 503,
     )
+
+
+def _decision_log(checks: dict[str, dict]) -> dict[str, Any] | None:
+    if checks["database"]["status"] != "ok":
+        return None  # nothing to read it from
+    try:
+        return decision_log_watch().as_json()
+    except Exception as exc:  # a field of the answer, never a 500
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}

@@ -34,20 +34,52 @@ def periodic_tasks() -> list[Periodic]:
     return [_PERIODIC[name] for name in sorted(_PERIODIC)]
 
 
+def periodic_crontab(spec: Periodic) -> dict[str, str]:
+    """The CrontabSchedule values `spec` runs on, in crontab's order ("*" where it gives none)."""
+    return {
+        "minute": "*",
+        "hour": "*",
+        "day_of_month": "*",
+        "month_of_year": "*",
+        "day_of_week": "*",
+        "timezone": "UTC",
+        **spec.crontab,
+    }
+
+
+def periodic_fields(spec: Periodic) -> dict[str, object]:
+    """The PeriodicTask values `spec` defines besides its crontab: setting them
+    all again puts back a task that was disabled, renamed, given arguments,
+    another schedule or another queue (and the schedule watch compares them)."""
+    return {
+        "task": spec.task,
+        "enabled": True,
+        "args": "[]",
+        "kwargs": "{}",
+        "interval": None,
+        "solar": None,
+        "clocked": None,
+        "one_off": False,
+        "start_time": None,
+        "expires": None,
+        "expire_seconds": None,
+        "queue": None,
+        "exchange": None,
+        "routing_key": None,
+        "priority": None,
+        "headers": "{}",
+    }
+
+
 @transaction.atomic
 def periodic_tasks_setup(*, tasks: list[Periodic] | None = None) -> list[PeriodicTask]:
     tasks = periodic_tasks() if tasks is None else tasks
     kept = []
     for spec in tasks:
-        schedule, _ = CrontabSchedule.objects.get_or_create(timezone="UTC", **spec.crontab)
+        schedule, _ = CrontabSchedule.objects.get_or_create(**periodic_crontab(spec))
         periodic, _ = PeriodicTask.objects.update_or_create(
             name=MANAGED_PREFIX + spec.name,
-            defaults={
-                "task": spec.task,
-                "crontab": schedule,
-                "interval": None,
-                "description": spec.description,
-            },
+            defaults={**periodic_fields(spec), "crontab": schedule, "description": spec.description},
         )
         kept.append(periodic)
     PeriodicTask.objects.filter(name__startswith=MANAGED_PREFIX).exclude(pk__in=[p.pk for p in kept]).delete()

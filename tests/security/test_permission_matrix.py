@@ -268,7 +268,8 @@ ADMIN_ACCESS: dict[str, dict[str, set]] = {
     "django_celery_beat.clockedschedule": {V: {S_}, A: {S_}, C: {S_}, D: {S_}},
     "django_celery_beat.crontabschedule": {V: {O_, S_}, A: {S_}, C: {S_}, D: {S_}},
     "django_celery_beat.intervalschedule": {V: {O_, S_}, A: {S_}, C: {S_}, D: {S_}},
-    "django_celery_beat.periodictask": {V: {O_, S_}, A: {S_}, C: {O_, S_}, D: {S_}},
+    # Officers see tasks and run them now; only superusers change one (compliance.watch holds them to the schedule).
+    "django_celery_beat.periodictask": {V: {O_, S_}, A: {S_}, C: {S_}, D: {S_}},
     "django_celery_beat.solarschedule": {V: {S_}, A: {S_}, C: {S_}, D: {S_}},
     "helpdesk.datarequestlog": {V: {O_, S_}, A: set(), C: set(), D: set()},
     "helpdesk.queue": {V: {M_, O_, S_}, A: {M_, S_}, C: {M_, S_}, D: set()},
@@ -331,9 +332,9 @@ ADMIN_ACTIONS: dict[str, dict[str, set]] = {
     "consent.consentgrant": {"record_opt_out": {M_, O_, S_}},
     "customers.customer": {"record_opt_out": {M_, O_, S_}},
     "django_celery_beat.periodictask": {
-        "enable_tasks": {O_, S_},
-        "disable_tasks": {O_, S_},
-        "toggle_tasks": {O_, S_},
+        "enable_tasks": {S_},
+        "disable_tasks": {S_},
+        "toggle_tasks": {S_},
         "run_tasks": {O_, S_},
         "delete_selected": {S_},
     },

@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.access import role_required
-from accounts.audit import access_record
+from accounts.audit import access_record, access_record_many
 from accounts.roles import COMPLIANCE_OFFICERS
 from compliance.explain import REASON_TEXT, decision_explain
 from compliance.models import DecisionRecord
-from compliance.proof import attempt_proof
+from compliance.proof import Proof, attempt_proof
 from compliance.registry.selectors import area_code_removals, shrink_holds_pending
 from compliance.reports import PERIOD_CHOICES, ReportPeriod, report_sections, reports_build
 from compliance.selectors import (
@@ -71,6 +71,7 @@ def running_syncs(request):
 def decision_detail(request, pk: int):
     """Why one call was allowed or blocked, in plain words."""
     record = get_object_or_404(DecisionRecord.objects.select_related("actor"), pk=pk)
+    access_record(request, action="viewed decision", target=f"decision #{record.pk}")
     return render(
         request,
         "compliance/decision.html",
@@ -81,11 +82,9 @@ def decision_detail(request, pk: int):
 @role_required(COMPLIANCE_OFFICERS)
 def attempt_proof_page(request, pk: int):
     """Why one call was allowed, at that instant: the page."""
-    return render(
-        request,
-        "compliance/proof.html",
-        {"proof": attempt_proof(attempt_id=pk), "base_template": "base.html"},
-    )
+    proof = attempt_proof(attempt_id=pk)
+    access_record_many(request, action="viewed proof of call", targets=_proof_targets(pk, proof))
+    return render(request, "compliance/proof.html", {"proof": proof, "base_template": "base.html"})
 
 
 @role_required(COMPLIANCE_OFFICERS)
@@ -94,7 +93,7 @@ def attempt_proof_pdf(request, pk: int):
     from weasyprint import HTML
 
     proof = attempt_proof(attempt_id=pk)
-    access_record(request, action="exported proof of call (PDF)", target=f"call attempt #{pk}")
+    access_record_many(request, action="exported proof of call (PDF)", targets=_proof_targets(pk, proof))
     html = render_to_string(
         "compliance/proof.html", {"proof": proof, "base_template": "print_base.html"}, request=request
     )
@@ -102,6 +101,16 @@ def attempt_proof_pdf(request, pk: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="proof-of-call-{pk}.pdf"'
     return response
+
+
+def _proof_targets(attempt_id: int, proof: Proof) -> list[str]:
+    """What a proof shows: the call, its decision and each consent's evidence,
+    so that "who saw consent #5" finds the proofs that showed it too."""
+    return [
+        f"call attempt #{attempt_id}",
+        f"decision #{proof.decision.pk}",
+        *(f"consent #{grant.pk}" for grant in proof.consents),
+    ]
 
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import HasAnyRole, HasRole
+from accounts.audit import access_record, access_record_many
 from accounts.roles import COMPLIANCE_OFFICERS, MANAGERS
 from consent import selectors, services
 from consent.models import Channel, ConsentGrant, DncRequest, OptOutVia, Purpose
@@ -21,6 +22,7 @@ from core.api import AwareDateTimeField, E164Field, PhoneNumberInputField, Stric
 from customers.selectors import phone_number_get
 
 ReadersOfEvidence = HasRole(COMPLIANCE_OFFICERS, MANAGERS)
+EVIDENCE_VIEWED = "viewed consent evidence"  # as the admin's consent page logs it
 
 
 class ConsentGrantSerializer(StrictTypes, serializers.ModelSerializer):
@@ -100,6 +102,18 @@ class ConsentViewSet(
         if phone:
             phone = PhoneNumberInputField().run_validation(phone)
         return selectors.consent_list(phone_e164=phone)
+
+    # Each consent read (its evidence: disclosure, IP, recording) is logged,
+    # a page in one insert; a refused or failed read logs nothing.
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        access_record_many(request, action=EVIDENCE_VIEWED, targets=[f"consent #{g.pk}" for g in page])
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        grant = self.get_object()
+        access_record(request, action=EVIDENCE_VIEWED, target=f"consent #{grant.pk}")
+        return Response(self.get_serializer(grant).data)
 
 
 class RevokeSerializer(StrictTypes, serializers.Serializer):

@@ -396,4 +396,5 @@ def customer_detail(request, customer_id: int):
     overview = selectors.customer_overview(customer_id=customer_id, now=timezone.now())
     if overview is None:
         raise Http404("No such customer.")
+    access_record(request, action="viewed customer", target=f"customer #{customer_id}")
     return render(request, "helpdesk/customer.html", {"overview": overview, "now": timezone.now()})

@@ -78,12 +78,17 @@ class DecisionLogWatch:
     def alert(self) -> bool:
         return self.verify_overdue or bool(self.schedule_drift)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, *, detail: bool = True) -> dict[str, Any]:
+        """The watch as JSON; without `detail` (the public /healthz) each drift
+        is named by task and kind only, not the values expected and found."""
         return {
             "sealed_at": self.sealed_at.isoformat() if self.sealed_at else None,
             "verified_at": self.verified_at.isoformat() if self.verified_at else None,
             "verify_overdue": self.verify_overdue,
-            "schedule_drift": [asdict(drift) for drift in self.schedule_drift],
+            "schedule_drift": [
+                asdict(drift) if detail else {"name": drift.name, "kind": drift.kind}
+                for drift in self.schedule_drift
+            ],
         }
 
 

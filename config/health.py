@@ -54,6 +54,6 @@ def _decision_log(checks: dict[str, dict]) -> dict[str, Any] | None:
     if checks["database"]["status"] != "ok":
         return None  # nothing to read it from
     try:
-        return decision_log_watch().as_json()
+        return decision_log_watch().as_json(detail=False)  # public: the audit page has the values
     except Exception as exc:  # a field of the answer, never a 500
         return {"error": f"{type(exc).__name__}: {exc}"[:300]}

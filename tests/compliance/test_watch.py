@@ -287,7 +287,8 @@ def test_healthz_says_when_seal_and_verify_ran_and_names_drift_without_a_503(sch
         "sealed_at": t0.isoformat(),
         "verified_at": verified_at,
         "verify_overdue": True,
-        "schedule_drift": [{"name": VERIFY, "kind": "disabled", "expected": "enabled", "found": "disabled"}],
+        # /healthz is public: the task and the kind of drift, not its values.
+        "schedule_drift": [{"name": VERIFY, "kind": "disabled"}],
     }
 
 

@@ -92,7 +92,8 @@ def campaign_reset() -> Campaign:
         # database's earlier run is the one exception, said as the purge says it.
         cursor.execute("SET LOCAL consentdesk.retention_purge = 'on'")
         cursor.execute(
-            "DELETE FROM compliance_decisionrecord WHERE campaign_id = %s AND chain_position IS NULL",
+            "DELETE FROM compliance_decisionrecord d WHERE campaign_id = %s AND NOT EXISTS "
+            "(SELECT 1 FROM compliance_decisionchainlink l WHERE l.decision_id = d.id)",
             [campaign.pk],
         )
         cursor.execute("DELETE FROM campaigns_historicalcampaigntarget WHERE campaign_id = %s", [campaign.pk])

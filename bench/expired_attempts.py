@@ -50,10 +50,10 @@ def campaign_ensure(*, name: str, targets: int, reason: str) -> tuple[int, int]:
         if row is None:
             cursor.execute(
                 f"""INSERT INTO compliance_decisionrecord (decided_at, recorded_at, kind, phone_number,
-                       number_hash, customer_id, campaign_id, actor_id, allowed, reasons, evidence, facts,
-                       ruleset_version, chain_position, prev_hash, row_hash)
-                   VALUES ({HANDED}, now(), 'handoff', '+13055550100', repeat('0', 64),
-                       NULL, %s, NULL, true, '[]', '{{}}', '{{}}', 'bench', NULL, '', '') RETURNING id""",
+                       number_hash, number_key_id, customer_id, campaign_id, actor_id, allowed, reasons,
+                       evidence, facts, ruleset_version)
+                   VALUES ({HANDED}, now(), 'handoff', '+13055550100', repeat('0', 64), '',
+                       NULL, %s, NULL, true, '[]', '{{}}', '{{}}', 'bench') RETURNING id""",
                 [campaign.pk],
             )
             row = cursor.fetchone()

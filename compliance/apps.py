@@ -7,6 +7,9 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance"
 
     def ready(self) -> None:
+        from django.core.checks import Tags, register
+
+        from compliance.checks import ledger_key_check
         from compliance.erasure import customer_erase
         from compliance.retention import retention_policies_ensure
         from compliance.rules import rules_seed_after_migrate
@@ -15,6 +18,7 @@ class ComplianceConfig(AppConfig):
         from core.retention import FIVE_YEARS, RetentionCategory, retention_category_register
         from core.schedule import Periodic, periodic_task_register
 
+        register(ledger_key_check, Tags.security, deploy=True)
         customer_eraser_register(customer_erase)  # the one entry point, for apps below compliance
         timeline_sources_register()
 

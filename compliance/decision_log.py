@@ -1,32 +1,52 @@
-"""The decision log: append, seal into a hash chain, verify.
+"""The decision log: append, seal into a hash chain, checkpoint, verify.
 
-Appending is a plain INSERT (hand-offs never wait on one another). A short
-sealing step, one at a time (an advisory lock on PostgreSQL), gives each new
-row the next `chain_position` and `row_hash = sha256(prev_hash + content)`.
-A row whose transaction commits late is simply sealed by a later step, so
-the chain has no gaps. `decision_log_verify` recomputes it from the start.
+Appending is a plain INSERT (hand-offs never wait on one another, nor on the
+seal). A short sealing step, one at a time (an advisory lock on PostgreSQL),
+reads the new rows and inserts their links (DecisionChainLink: position,
+`prev_hash`, `row_hash = sha256(prev_hash + content)`); it never updates a
+decision, so the app's role needs only SELECT and INSERT on the log. It
+chains rows in id order up to a settled horizon, an id below which no
+transaction can still commit a row, and ends with a checkpoint signed outside
+the database (compliance.ledger) whose `last_id` is that horizon: a row at or
+below a checkpoint's `last_id` without a link was inserted afterwards, a
+tamper that the seal never chains and `decision_log_verify` names.
+`decision_log_verify` recomputes the chain from the start and checks every
+checkpoint's signature against it.
 """
 
 import dataclasses
 import hashlib
 import json
+import logging
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime
+from datetime import time as time_of_day
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
-from compliance.models import DecisionRecord
+from compliance import ledger
+from compliance.ledger import GENESIS_HASH, Checkpoint, CheckpointError
+from compliance.models import ChainVerification, DecisionChainLink, DecisionCheckpoint, DecisionRecord
 from compliance.policy import CallFacts, Decision
-from consent.services import number_hash
+from consent.services import number_hash, suppression_hashes, suppression_key_id, suppression_keys
 from core.history import history_user
 
-GENESIS_HASH = "0" * 64
+logger = logging.getLogger(__name__)
+
 _SEAL_LOCK_KEY = 0x434F4E53454E54  # pg_advisory lock id: one sealer at a time
+ERASED_NUMBER = "(erased)"  # what compliance.erasure leaves in phone_number
 
 
 def _json_default(value):
-    if isinstance(value, datetime | date | time):
+    if isinstance(value, datetime | date | time_of_day):
         return value.isoformat()
     if isinstance(value, set | frozenset):
         return sorted(value)
@@ -51,6 +71,7 @@ def decision_log_append(
         kind=kind,
         phone_number=shown,
         number_hash=number_hash(shown),
+        number_key_id=suppression_key_id(settings.SUPPRESSION_HASH_KEY),
         customer_id=facts.customer_id,
         campaign_id=facts.context.campaign_id,
         actor=history_user(actor),
@@ -62,7 +83,10 @@ def decision_log_append(
     )
 
 
-def _content(record: DecisionRecord) -> bytes:
+def _content(record: DecisionRecord, position: int) -> bytes:
+    """Every field of the decision but the clear number (erasure blanks it;
+    its keyed hash is covered instead, with the key's id on rows that keep one:
+    rows logged before have no `number_key_id` and hash as they always did)."""
     body = {
         "id": record.pk,
         "decided_at": record.decided_at.isoformat(),
@@ -77,49 +101,161 @@ def _content(record: DecisionRecord) -> bytes:
         "evidence": record.evidence,
         "facts": record.facts,
         "ruleset_version": record.ruleset_version,
-        "chain_position": record.chain_position,
+        "chain_position": position,
     }
+    if record.number_key_id:
+        body["number_key_id"] = record.number_key_id
     return json.dumps(body, sort_keys=True, separators=(",", ":"), default=_json_default).encode()
 
 
-def row_hash(record: DecisionRecord, prev_hash: str) -> str:
-    return hashlib.sha256(prev_hash.encode() + _content(record)).hexdigest()
+def row_hash(record: DecisionRecord, *, position: int, prev_hash: str) -> str:
+    return hashlib.sha256(prev_hash.encode() + _content(record, position)).hexdigest()
 
 
-def decision_log_seal(*, batch_size: int = 2000) -> int:
-    """Seal the rows committed so far; returns how many. Safe to run often
-    and concurrently: a second sealer finds the lock taken and leaves."""
+def link_verifies(record: DecisionRecord, link: DecisionChainLink) -> bool:
+    """The row still matches its own link (not the whole chain: decision_log_verify)."""
+    return row_hash(record, position=link.position, prev_hash=link.prev_hash) == link.row_hash
+
+
+# --- sealing ---------------------------------------------------------------------------
+
+SETTLE_TIMEOUT = 5.0  # seconds the seal waits for in-flight inserts before leaving them for the next run
+
+
+def _settled_horizon(*, timeout: float) -> int | None:
+    """The largest id up to which every decision row is committed (or never
+    will be), so that rows are chained in id order and none can appear below
+    the head later. PostgreSQL: the id sequence's last value, once every
+    transaction that held the table's write lock at that moment has ended
+    (the seal waits for them, a few milliseconds; hand-offs never wait on the
+    seal). None when they are still running after `timeout`: the next run
+    seals. SQLite has one writer at a time: the largest id present."""
+    if connection.vendor != "postgresql":
+        return DecisionRecord.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    table = DecisionRecord._meta.db_table
+    with connection.cursor() as cursor:
+        # The sequence first, the writers second: a row with an id up to that
+        # value was inserted by a transaction that holds the lock now or has ended.
+        cursor.execute("SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id')::regclass)", [table])
+        horizon = cursor.fetchone()[0] or 0
+        cursor.execute(
+            "SELECT array_agg(DISTINCT virtualtransaction) FROM pg_locks WHERE relation = %s::regclass "
+            "AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()",
+            [table],
+        )
+        writers = cursor.fetchone()[0] or []
+        deadline = time.monotonic() + timeout
+        while writers:
+            cursor.execute(
+                "SELECT array_agg(virtualxid) FROM pg_locks "
+                "WHERE locktype = 'virtualxid' AND virtualxid = ANY(%s)",
+                [writers],
+            )
+            writers = cursor.fetchone()[0] or []
+            if writers and time.monotonic() > deadline:
+                return None
+            if writers:
+                time.sleep(0.01)
+    return horizon
+
+
+def _seal_lock() -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite: one writer at a time
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEAL_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def decision_log_seal(*, batch_size: int = 2000, settle_timeout: float = SETTLE_TIMEOUT) -> int:
+    """Chain the rows committed so far and sign a checkpoint; returns how
+    many rows were chained. Safe to run often and concurrently: a second
+    sealer finds the lock taken and leaves. With nothing new it signs no
+    checkpoint: the latest one still covers the whole chain, and a quiet log
+    would otherwise fill the store with a file a minute that proves nothing more."""
+    horizon = _settled_horizon(timeout=settle_timeout)
+    if horizon is None:
+        logger.warning("decision log: inserts still running after %ss; sealing next time", settle_timeout)
+        return 0
     sealed = 0
     while True:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEAL_LOCK_KEY])
-                    if not cursor.fetchone()[0]:
-                        return sealed
-            last = (
-                DecisionRecord.objects.filter(chain_position__isnull=False)
-                .order_by("-chain_position")
-                .first()
-            )
-            position = (last.chain_position or 0) if last else 0  # a sealed row has its position
-            prev = last.row_hash if last else GENESIS_HASH
-            rows = list(
-                DecisionRecord.objects.filter(chain_position__isnull=True).order_by("id")[:batch_size]
-            )
-            if not rows:
+            if not _seal_lock():
                 return sealed
+            last = DecisionChainLink.objects.order_by("-position").first()
+            checkpoint = DecisionCheckpoint.objects.order_by("-seq").first()
+            # Never below the last checkpoint: a row there without a link is a tamper.
+            floor = checkpoint.last_id if checkpoint else 0
+            rows = list(
+                DecisionRecord.objects.filter(id__gt=floor, id__lte=max(horizon, floor))
+                .filter(~Exists(DecisionChainLink.objects.filter(decision_id=OuterRef("pk"))))
+                .order_by("id")[:batch_size]
+            )
+            position, prev = (last.position, last.row_hash) if last else (0, GENESIS_HASH)
+            links = []
             for record in rows:
                 position += 1
-                record.chain_position = position
-                record.prev_hash = prev
-                record.row_hash = prev = row_hash(record, prev)
-            DecisionRecord.objects.bulk_update(
-                rows, ["chain_position", "prev_hash", "row_hash"], batch_size=500
-            )
+                link = DecisionChainLink(
+                    position=position,
+                    decision_id=record.pk,
+                    prev_hash=prev,
+                    row_hash=row_hash(record, position=position, prev_hash=prev),
+                )
+                links.append(link)
+                prev = link.row_hash
+            DecisionChainLink.objects.bulk_create(links, batch_size=500)
             sealed += len(rows)
-        if len(rows) < batch_size:
-            return sealed
+            done = len(rows) < batch_size
+            if done and position > (checkpoint.position if checkpoint else 0):
+                _checkpoint_add(
+                    after=checkpoint, position=position, last_id=max(horizon, floor), head_hash=prev
+                )
+        if done:
+            break
+    _store_catch_up()
+    return sealed
+
+
+def _checkpoint_add(
+    *, after: DecisionCheckpoint | None, position: int, last_id: int, head_hash: str
+) -> DecisionCheckpoint:
+    previous = Checkpoint.parse(after.document) if after else None
+    signed = ledger.checkpoint_sign(
+        key=ledger.signing_key(),
+        seq=previous.seq + 1 if previous else 1,
+        position=position,
+        last_id=last_id,
+        rows_sealed=position - (previous.position if previous else 0),
+        head_hash=head_hash,
+        at=timezone.now().astimezone(UTC).isoformat(),
+        prev=previous.digest() if previous else GENESIS_HASH,
+    )
+    return DecisionCheckpoint.objects.create(
+        seq=signed.seq,
+        position=signed.position,
+        last_id=signed.last_id,
+        head_hash=signed.head_hash,
+        made_at=datetime.fromisoformat(signed.at),
+        key_id=signed.key_id,
+        document=signed.document(),
+    )
+
+
+def _store_catch_up() -> None:
+    """Write the checkpoint files the store lacks, newest back to the last one
+    present (usually just the one made now; more after a failed write). After
+    the commit: the store never holds a checkpoint whose links were rolled back."""
+    directory = ledger.store_dir()
+    missing = []
+    for copy in DecisionCheckpoint.objects.order_by("-seq").iterator(chunk_size=100):
+        if (directory / f"{copy.seq:012d}.json").exists():
+            break
+        missing.append(copy)
+    for copy in reversed(missing):
+        ledger.store_write(Checkpoint.parse(copy.document), directory)
+
+
+# --- verifying -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -127,51 +263,222 @@ class ChainCheck:
     ok: bool
     checked: int
     unsealed: int
-    broken_id: int | None = None
+    broken_id: int | None = None  # the first decision that does not verify
     problem: str = ""
+    broken_checkpoint: int | None = None  # or the first checkpoint that does not
+    checkpoints: int = 0
+    latest: Checkpoint | None = None
+    purged: int = 0  # links whose decisions a retention purge removed
+    numbers_checked: int = 0
+    numbers_unchecked: int = 0  # erased, logged before key ids, or their key not configured here
+
+    @property
+    def where(self) -> str:
+        if self.broken_id is not None:
+            return f"row #{self.broken_id}"
+        if self.broken_checkpoint:
+            return f"checkpoint #{self.broken_checkpoint}"
+        return "the checkpoint store"
 
 
-def decision_log_verify(*, chunk_size: int = 5000) -> ChainCheck:
-    """Recompute the chain in position order; name the first broken row."""
-    prev = GENESIS_HASH
-    expected_position = 1
-    checked = 0
-    last_position = 0
+class _Broken(Exception):
+    def __init__(self, problem: str, *, row: int | None = None, checkpoint: int | None = None):
+        super().__init__(problem)
+        self.problem, self.row, self.checkpoint = problem, row, checkpoint
+
+
+def _checkpoints_check(checkpoints: list[Checkpoint], public_key: Ed25519PublicKey | None) -> None:
+    """Each signed by the key, numbered from 1 without a gap, each naming the
+    one before, none going back."""
+    previous: Checkpoint | None = None
+    for expected_seq, checkpoint in enumerate(checkpoints, start=1):
+        seq = checkpoint.seq
+        if seq != expected_seq:
+            raise _Broken(f"checkpoint #{expected_seq} is missing from the store", checkpoint=expected_seq)
+        if public_key is None:
+            raise _Broken("no public key to check the checkpoints with", checkpoint=seq)
+        if checkpoint.key_id != ledger.key_id(public_key) or not checkpoint.signed_by(public_key):
+            raise _Broken("its signature does not verify with the public key", checkpoint=seq)
+        if checkpoint.prev != (previous.digest() if previous else GENESIS_HASH):
+            raise _Broken("it does not name the checkpoint before it", checkpoint=seq)
+        if previous and (checkpoint.position < previous.position or checkpoint.last_id < previous.last_id):
+            raise _Broken("it covers less than the checkpoint before it", checkpoint=seq)
+        previous = checkpoint
+
+
+def _links(chunk_size: int) -> Iterator[list[DecisionChainLink]]:
+    last = None
     while True:
-        rows = list(
-            DecisionRecord.objects.filter(chain_position__gt=last_position).order_by("chain_position")[
-                :chunk_size
-            ]
-        )
-        for record in rows:
-            if record.chain_position != expected_position:
-                return ChainCheck(False, checked, 0, record.pk, f"position {expected_position} is missing")
-            if record.prev_hash != prev:
-                return ChainCheck(
-                    False, checked, 0, record.pk, "its prev_hash does not match the row before it"
+        links = DecisionChainLink.objects.order_by("position")
+        chunk = list((links.filter(position__gt=last) if last is not None else links)[:chunk_size])
+        if chunk:
+            yield chunk
+        if len(chunk) < chunk_size:
+            return
+        last = chunk[-1].position
+
+
+@dataclass
+class _Walk:
+    checked: int = 0
+    purged: int = 0
+    numbers_checked: int = 0
+    numbers_unchecked: int = 0
+    head: int = 0
+
+
+def _number_matches(record: DecisionRecord, walk: _Walk, key_ids: list[str]) -> bool:
+    """The clear number against its hash, with the key the row names (a row
+    whose number was erased, or whose key is not configured here, is counted
+    as not checked)."""
+    if record.phone_number == ERASED_NUMBER or record.number_key_id not in key_ids:
+        walk.numbers_unchecked += 1
+        return True
+    walk.numbers_checked += 1
+    hashes = dict(zip(key_ids, suppression_hashes(record.phone_number), strict=True))
+    return hashes[record.number_key_id] == record.number_hash
+
+
+def _chain_walk(checkpoints: list[Checkpoint], walk: _Walk, chunk_size: int) -> None:
+    at_position: dict[int, list[Checkpoint]] = {}
+    for checkpoint in checkpoints:
+        at_position.setdefault(checkpoint.position, []).append(checkpoint)
+    key_ids = [key_id for key_id, _key in suppression_keys()]
+    prev = expected = None
+    kept_seen = False
+    for chunk in _links(chunk_size):
+        decisions = DecisionRecord.objects.in_bulk([link.decision_id for link in chunk])
+        for link in chunk:
+            if expected is None:
+                # The first link: position 1, or the first kept after a purge of
+                # links, which starts from the checkpoint holding the one before.
+                expected, prev = link.position, GENESIS_HASH
+                if link.position > 1:
+                    start = at_position.get(link.position - 1)
+                    if not start:
+                        raise _Broken(
+                            f"the chain starts at position {link.position} and no checkpoint holds "
+                            f"position {link.position - 1}: its first rows were deleted",
+                            row=link.decision_id,
+                        )
+                    prev = start[0].head_hash
+            row = link.decision_id
+            if link.position != expected:
+                raise _Broken(f"position {expected} is missing (its link was deleted)", row=row)
+            if link.prev_hash != prev:
+                raise _Broken("its prev_hash does not match the row before it", row=row)
+            record = decisions.get(row)
+            if record is None:
+                if kept_seen:
+                    raise _Broken(f"decision #{row} at position {link.position} was deleted", row=row)
+                walk.purged += 1  # before the first kept row: removed by a retention purge
+            else:
+                kept_seen = True
+                if row_hash(record, position=link.position, prev_hash=prev) != link.row_hash:
+                    raise _Broken("its content does not match its hash", row=row)
+                if not _number_matches(record, walk, key_ids):
+                    raise _Broken("its phone number does not match its number hash", row=row)
+                walk.checked += 1
+            prev = link.row_hash
+            for checkpoint in at_position.get(link.position, []):
+                if checkpoint.head_hash != prev:
+                    raise _Broken(
+                        f"it signed head hash {checkpoint.head_hash[:16]}… at position {link.position}, "
+                        f"the chain has {prev[:16]}…: rows up to that position were rewritten",
+                        checkpoint=checkpoint.seq,
+                    )
+            walk.head = link.position
+            expected += 1
+
+
+def decision_log_verify(
+    *,
+    checkpoints: list[Checkpoint] | None = None,
+    public_key: Ed25519PublicKey | None = None,
+    chunk_size: int = 5000,
+) -> ChainCheck:
+    """Recompute the chain in position order, check every checkpoint's
+    signature and that the chain still holds what each one signed; name the
+    first broken row or checkpoint. Without arguments: the configured store
+    and the public half of the configured key (as the nightly task runs);
+    an auditor passes the checkpoints and the public key (no secret: the
+    phone numbers are then checked only where the suppression key is at hand)."""
+    walk = _Walk()
+    try:
+        if checkpoints is None:
+            checkpoints, public_key = _configured_checkpoints()
+        _checkpoints_check(checkpoints, public_key)
+        _chain_walk(checkpoints, walk, chunk_size)
+        latest = checkpoints[-1] if checkpoints else None
+        if latest and latest.position > walk.head:
+            raise _Broken(
+                f"it covers the chain up to position {latest.position} (decision #{latest.last_id}), "
+                f"the chain ends at position {walk.head}: its last rows were deleted",
+                checkpoint=latest.seq,
+            )
+        if latest:
+            forged = (
+                DecisionRecord.objects.filter(id__lte=latest.last_id)
+                .filter(~Exists(DecisionChainLink.objects.filter(decision_id=OuterRef("pk"))))
+                .order_by("id")
+                .values_list("id", flat=True)
+                .first()
+            )
+            if forged is not None:
+                raise _Broken(
+                    f"it is not in the chain, though checkpoint #{latest.seq} covers every decision "
+                    f"up to #{latest.last_id}: it was inserted afterwards",
+                    row=forged,
                 )
-            if row_hash(record, prev) != record.row_hash:
-                return ChainCheck(False, checked, 0, record.pk, "its content does not match its hash")
-            prev = record.row_hash
-            expected_position += 1
-            checked += 1
-        if len(rows) < chunk_size:
-            break
-        last_position = expected_position - 1  # the last row's, checked above
-    unsealed = DecisionRecord.objects.filter(chain_position__isnull=True).count()
-    return ChainCheck(True, checked, unsealed)
+    except (_Broken, CheckpointError) as exc:
+        broken = exc if isinstance(exc, _Broken) else _Broken(str(exc), checkpoint=0)
+        return ChainCheck(
+            False,
+            walk.checked,
+            0,
+            broken_id=broken.row,
+            problem=broken.problem,
+            broken_checkpoint=broken.checkpoint,
+            checkpoints=len(checkpoints or []),
+        )
+    unsealed = DecisionRecord.objects.filter(
+        ~Exists(DecisionChainLink.objects.filter(decision_id=OuterRef("pk")))
+    ).count()
+    return ChainCheck(
+        True,
+        walk.checked,
+        unsealed,
+        checkpoints=len(checkpoints),
+        latest=latest,
+        purged=walk.purged,
+        numbers_checked=walk.numbers_checked,
+        numbers_unchecked=walk.numbers_unchecked,
+    )
+
+
+def _configured_checkpoints() -> tuple[list[Checkpoint], Ed25519PublicKey | None]:
+    directory = ledger.store_dir()
+    checkpoints = ledger.store_read(directory) if directory.is_dir() else []
+    return checkpoints, ledger_public_key()
+
+
+def ledger_public_key() -> Ed25519PublicKey | None:
+    """The configured key's public half (from the key, or the `.pub` beside it); None without either."""
+    path = Path(settings.LEDGER_KEY_PATH)
+    for candidate in (path, ledger.public_key_path(path)):
+        if candidate.exists():
+            return ledger.public_key_load(candidate)
+    return None
 
 
 def decision_log_verify_record() -> ChainCheck:
     """Verify and keep the outcome (ChainVerification), for the audit page's alert."""
-    from compliance.models import ChainVerification
-
     result = decision_log_verify()
     ChainVerification.objects.create(
         ok=result.ok,
         checked=result.checked,
         unsealed=result.unsealed,
         broken_id=result.broken_id,
-        problem=result.problem,
+        problem=result.problem if result.broken_id is not None else f"{result.where}: {result.problem}",
     )
     return result

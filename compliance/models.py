@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
 
 
@@ -93,16 +94,19 @@ class JurisdictionRule(models.Model):
 
 class DecisionRecord(models.Model):
     """The decision log: one row per decision made for a hand-off or a check.
-    Append-only. Rows are chained by hash in `chain_position` order, assigned
-    by a short sealing step (compliance.decision_log.decision_log_seal) so
-    that concurrent hand-offs never wait on one another."""
+    Append-only (a trigger on PostgreSQL). A short sealing step
+    (compliance.decision_log.decision_log_seal) chains rows by hash into
+    DecisionChainLink, so that concurrent hand-offs never wait on one another
+    and sealing never updates a decision."""
 
     class Kind(models.TextChoices):
         CHECK = "check", "Check"
         HANDOFF = "handoff", "Hand-off"
 
     decided_at = models.DateTimeField(db_index=True, help_text="The instant decided for (`at`).")
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    # Stamped by the database (a default, and a trigger on PostgreSQL that
+    # overrides whatever an INSERT sends): the app cannot back-date a row.
+    recorded_at = models.DateTimeField(db_default=Now())
     kind = models.CharField(max_length=10, choices=Kind.choices)
     # The clear number is outside the hashed content so that erasure can blank
     # it without breaking the chain; the chain covers its keyed hash.
@@ -110,6 +114,10 @@ class DecisionRecord(models.Model):
         max_length=40, db_index=True, help_text="E.164 (or the raw input); erasable."
     )
     number_hash = models.CharField(max_length=64)
+    # The suppression key the hash was made with (consent.services.suppression_key_id):
+    # a key rotation never rewrites the log, and verify checks each number with its
+    # own key. Empty on rows logged before it was kept.
+    number_key_id = models.CharField(max_length=12, blank=True, default="")
     customer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     campaign_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     actor = models.ForeignKey(
@@ -120,16 +128,10 @@ class DecisionRecord(models.Model):
     evidence = models.JSONField(default=dict)
     facts = models.JSONField(default=dict)
     ruleset_version = models.CharField(max_length=64)
-    chain_position = models.BigIntegerField(null=True, blank=True, unique=True)
-    prev_hash = models.CharField(max_length=64, blank=True)
-    row_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-id"]
         indexes = [
-            models.Index(
-                fields=["id"], condition=Q(chain_position__isnull=True), name="decision_unsealed_idx"
-            ),
             # The audit overview's "last 24 hours".
             models.Index(fields=["recorded_at"], name="decision_recorded_idx"),
         ]
@@ -137,6 +139,62 @@ class DecisionRecord(models.Model):
     def __str__(self) -> str:
         verdict = "allowed" if self.allowed else "blocked: " + ", ".join(self.reasons)
         return f"#{self.pk} {self.phone_number} {verdict}"
+
+    @property
+    def chain(self) -> "DecisionChainLink | None":
+        """The row's place in the hash chain; None until sealed."""
+        try:
+            return self.chain_link
+        except DecisionChainLink.DoesNotExist:
+            return None
+
+
+class DecisionChainLink(models.Model):
+    """A decision's place in the hash chain: `row_hash = sha256(prev_hash +
+    the decision's content)`, position by position. Insert-only (a trigger on
+    PostgreSQL refuses UPDATE and DELETE): sealing adds links and never
+    changes a decision or an earlier link. The reference to the decision has
+    no foreign key constraint: a retention purge removes old decisions and
+    keeps their links (hashes only, no personal data), so later rows still
+    chain back to the start."""
+
+    position = models.BigIntegerField(unique=True)
+    decision = models.OneToOneField(
+        DecisionRecord,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="chain_link",
+    )
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"position {self.position}: decision #{self.decision_id}"
+
+
+class DecisionCheckpoint(models.Model):
+    """The database's copy of a signed checkpoint (compliance.ledger). The
+    original is the file in the checkpoint store, outside the database; this
+    copy feeds the audit page and restores a file that failed to write. A
+    changed copy fails its signature. Insert-only, like the chain."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    position = models.BigIntegerField(help_text="The chain's last position it covers.")
+    last_id = models.BigIntegerField(help_text="Every decision id up to this one is in the chain.")
+    head_hash = models.CharField(max_length=64)
+    made_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    document = models.TextField(help_text="The signed checkpoint, byte for byte as in the store.")
+
+    class Meta:
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} at position {self.position}"
 
 
 class RetentionPolicy(models.Model):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.http import Http404
 
-from compliance.decision_log import row_hash
+from compliance.decision_log import link_verifies
 from compliance.evidence import evidence_read
 from compliance.explain import Explanation, decision_explain
 from compliance.models import DecisionRecord
@@ -46,9 +46,8 @@ def attempt_proof(*, attempt_id: int) -> Proof:
     )
     run_ids = {entry["sync_id"] for entry in evidence.get("registry", []) if entry.get("sync_id")}
     sync_runs = list(SyncRun.objects.filter(pk__in=run_ids).select_related("source").order_by("pk"))
-    chain_ok = None
-    if decision.chain_position is not None:
-        chain_ok = row_hash(decision, decision.prev_hash) == decision.row_hash
+    link = decision.chain
+    chain_ok = link_verifies(decision, link) if link else None
     return Proof(
         attempt=attempt,
         decision=decision,

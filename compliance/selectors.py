@@ -1,5 +1,6 @@
 """Reads of compliance: the rule set in force, decisions."""
 
+import base64
 import threading
 from collections import Counter
 from collections.abc import Iterable
@@ -10,7 +11,9 @@ from django.db import connection
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from compliance.models import DecisionRecord, JurisdictionRule
+from compliance import ledger
+from compliance.decision_log import ledger_public_key
+from compliance.models import DecisionChainLink, DecisionCheckpoint, DecisionRecord, JurisdictionRule
 from compliance.policy import registry_max_age_days
 from compliance.registry.sources import NATIONAL_KEY
 from compliance.rules import RuleSet, ruleset_build
@@ -197,8 +200,8 @@ def decision_overview(*, now: datetime, recent: int = 15) -> DecisionOverview:
         blocked=counts["n_blocked"],
         reasons=reasons.most_common(),
         recent=list(DecisionRecord.objects.select_related("actor").order_by("-id")[:recent]),
-        unsealed=DecisionRecord.objects.filter(chain_position__isnull=True).count(),
-        sealed_through=DecisionRecord.objects.aggregate(top=Max("chain_position"))["top"],
+        unsealed=DecisionRecord.objects.filter(chain_link__isnull=True).count(),
+        sealed_through=DecisionChainLink.objects.aggregate(top=Max("position"))["top"],
     )
 
 
@@ -266,3 +269,36 @@ def purge_runs_latest() -> list:
     for run in runs.order_by("started_at", "id"):
         latest[run.category] = run
     return sorted(latest.values(), key=lambda run: run.category)
+
+
+# --- the decision log's signed checkpoints -----------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerStatus:
+    """What the audit page shows of the checkpoints: the public key an auditor
+    checks them with, and the latest checkpoint (its copy in the database,
+    checked against that key)."""
+
+    key_id: str | None  # None: no key yet (the first seal creates one when none is configured)
+    public_key_pem: str
+    public_key_base64: str
+    store: str
+    latest: DecisionCheckpoint | None
+    latest_signed: bool | None  # the copy's signature verifies with the key
+
+
+def ledger_status() -> LedgerStatus:
+    public_key = ledger_public_key()
+    latest = DecisionCheckpoint.objects.first()
+    signed = None
+    if latest is not None and public_key is not None:
+        signed = ledger.Checkpoint.parse(latest.document).signed_by(public_key)
+    return LedgerStatus(
+        key_id=ledger.key_id(public_key) if public_key else None,
+        public_key_pem=ledger.public_key_pem(public_key) if public_key else "",
+        public_key_base64=base64.b64encode(ledger.public_key_raw(public_key)).decode() if public_key else "",
+        store=str(ledger.store_dir()),
+        latest=latest,
+        latest_signed=signed,
+    )

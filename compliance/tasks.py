@@ -41,8 +41,8 @@ def decision_log_verify_task() -> dict:
         logger.info("decision log intact: %s row(s) verified, %s unsealed", result.checked, result.unsealed)
     else:
         logger.error(
-            "decision log BROKEN at row #%s: %s (%s row(s) verified before it)",
-            result.broken_id,
+            "decision log BROKEN at %s: %s (%s row(s) verified before it)",
+            result.where,  # a row, or a checkpoint
             result.problem,
             result.checked,
         )

@@ -85,7 +85,9 @@ def decision_entries(query: TimelineQuery) -> list[TimelineEntry]:
     mine = Q(phone_number__in=query.numbers)
     if query.customer_id is not None:
         mine |= Q(customer_id=query.customer_id)
-    decisions = DecisionRecord.objects.filter(query.within("recorded_at") & mine).select_related("actor")
+    decisions = DecisionRecord.objects.filter(query.within("recorded_at") & mine).select_related(
+        "actor", "chain_link"
+    )
     return [
         TimelineEntry(
             at=d.recorded_at,
@@ -93,7 +95,7 @@ def decision_entries(query: TimelineQuery) -> list[TimelineEntry]:
             title=f"Decision #{d.pk} ({d.get_kind_display().lower()}): "
             + ("allowed" if d.allowed else "blocked: " + ", ".join(d.reasons)),
             detail=f"for {d.decided_at:%Y-%m-%d %H:%M} UTC, campaign #{d.campaign_id or '-'}, "
-            f"rule set {d.ruleset_version}, chain position {d.chain_position or 'not sealed yet'}",
+            f"rule set {d.ruleset_version}, chain position {d.chain.position if d.chain else 'not sealed yet'}",
             who=timeline_who(d.actor),
             via=d.get_kind_display(),
             link=f"/compliance/decisions/{d.pk}/",

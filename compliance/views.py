@@ -20,6 +20,7 @@ from compliance.reports import PERIOD_CHOICES, ReportPeriod, report_sections, re
 from compliance.selectors import (
     area_code_status,
     decision_overview,
+    ledger_status,
     purge_runs_latest,
     registry_status,
     sync_runs_running,
@@ -50,6 +51,7 @@ def dashboard(request):
             "purges": purge_runs_latest(),
             "expiry": consent_expiry_overview(now=now),
             "verification": watch.verification,
+            "ledger": ledger_status(),
             "watch": watch,
             "aging": [status for status in registry if status.aging_area_codes],
             "overview": overview,

@@ -202,6 +202,14 @@ SUPPRESSION_HASH_KEYS_OLD = [
     for key in env.list("CONSENTDESK_SUPPRESSION_KEYS_OLD", default=[])
     if key and key != SUPPRESSION_HASH_KEY
 ]
+# The decision log's checkpoints (compliance.ledger): signed with an Ed25519 key
+# the database never sees (a PEM PKCS#8 file; unset, one is created under the
+# var directory with a warning), kept in a directory outside the database.
+LEDGER_KEY_CONFIGURED = bool(env.str("CONSENTDESK_LEDGER_KEY", default=""))
+LEDGER_KEY_PATH = Path(env.str("CONSENTDESK_LEDGER_KEY", default="") or VAR_DIR / "ledger" / "ledger-key.pem")
+LEDGER_CHECKPOINT_DIR = Path(
+    env.str("CONSENTDESK_LEDGER_CHECKPOINTS", default="") or VAR_DIR / "ledger" / "checkpoints"
+)
 # The inbound SMS webhook's signatures (unset: that kind of signed request is refused).
 SMS_WEBHOOK_SECRET = env.str("CONSENTDESK_SMS_WEBHOOK_SECRET", default="")
 TWILIO_AUTH_TOKEN = env.str("CONSENTDESK_TWILIO_AUTH_TOKEN", default="")

@@ -11,6 +11,8 @@ VAR="${CONSENTDESK_VAR_DIR:-var}"
 mkdir -p "$VAR/broker/control" "$VAR/log"
 
 $PY manage.py migrate --noinput -v 0
+# The key that signs the decision log's checkpoints (CONSENTDESK_LEDGER_KEY, or var/ledger/).
+$PY manage.py ledger_keygen --if-missing
 $PY manage.py setup_periodic_tasks
 $PY manage.py seed_demo
 

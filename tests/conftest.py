@@ -1,11 +1,65 @@
+import io
+import uuid
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.db import connection
 
 from accounts.roles import AGENTS, COMPLIANCE_OFFICERS, MANAGERS
 from tests.factories import UserFactory
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def ledger_key_path(tmp_path_factory) -> Path:
+    """One checkpoint signing key for the session (ledger_keygen's, as `make run` makes one)."""
+    path = tmp_path_factory.mktemp("ledger") / "ledger-key.pem"
+    call_command("ledger_keygen", str(path), stdout=io.StringIO())
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _ledger(ledger_key_path):
+    """Each test signs with the session's key into a checkpoint store of its
+    own (created on first write): the database rolls back between tests, the
+    store would not."""
+    from django.conf import settings
+
+    saved = settings.LEDGER_KEY_PATH, settings.LEDGER_KEY_CONFIGURED, settings.LEDGER_CHECKPOINT_DIR
+    settings.LEDGER_KEY_PATH, settings.LEDGER_KEY_CONFIGURED = ledger_key_path, True
+    settings.LEDGER_CHECKPOINT_DIR = ledger_key_path.parent / f"checkpoints-{uuid.uuid4().hex}"
+    yield
+    settings.LEDGER_KEY_PATH, settings.LEDGER_KEY_CONFIGURED, settings.LEDGER_CHECKPOINT_DIR = saved
+
+
+@pytest.fixture
+def decisions_follow_the_clock(monkeypatch):
+    """The database stamps each decision's `recorded_at` (the app cannot
+    back-date one), so time_machine does not move it: tests of pages that
+    place decisions on a moved clock re-stamp theirs to it, as the owner with
+    the log's triggers off (what the app's role cannot do)."""
+    from django.utils import timezone
+
+    from compliance import services
+
+    append = services.decision_log_append
+
+    def append_on_the_test_clock(**kwargs):
+        record = append(**kwargs)
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+            cursor.execute(
+                "UPDATE compliance_decisionrecord SET recorded_at = %s WHERE id = %s",
+                [timezone.now(), record.pk],
+            )
+            cursor.execute("SET session_replication_role = DEFAULT")
+        record.refresh_from_db(fields=["recorded_at"])
+        return record
+
+    monkeypatch.setattr(services, "decision_log_append", append_on_the_test_clock)
 
 
 def pytest_sessionstart(session):

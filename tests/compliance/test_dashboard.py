@@ -51,9 +51,10 @@ def test_the_audit_page_shows_freshness_reasons_and_links_to_explanations(
 
     login_with_otp(client, compliance_officer)
     # +1: the session's two-factor device; +2: files held by the shrink guard, removals per area code;
-    # +1: the rule set in force (each source's maximum age); +3: the decision log's watch (the last
-    # seal, the periodic tasks and, never verified yet, whether a decision has waited 26 h)
-    with django_assert_max_num_queries(23):
+    # +1: the rule set in force (each source's maximum age); +1: the latest signed checkpoint;
+    # +3: the decision log's watch (the last seal, the periodic tasks and, never verified yet,
+    # whether a decision has waited 26 h)
+    with django_assert_max_num_queries(24):
         page = client.get("/compliance/")
     assert page.status_code == 200
     html = page.content.decode()

@@ -1,12 +1,16 @@
 """The decision log is append-only in PostgreSQL itself: no UPDATE or DELETE
-gets through, whoever sends it, except sealing and erasing a number."""
+gets through, whoever sends it, except erasing a number; its chain links and
+checkpoints take no UPDATE or DELETE at all, and the database stamps when a
+decision was recorded."""
+
+import datetime as dt
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 from rest_framework.test import APIClient
 
 from compliance.decision_log import decision_log_seal, decision_log_verify
-from compliance.models import DecisionRecord
+from compliance.models import DecisionChainLink, DecisionCheckpoint, DecisionRecord
 from tests.factories import CampaignFactory, CustomerFactory, PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,9 +55,40 @@ def test_the_orm_cannot_either(decision):
         decision.delete()
 
 
-def test_sealing_and_erasing_the_number_are_the_only_changes_allowed(decision):
+def test_erasing_the_number_is_the_only_change_allowed_and_sealing_changes_no_decision(decision):
+    before = DecisionRecord.objects.filter(pk=decision.pk).values().get()
     assert decision_log_seal() == 1
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        DecisionRecord.objects.filter(pk=decision.pk).update(row_hash="0" * 64)  # no resealing
+    assert DecisionRecord.objects.filter(pk=decision.pk).values().get() == before
     DecisionRecord.objects.filter(pk=decision.pk).update(phone_number="(erased)")
     assert decision_log_verify().ok
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE compliance_decisionchainlink SET row_hash = repeat('0', 64)",
+        "UPDATE compliance_decisionchainlink SET position = position + 1",
+        "DELETE FROM compliance_decisionchainlink",
+        "UPDATE compliance_decisioncheckpoint SET head_hash = repeat('0', 64)",
+        "DELETE FROM compliance_decisioncheckpoint",
+    ],
+)
+def test_links_and_checkpoints_are_insert_only(decision, statement):
+    decision_log_seal()
+    assert DecisionChainLink.objects.exists() and DecisionCheckpoint.objects.exists()
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert decision_log_verify().ok
+
+
+def test_the_database_stamps_recorded_at_whatever_an_insert_says(decision):
+    old = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    copy = DecisionRecord.objects.filter(pk=decision.pk).values().get()
+    copy.pop("id")
+    forged = DecisionRecord.objects.create(**{**copy, "recorded_at": old})
+    forged.refresh_from_db()
+    assert forged.recorded_at == decision.recorded_at  # now(), this test's transaction's start

@@ -93,7 +93,7 @@ def _check(number: str, campaign, at):
     return decision_make(number=number, context=scrub_context(campaign), at=at, kind="check", actor=None)
 
 
-def test_blocked_decisions_are_counted_per_reason_and_day(time_machine):
+def test_blocked_decisions_are_counted_per_reason_and_day(time_machine, decisions_follow_the_clock):
     campaign = CampaignFactory(purpose="marketing", dialing_mode="autodialed")
     phone = ny_phone(4)
     time_machine.move_to(TUESDAY_MORNING - dt.timedelta(days=1))
@@ -147,7 +147,6 @@ def test_a_call_outside_the_window_that_applied_is_flagged(trained_agent, inform
     }
     # The log is append-only in the database: a forged row goes in as a new one.
     record.pk = None
-    record.chain_position = None
     record.save()
     target = CampaignTarget.objects.create(
         campaign=informational_campaign, phone_number=phone, next_attempt_at=at

@@ -43,16 +43,16 @@ def test_the_worker_seals_new_decisions_into_an_intact_chain(manager):
             format="json",
         )
         assert answer.status_code == 200, answer.content
-    assert DecisionRecord.objects.filter(chain_position__isnull=True).count() == 3
+    assert DecisionRecord.objects.filter(chain_link__isnull=True).count() == 3
 
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         decision_log_seal_task.delay()
         deadline = time.monotonic() + 20
-        while DecisionRecord.objects.filter(chain_position__isnull=True).exists():
+        while DecisionRecord.objects.filter(chain_link__isnull=True).exists():
             assert time.monotonic() < deadline, "the worker did not seal the log within 20 s"
             time.sleep(0.1)
 
-    positions = list(DecisionRecord.objects.order_by("id").values_list("chain_position", flat=True))
+    positions = list(DecisionRecord.objects.order_by("id").values_list("chain_link__position", flat=True))
     assert positions == [1, 2, 3]
     check = decision_log_verify()
     assert (check.ok, check.checked, check.unsealed) == (True, 3, 0)

@@ -23,7 +23,7 @@ NUMBER = "+12127360801"
 
 
 @pytest.fixture
-def story(agent, time_machine):
+def story(agent, time_machine, decisions_follow_the_clock):
     """Consented, called, opted out through a ticket, then refused."""
     time_machine.move_to(T0)
     customer = CustomerFactory(first_name="Farid", last_name="Khan", state="NY", postal_code="10001")

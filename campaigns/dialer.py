@@ -21,8 +21,10 @@ from accounts.services import training_current_until
 from campaigns.abandonment import campaign_abandonment_check
 from campaigns.models import CallAttempt, Campaign, CampaignTarget
 from campaigns.selectors import campaign_call_context
+from compliance.facts import facts_gather
 from compliance.models import DecisionRecord
-from compliance.policy import PERMANENT_REASONS, Decision, next_allowed_at
+from compliance.policy import PERMANENT_REASONS, TIME_REASONS, Decision, decide, next_allowed_at
+from compliance.selectors import ruleset_current
 from compliance.services import Decided, decision_make
 from consent.services import consent_revoke
 from core.history import history_save
@@ -169,6 +171,39 @@ class DispositionError(Exception):
     """The attempt cannot take this disposition (not yours, already closed, bad callback)."""
 
 
+class CallbackRefused(DispositionError):
+    """The callback time is outside the callee's windows (the engine's time
+    reasons at that instant); `next_allowed` is the engine's next opening at
+    or after it, None when nothing opens within its horizon."""
+
+    def __init__(self, *, callback_at: datetime, reasons: list[str], next_allowed: datetime | None):
+        self.callback_at, self.reasons, self.next_allowed = callback_at, reasons, next_allowed
+        opening = (
+            f"the next allowed time is {next_allowed.isoformat()}" if next_allowed else "none opens soon"
+        )
+        super().__init__(
+            f"The callback time is outside the callee's windows ({', '.join(reasons)}); {opening}."
+        )
+
+
+def _callback_check(attempt: CallAttempt, callback_at: datetime) -> None:
+    """Decide the call at the callback instant on the facts the hand-off
+    reads; only the time-dependent reasons refuse it now (the rest may change
+    by then, and the hand-off decides the call again when it is due)."""
+    rules = ruleset_current()
+    facts = facts_gather(
+        number=str(attempt.phone_number.number),
+        context=campaign_call_context(campaign=attempt.campaign),
+        at=callback_at,
+        rules=rules,
+    )
+    blocked = sorted(set(decide(facts, rules).reasons) & TIME_REASONS)
+    if blocked:
+        raise CallbackRefused(
+            callback_at=callback_at, reasons=blocked, next_allowed=next_allowed_at(facts, rules)
+        )
+
+
 @transaction.atomic
 def attempt_dispose(
     *, attempt: CallAttempt, agent, outcome: str, callback_at: datetime | None = None, notes: str = ""
@@ -176,7 +211,9 @@ def attempt_dispose(
     """Record how a call went. "do_not_call" is an opt-out (via agent); a
     callback is queued for its time and decided again when due."""
     attempt = (
-        CallAttempt.objects.select_for_update().select_related("target", "phone_number").get(pk=attempt.pk)
+        CallAttempt.objects.select_for_update(of=("self", "target", "phone_number"))
+        .select_related("target", "phone_number", "campaign")
+        .get(pk=attempt.pk)
     )
     if attempt.agent_id != agent.pk:
         raise DispositionError("This call was handed to another agent.")
@@ -188,6 +225,7 @@ def attempt_dispose(
     if outcome == CallAttempt.Outcome.CALLBACK:
         if callback_at is None or callback_at <= now:
             raise DispositionError("A callback needs a time in the future.")
+        _callback_check(attempt, callback_at)
     elif callback_at is not None:
         raise DispositionError("Only a callback takes a callback time.")
     attempt.outcome, attempt.callback_at, attempt.notes, attempt.ended_at = outcome, callback_at, notes, now

@@ -47,18 +47,34 @@ OUTCOME_BUTTONS = [
 ]
 
 
+def callee_zones(attempt: CallAttempt) -> list[str]:
+    """The callee's candidate time zones, as the hand-off's decision found them."""
+    zones = []
+    for zone in evidence_read(attempt.decision.evidence)["zones"]:
+        try:
+            ZoneInfo(zone["zone"])
+        except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError):
+            continue
+        zones.append(zone["zone"])
+    return zones
+
+
+def local_text(instant, zone: str) -> str:
+    """An instant in a callee's zone, the zone named: 'Wed Nov 18, 8:00 AM EST (America/New_York)'.
+    Formatted here: the template's date filter would convert back to the site's zone."""
+    local = instant.astimezone(ZoneInfo(zone))
+    return f"{local:%a %b} {local.day}, {local:%-I:%M %p %Z} ({zone})"
+
+
 def _call_context(attempt: CallAttempt) -> dict:
     phone = attempt.phone_number
     explanation = decision_explain(record=attempt.decision)
     now = timezone.now()
+    zones = callee_zones(attempt)
     local_times = []
-    for zone in evidence_read(attempt.decision.evidence)["zones"]:
-        try:
-            local = now.astimezone(ZoneInfo(zone["zone"]))
-        except (KeyError, TypeError, ValueError):
-            continue
-        # Formatted here: the template's time filter would convert back to UTC.
-        local_times.append((zone["zone"], local.strftime("%-I:%M %p"), local.strftime("%A")))
+    for zone in zones:
+        local = now.astimezone(ZoneInfo(zone))
+        local_times.append((zone, local.strftime("%-I:%M %p"), local.strftime("%A")))
     # What decided the call (not the call itself, nor the rule set's version).
     why = [line for line in (explanation.consent, explanation.exemption, explanation.attempts) if line]
     why += [
@@ -84,6 +100,7 @@ def _call_context(attempt: CallAttempt) -> dict:
         "why": why,
         "history": history,
         "outcomes": OUTCOME_BUTTONS,
+        "callback_zones": [(zone, f"{now.astimezone(ZoneInfo(zone)):%Z}") for zone in zones],
     }
 
 
@@ -109,9 +126,10 @@ def agent_next(request):
     return render(request, "campaigns/_call.html", _call_context(handoff.attempt))
 
 
-def _callback_time(request):
-    """The callback time the agent typed, in their browser's time zone;
-    None when none was given. ValueError with a message when unreadable."""
+def _callback_time(request, zones: list[str]):
+    """The callback time the agent typed, in the callee's time zone (one of
+    `zones`, picked on the call card); None when none was given. ValueError
+    with a message when unreadable."""
     try:
         callback_at = parse_datetime(request.POST.get("callback_at", "") or "")
     except ValueError as exc:  # well formed but impossible, e.g. month 13
@@ -124,11 +142,14 @@ def _callback_time(request):
         raise ValueError(f"Give a callback time between the years {first} and {last}.")
     if not timezone.is_naive(callback_at):
         return callback_at
-    try:
-        zone = ZoneInfo(request.POST.get("tz") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError("Your browser sent an unknown time zone; reload the page and try again.") from exc
-    return timezone.make_aware(callback_at, zone)
+    zone = request.POST.get("tz", "")
+    if zone not in zones:
+        raise ValueError(
+            "That is an unknown time zone for this callee: give the time in "
+            + (" or ".join(zones) or "the callee's zone")
+            + "; reload the call and try again."
+        )
+    return timezone.make_aware(callback_at, ZoneInfo(zone))
 
 
 @role_required(AGENTS)
@@ -147,7 +168,7 @@ def agent_dispose(request, attempt_id: int):
         if any("\x00" in value for value in request.POST.values()):
             raise ValueError(NUL_MESSAGE)  # PostgreSQL cannot store one
         if outcome == "callback":
-            callback_at = _callback_time(request)
+            callback_at = _callback_time(request, callee_zones(attempt))
     except ValueError as exc:
         context = _call_context(attempt)
         context["error"] = str(exc)
@@ -160,9 +181,37 @@ def agent_dispose(request, attempt_id: int):
             callback_at=callback_at,
             notes=request.POST.get("notes", ""),
         )
+    except dialer.CallbackRefused as refused:
+        context = _call_context(attempt)
+        context["error"] = _refusal_text(refused, zone=request.POST.get("tz", ""))
+        if refused.next_allowed is not None:
+            local = refused.next_allowed.astimezone(ZoneInfo(request.POST["tz"]))
+            context["callback_value"] = f"{local:%Y-%m-%dT%H:%M}"
+            context["callback_zone"] = request.POST["tz"]
+        return render(request, "campaigns/_call.html", context)
     except (dialer.DispositionError, ValidationError) as exc:
         context = _call_context(attempt)
         context["error"] = str(exc)
         return render(request, "campaigns/_call.html", context)
     attempt.refresh_from_db()
-    return render(request, "campaigns/_recorded.html", {"attempt": attempt})
+    zones = callee_zones(attempt)
+    callback = local_text(attempt.callback_at, zones[0]) if attempt.callback_at and zones else None
+    return render(request, "campaigns/_recorded.html", {"attempt": attempt, "callback": callback})
+
+
+# Why a callback instant is refused, in the words of the callback picker.
+CALLBACK_REFUSED_TEXT = {
+    "outside_calling_hours": "outside the calling hours of the callee's zone or state, or the campaign's own",
+    "restricted_day": "a Sunday or legal holiday on which the callee's state bans the call",
+    "campaign_inactive": "the campaign is not active then",
+}
+
+
+def _refusal_text(refused: dialer.CallbackRefused, *, zone: str) -> str:
+    why = "; ".join(CALLBACK_REFUSED_TEXT.get(code, code) for code in refused.reasons)
+    text = f"Not scheduled: {local_text(refused.callback_at, zone)} is not allowed for this callee ({why})."
+    if refused.next_allowed is None:
+        return text + " No time opens in the next days: choose another outcome."
+    return (
+        text + f" The next allowed time is {local_text(refused.next_allowed, zone)}: it is filled in below."
+    )

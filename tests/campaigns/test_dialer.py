@@ -128,7 +128,8 @@ def test_a_callback_is_decided_again_when_due(trained_agent, informational_campa
     handoff = dialer.dialer_next(campaign=informational_campaign, agent=trained_agent, now=TUESDAY_MORNING)
     from django.utils import timezone
 
-    callback_at = timezone.now() + dt.timedelta(days=1)
+    # Tomorrow at 11:00 in New York: a callback is refused outside the callee's hours.
+    callback_at = (timezone.now() + dt.timedelta(days=1)).replace(hour=16, minute=0, second=0, microsecond=0)
     dialer.attempt_dispose(
         attempt=handoff.attempt, agent=trained_agent, outcome="callback", callback_at=callback_at
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from accounts.services import training_current_until
@@ -59,7 +59,13 @@ def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
     else gets it), else the queue in priority order. Two separate queries so
     that each is an index scan (target_lease_idx, target_queue_idx): an OR of
     the two would read and sort every due row of the campaign."""
-    mine = CampaignTarget.objects.filter(campaign=campaign).select_for_update(skip_locked=True, of=("self",))
+    mine = (
+        CampaignTarget.objects.filter(campaign=campaign)
+        # A number on an agent's screen, in any campaign, is never handed out
+        # again (one index probe of attempt_number_time_idx per row examined).
+        .exclude(Exists(_open_calls(now).filter(phone_number=OuterRef("phone_number"))))
+        .select_for_update(skip_locked=True, of=("self",))
+    )
     expired = (
         mine.filter(status=CampaignTarget.Status.LEASED, lease_until__lt=now)
         .order_by("lease_until", "id")
@@ -72,6 +78,11 @@ def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
         .order_by("-priority", "next_attempt_at", "id")
         .first()
     )
+
+
+def _open_calls(now: datetime):
+    """Attempts on an agent's screen: no outcome yet, lease not expired."""
+    return CallAttempt.objects.filter(ended_at__isnull=True, handed_at__gte=now - LEASE)
 
 
 def dialer_next(*, campaign: Campaign, agent, now: datetime | None = None) -> HandOff | None:
@@ -100,6 +111,10 @@ def _decide_and_lease(target, campaign, context, agent, now) -> HandOff | None:
         # An expired lease (the agent left): its call never got a disposition.
         _close_expired_attempt(target, now)
     phone = PhoneNumber.objects.select_for_update().get(pk=target.phone_number_id)
+    # Hand-offs of one number queue on its lock: one in another campaign may
+    # have committed its attempt after the claim's snapshot. Left as it is.
+    if _open_calls(now).filter(phone_number=phone).exists():
+        return None
     if phone.number is None:  # erased since it was queued
         _move_on(target, ["customer_erased"], None, agent)
         return None
@@ -161,10 +176,49 @@ def _move_on(target: CampaignTarget, reasons: list[str], retry_at: datetime | No
     history_save(target, by=agent, reason=reason)
 
 
+LEASE_EXPIRED_NOTE = "Lease expired before a disposition was recorded."
+RELEASED_NOTE = "Released by the agent without an outcome."
+
+
 def _close_expired_attempt(target: CampaignTarget, now: datetime) -> None:
     CallAttempt.objects.filter(target=target, ended_at__isnull=True, outcome="").update(
-        ended_at=now, notes="Lease expired before a disposition was recorded."
+        ended_at=now, notes=LEASE_EXPIRED_NOTE
     )
+
+
+class ReleaseError(Exception):
+    """The attempt cannot be released (not yours, or already closed)."""
+
+
+@transaction.atomic
+def attempt_release(*, attempt: CallAttempt, agent, note: str = "") -> CallAttempt:
+    """Let go of an open call without an outcome: the attempt is closed as an
+    expired lease is (no outcome, a note saying so), and its target goes back
+    to the queue, decided again at its next hand-off."""
+    attempt = (
+        CallAttempt.objects.select_for_update(of=("self", "target"))
+        .select_related("target")
+        .get(pk=attempt.pk)
+    )
+    if attempt.agent_id != agent.pk:
+        raise ReleaseError("This call was handed to another agent.")
+    if attempt.ended_at is not None or attempt.outcome:
+        raise ReleaseError("This call is already closed.")
+    now = timezone.now()
+    attempt.ended_at = now
+    attempt.notes = f"{RELEASED_NOTE} {note}".strip()
+    attempt.save(update_fields=["ended_at", "notes"])
+    target = attempt.target
+    if target.status == CampaignTarget.Status.LEASED and target.lease_agent_id == agent.pk:
+        target.status, target.next_attempt_at = CampaignTarget.Status.QUEUED, now
+        target.lease_agent, target.lease_until = None, None
+        history_save(target, by=agent, reason="released by the agent without an outcome")
+    return attempt
+
+
+def open_call_of(*, agent, now: datetime | None = None) -> CallAttempt | None:
+    """The agent's latest call still on their screen, if any."""
+    return _open_calls(now or timezone.now()).filter(agent=agent).order_by("-handed_at", "-pk").first()
 
 
 class DispositionError(Exception):

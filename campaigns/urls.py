@@ -10,4 +10,5 @@ urlpatterns = [
         views.agent_dispose,
         name="agent-dispose",
     ),
+    path("agent/dialer/attempts/<int:attempt_id>/release/", views.agent_release, name="agent-release"),
 ]

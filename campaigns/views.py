@@ -115,6 +115,14 @@ def agent_next(request):
     if not (campaign_id.isascii() and campaign_id.isdigit()):
         return _message(request, "Choose a campaign from the list.", status=400)
     campaign = get_object_or_404(Campaign, pk=campaign_id)
+    # An open call gets an outcome, or is released on purpose, before the next one.
+    open_call = dialer.open_call_of(agent=request.user)
+    if open_call is not None:
+        if request.POST.get("release") != str(open_call.pk):
+            context = _call_context(open_call)
+            context["error"] = OPEN_CALL_MESSAGE
+            return render(request, "campaigns/_call.html", context)
+        dialer.attempt_release(attempt=open_call, agent=request.user, note=request.POST.get("notes", ""))
     try:
         handoff = dialer.dialer_next(campaign=campaign, agent=request.user)
     except (dialer.TrainingRequired, dialer.CampaignNotCallable) as exc:
@@ -124,6 +132,28 @@ def agent_next(request):
             request, "No number in this campaign may be called right now. Try again later.", level="info"
         )
     return render(request, "campaigns/_call.html", _call_context(handoff.attempt))
+
+
+OPEN_CALL_MESSAGE = (
+    "This call has no outcome yet: record one, or release it without an outcome, before the next call."
+)
+
+
+@role_required(AGENTS)
+@require_POST
+def agent_release(request, attempt_id: int):
+    attempt = get_object_or_404(CallAttempt.objects.filter(agent=request.user), pk=attempt_id)
+    if "\x00" in request.POST.get("notes", ""):
+        return _message(request, NUL_MESSAGE, status=400)
+    try:
+        dialer.attempt_release(attempt=attempt, agent=request.user, note=request.POST.get("notes", ""))
+    except dialer.ReleaseError as exc:
+        return _message(request, str(exc))
+    return _message(
+        request,
+        f"Released {attempt.phone_number.number.as_national} without an outcome; it goes back to the queue.",
+        level="info",
+    )
 
 
 def _callback_time(request, zones: list[str]):

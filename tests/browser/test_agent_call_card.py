@@ -74,3 +74,51 @@ def test_the_callback_picker_names_the_callees_zone_and_refuses_a_time_before_th
     page.locator("#call .notice.ok").wait_for()
     assert "callback Wed Nov 18, 8:00 AM EST (America/New_York)" in page.locator("#call").inner_text()
     assert CallAttempt.objects.get().callback_at == dt.datetime(2026, 11, 18, 13, 0, tzinfo=dt.UTC)
+
+
+def test_pressing_n_or_switching_campaign_on_an_open_call_asks_first_and_releases_it(on_a_call, artifacts):
+    page = on_a_call
+    first = CallAttempt.objects.get()
+    grace = PhoneNumberFactory(
+        customer=CustomerFactory(first_name="Grace", last_name="Hughes", state="NY", postal_code="10001"),
+        number="+12127360042",
+    )
+    targets_add(campaign=first.campaign, numbers=[str(grace.number)], by=None)
+    CampaignTarget.objects.filter(phone_number=grace).update(
+        next_attempt_at=TUESDAY_MORNING - dt.timedelta(hours=1)
+    )
+    asked = []
+
+    def answer(accept):
+        def handle(dialog):
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        page.once("dialog", handle)
+
+    answer(accept=False)
+    page.keyboard.press("n")
+    page.wait_for_timeout(300)
+    assert "no outcome yet" in asked[-1]
+    assert "Ada Byrd" in page.locator("#call").inner_text()  # still on the call
+    assert CallAttempt.objects.count() == 1
+
+    answer(accept=False)
+    page.select_option("#campaign", label="Renewals (Manual (agent dials), informational)")
+    page.wait_for_timeout(300)
+    assert "no outcome yet" in asked[-1]
+    assert page.input_value("#campaign") == str(first.campaign_id)  # the switch is undone
+    assert "Ada Byrd" in page.locator("#call").inner_text()
+
+    answer(accept=True)
+    page.keyboard.press("n")
+    page.locator("#call").get_by_text("Grace Hughes").wait_for()
+    first.refresh_from_db()
+    assert first.outcome == "" and first.notes.startswith("Released by the agent without an outcome.")
+    assert CampaignTarget.objects.get(phone_number=first.phone_number).status == "queued"
+
+    answer(accept=True)
+    page.select_option("#campaign", label="Renewals (Manual (agent dials), informational)")
+    page.locator("#call").get_by_text("without an outcome; it goes back to the queue").wait_for()
+    page.screenshot(path=artifacts / "agent_page_released_on_switch.png", full_page=True)
+    assert not CallAttempt.objects.filter(ended_at__isnull=True).exists()

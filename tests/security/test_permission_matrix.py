@@ -185,6 +185,11 @@ ROWS: dict[str, Row] = {
         method="post",
         kwargs=lambda w: {"attempt_id": w["attempt"].pk},
     ),
+    "agent/dialer/attempts/<int:attempt_id>/release/": Row(
+        page(AGENT, **{OTHER: 404, ROOT: 404}),
+        method="post",
+        kwargs=lambda w: {"attempt_id": w["attempt"].pk},
+    ),
     # The help desk
     "tickets/": Row(page(*ROLES_ALL)),
     "tickets/new/": Row(page(*ROLES_ALL)),

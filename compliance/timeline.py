@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q
 
 from compliance.models import DecisionRecord
@@ -108,10 +109,12 @@ def registry_entries(query: TimelineQuery) -> list[TimelineEntry]:
     area_codes = {registry_area_code(n) for n in map(e164_to_registry_int, query.numbers) if n is not None}
     if not area_codes:
         return []
-    condition = Q()
-    for code in area_codes:
-        condition |= Q(area_codes__contains=[code])
-    runs = SyncRun.objects.filter(query.within("started_at"), condition, status="succeeded")
+    runs = SyncRun.objects.filter(query.within("started_at"), status="succeeded")
+    if connection.features.supports_json_field_contains:  # PostgreSQL; SQLite (the demo) filters below
+        condition = Q()
+        for code in area_codes:
+            condition |= Q(area_codes__contains=[code])
+        runs = runs.filter(condition)
     return [
         TimelineEntry(
             at=run.started_at,
@@ -123,6 +126,7 @@ def registry_entries(query: TimelineQuery) -> list[TimelineEntry]:
             via=run.get_trigger_display(),
         )
         for run in runs.select_related("source", "triggered_by")
+        if area_codes & set(run.area_codes)
     ]
 
 

@@ -11,6 +11,7 @@ from accounts.models import AccessLog
 from accounts.services import training_record
 from campaigns import dialer
 from campaigns.services import targets_add
+from compliance.registry.services import registry_file_import, registry_source_ensure
 from helpdesk.models import Queue
 from helpdesk.services import ticket_create, ticket_opt_out
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
@@ -118,3 +119,23 @@ def test_a_bad_number_is_a_clear_error_and_others_cannot_look(client, compliance
     for user in (agent, manager):
         client.force_login(user)
         assert client.get("/compliance/timeline/", {"number": NUMBER}).status_code == 403
+
+
+@pytest.mark.sqlite
+def test_the_registry_syncs_of_the_numbers_area_code_show_on_every_database(
+    client, compliance_officer, tmp_path
+):
+    # The demo (SQLite) has no JSON `contains`: the page gave a 500 there.
+    PhoneNumberFactory(customer=CustomerFactory(state="NY"), number=NUMBER)
+    national = registry_source_ensure(key="national")
+    listed = tmp_path / "national.txt"
+    listed.write_text("2127360999\n3055550100\n")
+    registry_file_import(source=national, paths=[listed])
+    login_with_otp(client, compliance_officer)
+
+    page = client.get("/compliance/timeline/", {"number": "(212) 736-0801"})
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "synced area code 212" in html
+    assert "synced area code 212, 305" not in html  # only the number's own area code is named

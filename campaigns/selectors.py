@@ -1,13 +1,18 @@
 """Reads of campaigns, and the call context a campaign hands the compliance engine."""
 
+from collections import Counter
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 
-from campaigns.models import CallAttempt, Campaign
-from compliance.policy import CallContext
+from campaigns.models import CallAttempt, Campaign, CampaignTarget
+from compliance.evidence import WindowEvidence
+from compliance.facts import facts_gather
+from compliance.policy import CallContext, decide, next_allowed_at
+from compliance.selectors import ruleset_current
 from core.call_history import WINDOW, AttemptCounts, SqlFragment
 from core.calls import CallMade
 from core.lookups import AnyOf
@@ -117,3 +122,75 @@ class CustomerCalls:
             .filter(pk=call_id)
             .first()
         )
+
+
+@dataclass(frozen=True)
+class QueueOutlook:
+    """Why a campaign's queue has nothing to call now, and when it opens."""
+
+    waiting: int  # queued targets
+    reasons: list[tuple[str, int]]  # (reason code, queued targets it moved on), most first
+    with_agents: int  # leased now, in this campaign
+    on_other_screens: int  # due, but the number is with an agent in another campaign
+    due: int  # due and not yet decided (the next press decides them)
+    first_opens_at: datetime | None  # the earliest instant a queued target may be called
+    first_zone: str | None  # that target's first candidate zone
+    first_blocked_by: list[WindowEvidence]  # the engine's windows that block that target now
+
+
+def campaign_queue_outlook(*, campaign: Campaign, now: datetime) -> QueueOutlook:
+    """Counted over the queue in two queries; the target that comes due first
+    is decided at `now` on the hand-off's facts (not logged) and its opening
+    is the engine's next_allowed_at, or the time the hand-off set for it when
+    no time rule holds it (a cap, stale registry data)."""
+    queued = CampaignTarget.objects.filter(campaign=campaign, status=CampaignTarget.Status.QUEUED)
+    counted: Counter[str] = Counter()
+    for row in (
+        queued.filter(next_attempt_at__gt=now).values("blocked_reasons").annotate(n=Count("id")).order_by()
+    ):
+        for code in row["blocked_reasons"] or []:
+            counted[code] += row["n"]
+    elsewhere = CampaignTarget.objects.filter(
+        phone_number=OuterRef("phone_number"), status=CampaignTarget.Status.LEASED, lease_until__gte=now
+    ).exclude(campaign=campaign)
+    due = Q(status=CampaignTarget.Status.QUEUED, next_attempt_at__lte=now)
+    totals = CampaignTarget.objects.filter(campaign=campaign).aggregate(
+        waiting=Count("id", filter=Q(status=CampaignTarget.Status.QUEUED)),
+        with_agents=Count("id", filter=Q(status=CampaignTarget.Status.LEASED, lease_until__gte=now)),
+        on_other_screens=Count("id", filter=due & Q(Exists(elsewhere))),
+        due=Count("id", filter=due & ~Q(Exists(elsewhere))),
+        first=Min("next_attempt_at", filter=Q(status=CampaignTarget.Status.QUEUED, next_attempt_at__gt=now)),
+    )
+    first = (
+        queued.filter(next_attempt_at=totals["first"])
+        .select_related("phone_number")
+        .order_by("-priority", "id")
+        .first()
+        if totals["first"] is not None
+        else None
+    )
+    opens_at, zone, blocked_by = totals["first"], None, []
+    if first is not None and first.phone_number.number is not None:
+        rules = ruleset_current()
+        facts = facts_gather(
+            number=str(first.phone_number.number),
+            context=campaign_call_context(campaign=campaign),
+            at=now,
+            rules=rules,
+        )
+        evidence = decide(facts, rules).evidence
+        blocked_by = [window for window in evidence.get("windows", []) if window.get("blocks")]
+        zone = facts.candidate_zones[0] if facts.candidate_zones else None
+        opening = next_allowed_at(facts, rules)
+        if opening is not None and opening > now:
+            opens_at = opening
+    return QueueOutlook(
+        waiting=totals["waiting"],
+        reasons=counted.most_common(),
+        with_agents=totals["with_agents"],
+        on_other_screens=totals["on_other_screens"],
+        due=totals["due"],
+        first_opens_at=opens_at,
+        first_zone=zone,
+        first_blocked_by=blocked_by,
+    )

@@ -13,8 +13,9 @@ from accounts.roles import AGENTS
 from accounts.services import training_current_until
 from campaigns import dialer
 from campaigns.models import CallAttempt, Campaign
+from campaigns.selectors import campaign_queue_outlook
 from compliance.evidence import evidence_read
-from compliance.explain import decision_explain
+from compliance.explain import REASON_TEXT, decision_explain
 from core.api import AwareDateTimeField
 from core.parsers import NUL_MESSAGE
 
@@ -63,7 +64,8 @@ def local_text(instant, zone: str) -> str:
     """An instant in a callee's zone, the zone named: 'Wed Nov 18, 8:00 AM EST (America/New_York)'.
     Formatted here: the template's date filter would convert back to the site's zone."""
     local = instant.astimezone(ZoneInfo(zone))
-    return f"{local:%a %b} {local.day}, {local:%-I:%M %p %Z} ({zone})"
+    named = "" if zone == f"{local:%Z}" else f" ({zone})"
+    return f"{local:%a %b} {local.day}, {local:%-I:%M %p %Z}{named}"
 
 
 def _call_context(attempt: CallAttempt) -> dict:
@@ -128,10 +130,37 @@ def agent_next(request):
     except (dialer.TrainingRequired, dialer.CampaignNotCallable) as exc:
         return _message(request, str(exc))
     if handoff is None:
-        return _message(
-            request, "No number in this campaign may be called right now. Try again later.", level="info"
-        )
+        return _nothing_to_call(request, campaign)
     return render(request, "campaigns/_call.html", _call_context(handoff.attempt))
+
+
+def _nothing_to_call(request, campaign: Campaign):
+    now = timezone.now()
+    outlook = campaign_queue_outlook(campaign=campaign, now=now)
+    opens = None
+    if outlook.first_opens_at is not None:
+        opens = local_text(outlook.first_opens_at, outlook.first_zone or "UTC")
+        if outlook.first_zone and outlook.first_zone != "UTC":
+            opens += f", {local_text(outlook.first_opens_at, 'UTC')}"
+    blocked_by = [
+        (
+            "the campaign's own window"
+            if w["jurisdiction"] == "campaign"
+            else f"the {w['jurisdiction']} window"
+        )
+        + f" {w['window'] or ''} in {w['zone']}"
+        for w in outlook.first_blocked_by
+    ]
+    return render(
+        request,
+        "campaigns/_nothing_to_call.html",
+        {
+            "outlook": outlook,
+            "reasons": [(code, REASON_TEXT.get(code, code), n) for code, n in outlook.reasons],
+            "opens": opens,
+            "blocked_by": blocked_by,
+        },
+    )
 
 
 OPEN_CALL_MESSAGE = (

@@ -117,6 +117,7 @@ ROLES_ALL = (AGENT, MANAGER, OFFICER)
 ROWS: dict[str, Row] = {
     # Health, home, login and the public pages
     "healthz": Row(everyone(200)),
+    "favicon.ico": Row(everyone(REDIRECT)),
     "": Row({**everyone(REDIRECT), ANON: LOGIN}),
     "login/": Row({**everyone(REDIRECT), ANON: 200}),
     "logout/": Row(everyone(LOGIN), method="post"),

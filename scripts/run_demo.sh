@@ -14,7 +14,12 @@ $PY manage.py migrate --noinput -v 0
 # The key that signs the decision log's checkpoints (CONSENTDESK_LEDGER_KEY, or var/ledger/).
 $PY manage.py ledger_keygen --if-missing
 $PY manage.py setup_periodic_tasks
-$PY manage.py seed_demo
+# The seed's summary here, its log lines in var/log/seed.log; the logins again at the end.
+if ! $PY manage.py seed_demo >"$VAR/log/seed.log" 2>&1; then
+  cat "$VAR/log/seed.log" >&2
+  exit 1
+fi
+grep -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ ' "$VAR/log/seed.log" | sed '/^Demo data ready/,$d'
 
 pids=()
 stop() {
@@ -38,11 +43,13 @@ for _ in $(seq 1 60); do
   if curl -fsS "http://$HOST:$PORT/healthz" >/dev/null 2>&1; then break; fi
   sleep 0.5
 done
+echo
+sed -n '/^Demo data ready/,$p' "$VAR/log/seed.log"
 cat <<MSG
 
-  ConsentDesk is running at http://$HOST:$PORT/
-  Logins are listed above. API docs: http://$HOST:$PORT/api/docs/
-  Logs: $VAR/log/{web,worker,beat}.log
+  ConsentDesk is running at http://$HOST:$PORT/   (another port: PORT=8080 make run)
+  API docs: http://$HOST:$PORT/api/docs/
+  Logs: $VAR/log/{seed,web,worker,beat}.log
   Ctrl-C stops web, worker and beat.
 
 MSG

@@ -206,6 +206,9 @@ def _decide_alike(world, api, agent):
                 decision=record,
                 caller_id="+12125550100",
                 handed_at=at - dt.timedelta(minutes=minutes),
+                # Past calls, ended: an open one would keep the number off every other screen.
+                ended_at=at - dt.timedelta(minutes=minutes) + dt.timedelta(seconds=20),
+                outcome=CallAttempt.Outcome.NO_ANSWER,
             )
     campaign = campaigns[0]
     context = campaign_call_context(campaign=campaign)

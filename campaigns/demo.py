@@ -26,8 +26,8 @@ DEMO_CAMPAIGNS = (
         "dialing_mode": Campaign.DialingMode.MANUAL,
         "subject": "orders",
         "caller_id": "+12125550100",
-        "script": "Hello {first name}, I'm calling about your recent order: it is ready for delivery.",
-        "disclosure": DISCLOSURE.format(agent="<your name>", about="your order"),
+        "script": "Hello {first_name}, I'm calling about your recent order: it is ready for delivery.",
+        "disclosure": DISCLOSURE.format(agent="{agent}", about="your order"),
     },
     {
         "name": "Delivery reminders (demo)",
@@ -37,7 +37,7 @@ DEMO_CAMPAIGNS = (
         "caller_id": "+12125550101",
         "max_attempts_per_day": 2,
         "script": "Your delivery is scheduled for tomorrow between 9 and 12. Can someone be home?",
-        "disclosure": DISCLOSURE.format(agent="<your name>", about="your delivery"),
+        "disclosure": DISCLOSURE.format(agent="{agent}", about="your delivery"),
     },
     {
         "name": "Winter sale (demo)",

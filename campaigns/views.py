@@ -13,6 +13,7 @@ from accounts.roles import AGENTS
 from accounts.services import training_current_until
 from campaigns import dialer
 from campaigns.models import CallAttempt, Campaign
+from campaigns.scripts import call_text
 from campaigns.selectors import campaign_queue_outlook
 from compliance.evidence import evidence_read
 from compliance.explain import REASON_TEXT, decision_explain
@@ -93,9 +94,12 @@ def _call_context(attempt: CallAttempt) -> dict:
         .select_related("campaign", "agent")
         .order_by("-handed_at")[:5]
     )
+    campaign = attempt.campaign
     return {
         "attempt": attempt,
         "customer": phone.customer,
+        "disclosure": call_text(campaign.disclosure, agent=attempt.agent, customer=phone.customer),
+        "script": call_text(campaign.script, agent=attempt.agent, customer=phone.customer),
         "phone": phone,
         "campaign": attempt.campaign,
         "local_times": local_times,

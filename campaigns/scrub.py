@@ -35,7 +35,6 @@ from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 from celery import shared_task
-from django.db import connection
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -75,8 +74,7 @@ CLASS_LABELS = {
 # Targets are read BATCH_SIZE at a time; their facts are gathered (and
 # progress reported) FACTS_CHUNK numbers at a time.
 BATCH_SIZE = 50_000
-FACTS_CHUNK = {"postgresql": 25_000}
-FACTS_CHUNK_DEFAULT = 5_000
+FACTS_CHUNK = 25_000  # each set goes as one parameter (core.lookups.AnyOf), on either database
 # Campaigns up to this many targets are scrubbed in the request; bigger ones
 # by the worker, with a progress bar.
 SYNC_LIMIT = 50_000
@@ -245,7 +243,7 @@ def scrub_compute(
             context=context,
             at=at,
             rules=rules,
-            chunk_size=FACTS_CHUNK.get(connection.vendor, FACTS_CHUNK_DEFAULT),
+            chunk_size=FACTS_CHUNK,
         ):
             counts: Counter[TargetVerdict] = Counter()
             for _number, facts in chunk:

@@ -341,7 +341,7 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
     # Local time in every candidate zone. Rules are those in effect on the
     # local date of the call; rules that are not about the time of day (caps,
     # consent, cooldowns, lists) apply if in effect on any candidate date.
-    local_times = _local_times(facts)
+    local_times = _local_times(at, facts.candidate_zones)
     zone_evidence: list[ZoneEvidence] = [
         {"zone": name, "local_time": local.isoformat()} for name, local in local_times
     ]
@@ -433,12 +433,9 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
     return Decision(allowed=not reasons, reasons=reasons, evidence=evidence)
 
 
-def _local_times(facts: CallFacts) -> list[tuple[str, datetime]]:
+def _local_times(at: datetime, zones: tuple[str, ...]) -> list[tuple[str, datetime]]:
     """The call's local time in each candidate zone that is known."""
-    at = facts.at
-    return [
-        (name, at.astimezone(zone)) for name in facts.candidate_zones if (zone := _zone(name)) is not None
-    ]
+    return [(name, at.astimezone(zone)) for name in zones if (zone := _zone(name)) is not None]
 
 
 def _local_dates(local_times: list[tuple[str, datetime]], at: datetime) -> tuple[date, ...]:
@@ -449,9 +446,7 @@ def _local_dates(local_times: list[tuple[str, datetime]], at: datetime) -> tuple
 @lru_cache(maxsize=4096)
 def _zone_dates(at: datetime, zones: tuple[str, ...]) -> tuple[date, ...]:
     """`_local_dates` of a call at `at` with these candidate zones (memoised: many numbers, one instant)."""
-    return _local_dates(
-        [(name, at.astimezone(zone)) for name in zones if (zone := _zone(name)) is not None], at
-    )
+    return _local_dates(_local_times(at, zones), at)
 
 
 def decision_key(facts: CallFacts, rules: RuleSet) -> tuple[object, ...]:

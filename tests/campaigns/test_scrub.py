@@ -263,8 +263,7 @@ def test_outside_a_transaction_the_facts_of_the_next_chunk_are_read_beside_and_a
 def assert_scrub_matches_the_engine(campaign, at, monkeypatch):
     today_ends_at = scrub.today_end(at)
     # Small batches and chunks, so that targets span several of each.
-    monkeypatch.setattr(scrub, "FACTS_CHUNK", {})
-    monkeypatch.setattr(scrub, "FACTS_CHUNK_DEFAULT", 5)
+    monkeypatch.setattr(scrub, "FACTS_CHUNK", 5)
     result = scrub.scrub_compute(campaign=campaign, at=at, with_targets=True, batch_size=7)
 
     expected = engine_verdicts(campaign, at, today_ends_at)

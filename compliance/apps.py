@@ -14,6 +14,7 @@ class ComplianceConfig(AppConfig):
         from compliance.retention import retention_policies_ensure
         from compliance.rules import rules_seed_after_migrate
         from compliance.timeline import timeline_sources_register
+        from compliance.watch import SEAL_TASK, VERIFY_TASK
         from core.erasure import customer_eraser_register
         from core.retention import FIVE_YEARS, RetentionCategory, retention_category_register
         from core.schedule import Periodic, periodic_task_register
@@ -66,15 +67,16 @@ class ComplianceConfig(AppConfig):
         periodic_task_register(
             Periodic(
                 name="seal the decision log",
-                task="compliance.decision_log_seal",
+                task=SEAL_TASK,
                 crontab={"minute": "*"},
-                description="Chains the decisions committed in the last minute (hash of the row before).",
+                description="Chains the decisions committed in the last minute (hash of the row before) "
+                "and signs a checkpoint.",
             )
         )
         periodic_task_register(
             Periodic(
                 name="verify the decision log",
-                task="compliance.decision_log_verify",
+                task=VERIFY_TASK,
                 crontab={"minute": "30", "hour": "3"},
                 description="Recomputes the whole hash chain nightly and logs an error naming the first broken row.",
             )

@@ -151,7 +151,7 @@ def _retry_at(decided: Decided, phone, now) -> datetime | None:
     if reasons & PERMANENT_REASONS:
         return None
     candidates = []
-    if reasons & {"outside_calling_hours", "restricted_day", "campaign_inactive"}:
+    if reasons & TIME_REASONS:
         candidates.append(next_allowed_at(decided.facts, decided.rules) or now + FALLBACK_RETRY)
     if "frequency_cap" in reasons:
         oldest = CallAttempt.objects.filter(
@@ -218,7 +218,13 @@ def attempt_release(*, attempt: CallAttempt, agent, note: str = "") -> CallAttem
 
 def open_call_of(*, agent, now: datetime | None = None) -> CallAttempt | None:
     """The agent's latest call still on their screen, if any."""
-    return _open_calls(now or timezone.now()).filter(agent=agent).order_by("-handed_at", "-pk").first()
+    return (
+        _open_calls(now or timezone.now())
+        .filter(agent=agent)
+        .select_related("phone_number__customer", "campaign", "decision", "agent")
+        .order_by("-handed_at", "-pk")
+        .first()
+    )
 
 
 class DispositionError(Exception):

@@ -8,6 +8,8 @@ customer's full name). Anything else in braces stays as written. A
 customer's name that is missing shows as "[first name unknown]" (and so on),
 so that the agent sees it rather than reading a gap."""
 
+import re
+
 from django.contrib.auth.models import AbstractBaseUser
 
 from customers.models import Customer
@@ -19,12 +21,14 @@ def call_text(text: str, *, agent: AbstractBaseUser, customer: Customer | None) 
     first = (customer.first_name if customer else "").strip()
     last = (customer.last_name if customer else "").strip()
     values = {
-        "{agent}": agent_name,
-        "{agent_first_name}": (getattr(agent, "first_name", "") or "").strip() or agent_name,
-        "{first_name}": first or "[first name unknown]",
-        "{last_name}": last or "[last name unknown]",
-        "{customer}": f"{first} {last}".strip() or "[name unknown]",
+        "agent": agent_name,
+        "agent_first_name": (getattr(agent, "first_name", "") or "").strip() or agent_name,
+        "first_name": first or "[first name unknown]",
+        "last_name": last or "[last name unknown]",
+        "customer": f"{first} {last}".strip() or "[name unknown]",
     }
-    for placeholder, value in values.items():
-        text = text.replace(placeholder, value)
-    return text
+    # One pass: a name that itself holds "{agent}" is shown as written, not filled again.
+    return _PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), text)
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")

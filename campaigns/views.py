@@ -1,5 +1,6 @@
 """The agent's dialer page: server-rendered, HTMX for every action (no reloads)."""
 
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
@@ -128,7 +129,13 @@ def agent_next(request):
             context = _call_context(open_call)
             context["error"] = OPEN_CALL_MESSAGE
             return render(request, "campaigns/_call.html", context)
-        dialer.attempt_release(attempt=open_call, agent=request.user, note=request.POST.get("notes", ""))
+        notes = request.POST.get("notes", "")
+        if "\x00" in notes:
+            return _message(request, NUL_MESSAGE, status=400)
+        try:
+            dialer.attempt_release(attempt=open_call, agent=request.user, note=notes)
+        except dialer.ReleaseError as exc:  # released meanwhile (N pressed twice)
+            return _message(request, str(exc))
     try:
         handoff = dialer.dialer_next(campaign=campaign, agent=request.user)
     except (dialer.TrainingRequired, dialer.CampaignNotCallable) as exc:
@@ -189,10 +196,11 @@ def agent_release(request, attempt_id: int):
     )
 
 
-def _callback_time(request, zones: list[str]):
-    """The callback time the agent typed, in the callee's time zone (one of
-    `zones`, picked on the call card); None when none was given. ValueError
-    with a message when unreadable."""
+def _callback_time(request, zones: list[str]) -> tuple[datetime, str] | None:
+    """The callback time the agent typed and the callee's time zone it is
+    in (one of `zones`, picked on the call card; a time with its own offset
+    is shown in that zone too); None when none was given. ValueError with a
+    message when unreadable or when the zone is not the callee's."""
     try:
         callback_at = parse_datetime(request.POST.get("callback_at", "") or "")
     except ValueError as exc:  # well formed but impossible, e.g. month 13
@@ -203,8 +211,6 @@ def _callback_time(request, zones: list[str]):
     first, last = AwareDateTimeField.first_year, AwareDateTimeField.last_year
     if not first <= callback_at.year <= last:
         raise ValueError(f"Give a callback time between the years {first} and {last}.")
-    if not timezone.is_naive(callback_at):
-        return callback_at
     zone = request.POST.get("tz", "")
     if zone not in zones:
         raise ValueError(
@@ -212,7 +218,9 @@ def _callback_time(request, zones: list[str]):
             + (" or ".join(zones) or "the callee's zone")
             + "; reload the call and try again."
         )
-    return timezone.make_aware(callback_at, ZoneInfo(zone))
+    if timezone.is_naive(callback_at):
+        callback_at = timezone.make_aware(callback_at, ZoneInfo(zone))
+    return callback_at, zone
 
 
 @role_required(AGENTS)
@@ -226,12 +234,12 @@ def agent_dispose(request, attempt_id: int):
         pk=attempt_id,
     )
     outcome = request.POST.get("outcome", "")
-    callback_at = None
+    callback_at, zone = None, None
     try:
         if any("\x00" in value for value in request.POST.values()):
             raise ValueError(NUL_MESSAGE)  # PostgreSQL cannot store one
-        if outcome == "callback":
-            callback_at = _callback_time(request, callee_zones(attempt))
+        if outcome == "callback" and (picked := _callback_time(request, callee_zones(attempt))):
+            callback_at, zone = picked
     except ValueError as exc:
         context = _call_context(attempt)
         context["error"] = str(exc)
@@ -245,20 +253,20 @@ def agent_dispose(request, attempt_id: int):
             notes=request.POST.get("notes", ""),
         )
     except dialer.CallbackRefused as refused:
+        assert zone is not None  # a refused callback had a time, in a checked zone
         context = _call_context(attempt)
-        context["error"] = _refusal_text(refused, zone=request.POST.get("tz", ""))
+        context["error"] = _refusal_text(refused, zone=zone)
         if refused.next_allowed is not None:
-            local = refused.next_allowed.astimezone(ZoneInfo(request.POST["tz"]))
+            local = refused.next_allowed.astimezone(ZoneInfo(zone))
             context["callback_value"] = f"{local:%Y-%m-%dT%H:%M}"
-            context["callback_zone"] = request.POST["tz"]
+            context["callback_zone"] = zone
         return render(request, "campaigns/_call.html", context)
     except (dialer.DispositionError, ValidationError) as exc:
         context = _call_context(attempt)
         context["error"] = str(exc)
         return render(request, "campaigns/_call.html", context)
     attempt.refresh_from_db()
-    zones = callee_zones(attempt)
-    callback = local_text(attempt.callback_at, zones[0]) if attempt.callback_at and zones else None
+    callback = local_text(attempt.callback_at, zone) if attempt.callback_at and zone else None
     return render(request, "campaigns/_recorded.html", {"attempt": attempt, "callback": callback})
 
 

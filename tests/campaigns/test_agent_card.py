@@ -83,3 +83,8 @@ def test_the_disclosure_and_script_are_filled_for_this_call(client, agent, time_
     assert call_text("Hello {first_name}", agent=agent, customer=nameless.customer) == (
         "Hello [first name unknown]"
     )
+
+
+def test_a_name_holding_a_placeholder_is_shown_as_written(agent):
+    customer = CustomerFactory(first_name="{last_name}", last_name="Byrd")
+    assert call_text("Hello {first_name}", agent=agent, customer=customer) == "Hello {last_name}"

@@ -109,3 +109,20 @@ def test_the_disposition_api_refuses_the_same_callback_and_names_the_next_allowe
 
     assert response.status_code == 400
     assert "2026-11-18T13:00:00+00:00" in response.json()["outcome"][0]
+
+
+@pytest.mark.parametrize("tz", [None, "", "Bogus/Zone"])
+def test_a_callback_with_its_own_offset_still_needs_the_callees_zone(
+    client, maryland_call, trained_agent, tz
+):
+    # A time with an offset skipped the zone check, and its refusal then read a missing zone: a 500.
+    client.force_login(trained_agent)
+    data = {"outcome": "callback", "callback_at": "2026-11-18T05:30-05:00"}
+    if tz is not None:
+        data["tz"] = tz
+
+    response = client.post(f"/agent/dialer/attempts/{maryland_call.pk}/disposition/", data, **HTMX)
+
+    assert response.status_code == 400
+    assert "give the time in America/New_York" in response.content.decode()
+    assert CallAttempt.objects.get(pk=maryland_call.pk).outcome == ""

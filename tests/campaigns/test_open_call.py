@@ -157,3 +157,24 @@ def test_two_campaigns_handing_out_at_once_never_put_one_number_on_two_screens()
         CallAttempt.objects.filter(ended_at__isnull=True).values_list("phone_number", flat=True)
     )
     assert len(on_screens) == 40 and set(on_screens.values()) == {1}
+
+
+@pytest.mark.django_db
+def test_releasing_with_a_nul_in_the_notes_is_a_clear_400_and_keeps_the_call(
+    client, trained_agent, informational_campaign, clock
+):
+    # The page's "release, then next" path stored the notes unchecked: PostgreSQL refused the NUL, a 500.
+    queue(informational_campaign, [ny_phone(1), ny_phone(2)])
+    client.force_login(trained_agent)
+    client.post("/agent/dialer/next/", {"campaign": informational_campaign.pk}, **HTMX)
+    first = CallAttempt.objects.get()
+
+    response = client.post(
+        "/agent/dialer/next/",
+        {"campaign": informational_campaign.pk, "release": first.pk, "notes": "line\x00dropped"},
+        **HTMX,
+    )
+
+    assert response.status_code == 400
+    first.refresh_from_db()
+    assert first.ended_at is None and CallAttempt.objects.count() == 1

@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.services import training_current_until
 from campaigns.abandonment import campaign_abandonment_check
 from campaigns.models import CallAttempt, Campaign, CampaignTarget
-from campaigns.selectors import campaign_call_context
+from campaigns.selectors import LEASE, call_attempts_open, campaign_call_context
 from compliance.facts import facts_gather
 from compliance.models import DecisionRecord
 from compliance.policy import PERMANENT_REASONS, TIME_REASONS, Decision, decide, next_allowed_at
@@ -30,7 +30,6 @@ from consent.services import consent_revoke
 from core.history import history_save
 from customers.models import PhoneNumber
 
-LEASE = timedelta(minutes=10)
 MAX_CANDIDATES_PER_CALL = 25
 STALE_DATA_RETRY = timedelta(hours=1)
 FALLBACK_RETRY = timedelta(minutes=30)
@@ -63,7 +62,7 @@ def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
         CampaignTarget.objects.filter(campaign=campaign)
         # A number on an agent's screen, in any campaign, is never handed out
         # again (one index probe of attempt_number_time_idx per row examined).
-        .exclude(Exists(_open_calls(now).filter(phone_number=OuterRef("phone_number"))))
+        .exclude(Exists(call_attempts_open(now).filter(phone_number=OuterRef("phone_number"))))
         .select_for_update(skip_locked=True, of=("self",))
     )
     expired = (
@@ -78,11 +77,6 @@ def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
         .order_by("-priority", "next_attempt_at", "id")
         .first()
     )
-
-
-def _open_calls(now: datetime):
-    """Attempts on an agent's screen: no outcome yet, lease not expired."""
-    return CallAttempt.objects.filter(ended_at__isnull=True, handed_at__gte=now - LEASE)
 
 
 def dialer_next(*, campaign: Campaign, agent, now: datetime | None = None) -> HandOff | None:
@@ -113,7 +107,7 @@ def _decide_and_lease(target, campaign, context, agent, now) -> HandOff | None:
     phone = PhoneNumber.objects.select_for_update().get(pk=target.phone_number_id)
     # Hand-offs of one number queue on its lock: one in another campaign may
     # have committed its attempt after the claim's snapshot. Left as it is.
-    if _open_calls(now).filter(phone_number=phone).exists():
+    if call_attempts_open(now).filter(phone_number=phone).exists():
         return None
     if phone.number is None:  # erased since it was queued
         _move_on(target, ["customer_erased"], None, agent)
@@ -219,7 +213,7 @@ def attempt_release(*, attempt: CallAttempt, agent, note: str = "") -> CallAttem
 def open_call_of(*, agent, now: datetime | None = None) -> CallAttempt | None:
     """The agent's latest call still on their screen, if any."""
     return (
-        _open_calls(now or timezone.now())
+        call_attempts_open(now or timezone.now())
         .filter(agent=agent)
         .select_related("phone_number__customer", "campaign", "decision", "agent")
         .order_by("-handed_at", "-pk")

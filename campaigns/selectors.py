@@ -3,7 +3,7 @@
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
@@ -138,8 +138,17 @@ class QueueOutlook:
     first_blocked_by: list[WindowEvidence]  # the engine's windows that block that target now
 
 
+LEASE = timedelta(minutes=10)  # how long a call handed out stays on its agent's screen without an outcome
+
+
+def call_attempts_open(now: datetime) -> QuerySet[CallAttempt]:
+    """Calls on an agent's screen: not ended, lease not expired. The one
+    reading of it: the hand-off skips their numbers, the page counts them."""
+    return CallAttempt.objects.filter(ended_at__isnull=True, handed_at__gte=now - LEASE)
+
+
 def campaign_queue_outlook(*, campaign: Campaign, now: datetime) -> QueueOutlook:
-    """Counted over the queue in two queries; the target that comes due first
+    """Counted over the queue in three queries; the target that comes due first
     is decided at `now` on the hand-off's facts (not logged) and its opening
     is the engine's next_allowed_at, or the time the hand-off set for it when
     no time rule holds it (a cap, stale registry data)."""
@@ -150,9 +159,9 @@ def campaign_queue_outlook(*, campaign: Campaign, now: datetime) -> QueueOutlook
     ):
         for code in row["blocked_reasons"] or []:
             counted[code] += row["n"]
-    elsewhere = CampaignTarget.objects.filter(
-        phone_number=OuterRef("phone_number"), status=CampaignTarget.Status.LEASED, lease_until__gte=now
-    ).exclude(campaign=campaign)
+    elsewhere = (
+        call_attempts_open(now).filter(phone_number=OuterRef("phone_number")).exclude(campaign=campaign)
+    )
     due = Q(status=CampaignTarget.Status.QUEUED, next_attempt_at__lte=now)
     totals = CampaignTarget.objects.filter(campaign=campaign).aggregate(
         waiting=Count("id", filter=Q(status=CampaignTarget.Status.QUEUED)),

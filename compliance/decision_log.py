@@ -19,17 +19,18 @@ import hashlib
 import json
 import logging
 import time
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as time_of_day
-from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from compliance import ledger
@@ -37,12 +38,13 @@ from compliance.ledger import GENESIS_HASH, Checkpoint, CheckpointError
 from compliance.models import ChainVerification, DecisionChainLink, DecisionCheckpoint, DecisionRecord
 from compliance.policy import CallFacts, Decision
 from consent.services import number_hash, suppression_hashes, suppression_key_id, suppression_keys
+from core.erasure import TEXT_MARK
 from core.history import history_user
 
 logger = logging.getLogger(__name__)
 
 _SEAL_LOCK_KEY = 0x434F4E53454E54  # pg_advisory lock id: one sealer at a time
-ERASED_NUMBER = "(erased)"  # what compliance.erasure leaves in phone_number
+ERASED_NUMBER = TEXT_MARK  # what compliance.erasure leaves in phone_number
 
 
 def _json_default(value):
@@ -140,7 +142,9 @@ def _settled_horizon(*, timeout: float) -> int | None:
         horizon = cursor.fetchone()[0] or 0
         cursor.execute(
             "SELECT array_agg(DISTINCT virtualtransaction) FROM pg_locks WHERE relation = %s::regclass "
-            "AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()",
+            "AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid() "
+            # relation oids are per database: another database's table may share this one's
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             [table],
         )
         writers = cursor.fetchone()[0] or []
@@ -167,31 +171,99 @@ def _seal_lock() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def decision_log_seal(*, batch_size: int = 2000, settle_timeout: float = SETTLE_TIMEOUT) -> int:
+@dataclass(frozen=True)
+class _Head:
+    """Where the seal extends the chain from: a position, its row hash, and
+    the largest decision id chained up to it (a checkpoint's `last_id`)."""
+
+    position: int
+    row_hash: str
+    last_id: int
+
+
+class SealRefused(Exception):
+    """The links since the last checkpoint are not what a seal makes."""
+
+
+SEAL_REFUSED = "decision log: seal refused, the chain since the last checkpoint does not hold: %s"
+
+
+def _head_extended(head: _Head, *, horizon: int) -> _Head:
+    """`head` moved past the links chained after it, once they are what a
+    seal makes: the link at `head` still there with its hash, then each link
+    at the next position, chained from the one before, its decision unchanged
+    and above the one before it, up to the settled horizon. A link anyone
+    else appended (a back-dated decision at head+1, say) raises SealRefused."""
+    if (
+        head.position
+        and not DecisionChainLink.objects.filter(position=head.position, row_hash=head.row_hash).exists()
+    ):
+        raise SealRefused(f"the link at position {head.position} is gone or changed")
+    links = list(DecisionChainLink.objects.filter(position__gt=head.position).order_by("position"))
+    decisions = DecisionRecord.objects.in_bulk([link.decision_id for link in links])
+    for link in links:
+        record = decisions.get(link.decision_id)
+        if link.position != head.position + 1 or link.prev_hash != head.row_hash:
+            raise SealRefused(f"position {link.position} does not follow position {head.position}")
+        if not head.last_id < link.decision_id <= horizon:
+            raise SealRefused(
+                f"position {link.position} chains decision #{link.decision_id}, "
+                f"not above #{head.last_id} or past the settled horizon #{horizon}"
+            )
+        if record is None or not link_verifies(record, link):
+            raise SealRefused(f"decision #{link.decision_id} does not match its link")
+        head = _Head(link.position, link.row_hash, link.decision_id)
+    return head
+
+
+def decision_log_seal(*, batch_size: int = 2000, settle_timeout: float = SETTLE_TIMEOUT) -> int | None:
     """Chain the rows committed so far and sign a checkpoint; returns how
-    many rows were chained. Safe to run often and concurrently: a second
-    sealer finds the lock taken and leaves. With nothing new it signs no
-    checkpoint: the latest one still covers the whole chain, and a quiet log
-    would otherwise fill the store with a file a minute that proves nothing more."""
+    many rows were chained, or None when it could not seal: inserts still in
+    flight after `settle_timeout` (the next run seals), or the links since
+    the last checkpoint are not the seal's (an error is logged; nothing is
+    chained or signed until someone looks). Safe to run often and
+    concurrently: a second sealer finds the lock taken and leaves. With
+    nothing new it signs no checkpoint: the latest one still covers the
+    whole chain, and a quiet log would otherwise fill the store with a file
+    a minute that proves nothing more."""
     horizon = _settled_horizon(timeout=settle_timeout)
     if horizon is None:
         logger.warning("decision log: inserts still running after %ss; sealing next time", settle_timeout)
-        return 0
+        return None
     sealed = 0
+    head: _Head | None = None  # checked up to here, by this run
     while True:
         with transaction.atomic():
             if not _seal_lock():
                 return sealed
-            last = DecisionChainLink.objects.order_by("-position").first()
             checkpoint = DecisionCheckpoint.objects.order_by("-seq").first()
             # Never below the last checkpoint: a row there without a link is a tamper.
             floor = checkpoint.last_id if checkpoint else 0
+            if checkpoint is None:
+                # Nothing signed yet vouches for the links (those migration 0008
+                # copied are not in id order): verify walks them; the first
+                # checkpoint signs what is there.
+                last = DecisionChainLink.objects.order_by("-position").first()
+                head = _Head(last.position, last.row_hash, 0) if last else _Head(0, GENESIS_HASH, 0)
+            else:
+                if head is None or head.position < checkpoint.position:  # or another sealer signed since
+                    head = _Head(checkpoint.position, checkpoint.head_hash, checkpoint.last_id)
+                try:
+                    head = _head_extended(head, horizon=max(horizon, floor))
+                except SealRefused as exc:
+                    logger.error(SEAL_REFUSED, exc)
+                    return None
             rows = list(
                 DecisionRecord.objects.filter(id__gt=floor, id__lte=max(horizon, floor))
                 .filter(~Exists(DecisionChainLink.objects.filter(decision_id=OuterRef("pk"))))
                 .order_by("id")[:batch_size]
             )
-            position, prev = (last.position, last.row_hash) if last else (0, GENESIS_HASH)
+            if checkpoint is not None and rows and rows[0].pk < head.last_id:
+                logger.error(
+                    SEAL_REFUSED, f"decision #{rows[0].pk} is below chained decision #{head.last_id}"
+                )
+                return None
+            position, prev = head.position, head.row_hash
             links = []
             for record in rows:
                 position += 1
@@ -204,6 +276,8 @@ def decision_log_seal(*, batch_size: int = 2000, settle_timeout: float = SETTLE_
                 links.append(link)
                 prev = link.row_hash
             DecisionChainLink.objects.bulk_create(links, batch_size=500)
+            if rows:
+                head = _Head(position, prev, rows[-1].pk)
             sealed += len(rows)
             done = len(rows) < batch_size
             if done and position > (checkpoint.position if checkpoint else 0):
@@ -339,7 +413,33 @@ def _number_matches(record: DecisionRecord, walk: _Walk, key_ids: list[str]) -> 
     return hashes[record.number_key_id] == record.number_hash
 
 
+def _id_bounds_check(link: DecisionChainLink, checkpoints: list[Checkpoint], positions: list[int]) -> None:
+    """A link between checkpoints k and k+1 chains a decision above k's
+    `last_id` and up to k+1's (the seal chains in id order from the last
+    checkpoint up); one after the latest, above its `last_id`. Links before
+    checkpoint #1 (migration 0008 copied the old chain as it was) only need
+    the upper bound. So a back-dated decision under an id a checkpoint
+    already covers cannot be chained at the head either."""
+    after = bisect_left(positions, link.position)  # the first checkpoint holding this position
+    row = link.decision_id
+    if after < len(checkpoints) and row > checkpoints[after].last_id:
+        covering = checkpoints[after]
+        raise _Broken(
+            f"checkpoint #{covering.seq} covers position {link.position} and decisions up to "
+            f"#{covering.last_id}, yet the link there chains decision #{row}",
+            row=row,
+        )
+    if after > 0 and row <= checkpoints[after - 1].last_id:
+        before = checkpoints[after - 1]
+        raise _Broken(
+            f"it is chained at position {link.position}, after checkpoint #{before.seq}, which covers "
+            f"every decision up to #{before.last_id}: a back-dated row",
+            row=row,
+        )
+
+
 def _chain_walk(checkpoints: list[Checkpoint], walk: _Walk, chunk_size: int) -> None:
+    positions = [checkpoint.position for checkpoint in checkpoints]  # in order: _checkpoints_check
     at_position: dict[int, list[Checkpoint]] = {}
     for checkpoint in checkpoints:
         at_position.setdefault(checkpoint.position, []).append(checkpoint)
@@ -367,6 +467,7 @@ def _chain_walk(checkpoints: list[Checkpoint], walk: _Walk, chunk_size: int) -> 
                 raise _Broken(f"position {expected} is missing (its link was deleted)", row=row)
             if link.prev_hash != prev:
                 raise _Broken("its prev_hash does not match the row before it", row=row)
+            _id_bounds_check(link, checkpoints, positions)
             record = decisions.get(row)
             if record is None:
                 if kept_seen:
@@ -404,10 +505,13 @@ def decision_log_verify(
     an auditor passes the checkpoints and the public key (no secret: the
     phone numbers are then checked only where the suppression key is at hand)."""
     walk = _Walk()
+    configured = checkpoints is None
     try:
         if checkpoints is None:
             checkpoints, public_key = _configured_checkpoints()
         _checkpoints_check(checkpoints, public_key)
+        if configured:
+            _store_against_copies(checkpoints)
         _chain_walk(checkpoints, walk, chunk_size)
         latest = checkpoints[-1] if checkpoints else None
         if latest and latest.position > walk.head:
@@ -441,9 +545,7 @@ def decision_log_verify(
             broken_checkpoint=broken.checkpoint,
             checkpoints=len(checkpoints or []),
         )
-    unsealed = DecisionRecord.objects.filter(
-        ~Exists(DecisionChainLink.objects.filter(decision_id=OuterRef("pk")))
-    ).count()
+    unsealed = unsealed_count(above=latest.last_id if latest else 0)
     return ChainCheck(
         True,
         walk.checked,
@@ -456,19 +558,40 @@ def decision_log_verify(
     )
 
 
+def unsealed_count(*, above: int | None = None) -> int:
+    """Decisions not in the chain yet, counted above a checkpoint's `last_id`
+    (below it, one is a tamper that verify names, not a row still to seal):
+    an index range, not the whole log. `above` defaults to the latest
+    checkpoint's copy in the database (in the same query)."""
+    floor = (
+        Coalesce(Subquery(DecisionCheckpoint.objects.order_by("-seq").values("last_id")[:1]), 0)
+        if above is None
+        else above
+    )
+    return (
+        DecisionRecord.objects.filter(id__gt=floor)
+        .filter(~Exists(DecisionChainLink.objects.filter(decision_id=OuterRef("pk"))))
+        .count()
+    )
+
+
 def _configured_checkpoints() -> tuple[list[Checkpoint], Ed25519PublicKey | None]:
     directory = ledger.store_dir()
     checkpoints = ledger.store_read(directory) if directory.is_dir() else []
-    return checkpoints, ledger_public_key()
+    return checkpoints, ledger.ledger_public_key()
 
 
-def ledger_public_key() -> Ed25519PublicKey | None:
-    """The configured key's public half (from the key, or the `.pub` beside it); None without either."""
-    path = Path(settings.LEDGER_KEY_PATH)
-    for candidate in (path, ledger.public_key_path(path)):
-        if candidate.exists():
-            return ledger.public_key_load(candidate)
-    return None
+def _store_against_copies(checkpoints: list[Checkpoint]) -> None:
+    """The store holds at least every checkpoint the database has a copy of:
+    an emptied or cut store would otherwise leave the chain vouched for by
+    nothing, and verify would say it is intact."""
+    copies = DecisionCheckpoint.objects.aggregate(top=Max("seq"))["top"] or 0
+    if copies > len(checkpoints):  # the store holds #1..len without a gap (_checkpoints_check)
+        first = len(checkpoints) + 1
+        lacking = f"#{first}" if first == copies else f"#{first}..{copies}"
+        raise _Broken(
+            f"the store lacks checkpoint(s) {lacking}, which the database holds copies of", checkpoint=0
+        )
 
 
 def decision_log_verify_record() -> ChainCheck:

@@ -24,11 +24,11 @@ from django.utils import timezone
 from compliance.models import DecisionRecord
 from consent.models import ConsentGrant, DncRequest, InboundMessage
 from consent.services import number_hash, suppression_add
-from core.erasure import ERASURE_VIAS, ErasureContext, erasure_hooks_run
+from core.erasure import ERASURE_VIAS, TEXT_MARK, ErasureContext, erasure_hooks_run
 from core.history import history_save
 from customers.models import Customer, PhoneNumber
 
-ERASED_EVIDENCE = {"disclosure_text": "(erased)", "erased": True}
+ERASED_EVIDENCE = {"disclosure_text": TEXT_MARK, "erased": True}
 CUSTOMER_PERSONAL_FIELDS = {
     "first_name": "",
     "last_name": "",
@@ -99,7 +99,7 @@ def customer_erase(*, customer: Customer, by, via: str, reason: str) -> Erasure:
     DncRequest.objects.filter(number__in=numbers).delete()
     DncRequest.history.filter(number__in=numbers).delete()  # after: deleting writes a history row
     InboundMessage.objects.filter(from_number__in=numbers).delete()
-    DecisionRecord.objects.filter(phone_number__in=numbers).update(phone_number="(erased)")
+    DecisionRecord.objects.filter(phone_number__in=numbers).update(phone_number=TEXT_MARK)
 
     for phone in phones:
         phone.number = None

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
@@ -40,6 +40,9 @@ class CheckpointError(Exception):
 def canonical(value: Any) -> bytes:
     """The one byte form that is signed, hashed and stored: sorted keys, no spaces, ASCII."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+_NUMBERS = frozenset({"seq", "position", "last_id", "rows_sealed"})  # the other fields are text
 
 
 @dataclass(frozen=True)
@@ -73,15 +76,22 @@ class Checkpoint:
         return True
 
     @classmethod
-    def parse(cls, text: str) -> "Checkpoint":
+    def parse(cls, text: str | bytes) -> "Checkpoint":
+        """A checkpoint from its document (text, or UTF-8 bytes as a file holds
+        them); CheckpointError for anything else, field types included."""
         try:
-            document = json.loads(text)
+            document = json.loads(text.decode() if isinstance(text, bytes) else text)
             body = dict(document["checkpoint"])
             if body.pop("version") != FORMAT_VERSION:
                 raise CheckpointError("unknown checkpoint format version")
-            return cls(**body, signature=str(document["signature"]))
-        except (ValueError, KeyError, TypeError) as exc:
+            checkpoint = cls(**body, signature=document["signature"])
+        except (ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError is a ValueError
             raise CheckpointError(f"not a checkpoint document ({exc})") from exc
+        for name, value in asdict(checkpoint).items():
+            kind = int if name in _NUMBERS else str
+            if type(value) is not kind:  # exactly: a bool is an int to isinstance
+                raise CheckpointError(f"not a checkpoint document ({name} is not {kind.__name__})")
+        return checkpoint
 
 
 # --- keys ------------------------------------------------------------------------
@@ -146,10 +156,25 @@ def signing_key() -> Ed25519PrivateKey:
     return key
 
 
+def ledger_public_key() -> Ed25519PublicKey | None:
+    """The configured key's public half: the `.pub` beside the key first (all
+    a verifier needs), else the key itself; None without either.
+    CheckpointError when the file found is not an Ed25519 key."""
+    path = Path(settings.LEDGER_KEY_PATH)
+    for candidate in (public_key_path(path), path):
+        if candidate.exists():
+            return public_key_load(candidate)
+    return None
+
+
 def public_key_load(path: Path) -> Ed25519PublicKey:
     """A public key from a file: PEM (public or private; only the public half
-    is used) or the raw 32 bytes in base64, as the audit page shows them."""
-    data = path.read_bytes().strip()
+    is used) or the raw 32 bytes in base64, as the audit page shows them;
+    CheckpointError for a file that cannot be read or holds no such key."""
+    try:
+        data = path.read_bytes().strip()
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc})") from exc
     try:
         if data.startswith(b"-----BEGIN PUBLIC KEY"):
             key = serialization.load_pem_public_key(data)
@@ -161,7 +186,7 @@ def public_key_load(path: Path) -> Ed25519PublicKey:
                 return private.public_key()
         else:
             return Ed25519PublicKey.from_public_bytes(base64.b64decode(data, validate=True))
-    except ValueError as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:  # TypeError: an encrypted key
         raise CheckpointError(f"{path}: not an Ed25519 key ({exc})") from exc
     raise CheckpointError(f"{path}: not an Ed25519 key")
 
@@ -235,7 +260,9 @@ def store_read(directory: Path) -> list[Checkpoint]:
     checkpoints = []
     for path in sorted(directory.glob("*.json")):
         try:
-            checkpoint = Checkpoint.parse(path.read_text())
+            checkpoint = Checkpoint.parse(path.read_bytes())
+        except OSError as exc:
+            raise CheckpointError(f"{path.name}: cannot be read ({exc})") from exc
         except CheckpointError as exc:
             raise CheckpointError(f"{path.name}: {exc}") from exc
         if path.name != _file_name(checkpoint.seq):

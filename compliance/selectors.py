@@ -12,7 +12,7 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from compliance import ledger
-from compliance.decision_log import ledger_public_key
+from compliance.decision_log import unsealed_count
 from compliance.models import DecisionChainLink, DecisionCheckpoint, DecisionRecord, JurisdictionRule
 from compliance.policy import registry_max_age_days
 from compliance.registry.sources import NATIONAL_KEY
@@ -200,7 +200,7 @@ def decision_overview(*, now: datetime, recent: int = 15) -> DecisionOverview:
         blocked=counts["n_blocked"],
         reasons=reasons.most_common(),
         recent=list(DecisionRecord.objects.select_related("actor").order_by("-id")[:recent]),
-        unsealed=DecisionRecord.objects.filter(chain_link__isnull=True).count(),
+        unsealed=unsealed_count(),
         sealed_through=DecisionChainLink.objects.aggregate(top=Max("position"))["top"],
     )
 
@@ -286,14 +286,24 @@ class LedgerStatus:
     store: str
     latest: DecisionCheckpoint | None
     latest_signed: bool | None  # the copy's signature verifies with the key
+    problem: str = ""  # a key or a copy that cannot be read (the page says so rather than fail)
 
 
 def ledger_status() -> LedgerStatus:
-    public_key = ledger_public_key()
+    problems = []
+    try:
+        public_key = ledger.ledger_public_key()
+    except ledger.CheckpointError as exc:
+        public_key = None
+        problems.append(f"the public key is unreadable: {exc}")
     latest = DecisionCheckpoint.objects.first()
     signed = None
     if latest is not None and public_key is not None:
-        signed = ledger.Checkpoint.parse(latest.document).signed_by(public_key)
+        try:
+            signed = ledger.Checkpoint.parse(latest.document).signed_by(public_key)
+        except ledger.CheckpointError as exc:
+            signed = False
+            problems.append(f"the latest checkpoint's copy is unreadable: {exc}")
     return LedgerStatus(
         key_id=ledger.key_id(public_key) if public_key else None,
         public_key_pem=ledger.public_key_pem(public_key) if public_key else "",
@@ -301,4 +311,5 @@ def ledger_status() -> LedgerStatus:
         store=str(ledger.store_dir()),
         latest=latest,
         latest_signed=signed,
+        problem="; ".join(problems),
     )

@@ -21,9 +21,13 @@ logger = logging.getLogger(__name__)
 def decision_log_seal_task() -> int:
     """Chain the decisions committed since the last run (each row stores the
     previous row's hash). Short and lock-free for hand-offs; a second sealer
-    running at the same time leaves at once. Each run leaves a heartbeat (the
-    watch's "sealed at"), and the first in each hour logs the watch's findings."""
+    running at the same time leaves at once. Each run that gets to seal leaves
+    a heartbeat (the watch's "sealed at"; a seal that waits in vain for its
+    horizon, or refuses a chain it did not make, leaves none, so it shows as
+    stalled), and the first in each hour logs the watch's findings."""
     sealed = decision_log_seal()
+    if sealed is None:
+        return 0
     if sealed:
         logger.info("decision log: sealed %s row(s)", sealed)
     seal_heartbeat(at=timezone.now())

@@ -22,17 +22,12 @@ def ledger_key_path(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _ledger(ledger_key_path):
+def _ledger(ledger_key_path, settings):
     """Each test signs with the session's key into a checkpoint store of its
     own (created on first write): the database rolls back between tests, the
     store would not."""
-    from django.conf import settings
-
-    saved = settings.LEDGER_KEY_PATH, settings.LEDGER_KEY_CONFIGURED, settings.LEDGER_CHECKPOINT_DIR
     settings.LEDGER_KEY_PATH, settings.LEDGER_KEY_CONFIGURED = ledger_key_path, True
     settings.LEDGER_CHECKPOINT_DIR = ledger_key_path.parent / f"checkpoints-{uuid.uuid4().hex}"
-    yield
-    settings.LEDGER_KEY_PATH, settings.LEDGER_KEY_CONFIGURED, settings.LEDGER_CHECKPOINT_DIR = saved
 
 
 @pytest.fixture
@@ -49,13 +44,16 @@ def decisions_follow_the_clock(monkeypatch):
 
     def append_on_the_test_clock(**kwargs):
         record = append(**kwargs)
+        update = "UPDATE compliance_decisionrecord SET recorded_at = %s WHERE id = %s"
         with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = replica")
-            cursor.execute(
-                "UPDATE compliance_decisionrecord SET recorded_at = %s WHERE id = %s",
-                [timezone.now(), record.pk],
-            )
-            cursor.execute("SET session_replication_role = DEFAULT")
+            if connection.vendor != "postgresql":  # SQLite: no trigger guards the log
+                cursor.execute(update, [timezone.now(), record.pk])
+            else:
+                cursor.execute("SET session_replication_role = replica")
+                try:
+                    cursor.execute(update, [timezone.now(), record.pk])
+                finally:  # a failed update must not leave the triggers off for the rest of the test
+                    cursor.execute("RESET session_replication_role")
         record.refresh_from_db(fields=["recorded_at"])
         return record
 

@@ -14,15 +14,24 @@ from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import call_command, execute_from_command_line
 from django.db import connection, connections, transaction
 
 from campaigns.scrub import scrub_context
 from compliance import ledger
 from compliance.decision_log import decision_log_seal, decision_log_verify, row_hash
 from compliance.erasure import customer_erase
-from compliance.models import DecisionChainLink, DecisionCheckpoint, DecisionRecord
+from compliance.ledger import Checkpoint
+from compliance.models import (
+    ChainVerification,
+    DecisionChainLink,
+    DecisionCheckpoint,
+    DecisionRecord,
+    TaskHeartbeat,
+)
 from compliance.services import decision_make
+from compliance.tasks import decision_log_seal_task, decision_log_verify_task
+from compliance.watch import SEAL_TASK
 from tests.factories import CampaignFactory, CustomerFactory, PhoneNumberFactory
 
 AT = dt.datetime(2026, 11, 17, 15, tzinfo=dt.UTC)
@@ -192,7 +201,7 @@ TAMPERS: dict[str, Callable] = {
 def test_verify_names_the_first_broken_row_or_checkpoint(log, tamper, tmp_path):
     with triggers_off() as cursor:
         where, problem = tamper(log, cursor)
-    assert decision_log_seal() == 0  # the seal chains none of it
+    assert not decision_log_seal()  # the seal chains none of it (None: it refuses a chain it did not make)
 
     result = decision_log_verify()
     assert not result.ok
@@ -327,7 +336,7 @@ def test_a_row_still_being_inserted_while_the_seal_runs_is_chained_in_id_order_l
     thread.start()
     assert inserted.wait(10)
     fast = _decide(NUMBERS[0], campaign).pk  # commits at once, with the larger id
-    assert decision_log_seal(settle_timeout=0.2) == 0  # the slow one is still open
+    assert decision_log_seal(settle_timeout=0.2) is None  # the slow one is still open
     release.set()
     thread.join(10)
     assert decision_log_seal() == 2
@@ -344,3 +353,146 @@ def test_the_demo_key_is_created_with_a_warning_when_none_is_configured(log, set
     settings.LEDGER_KEY_PATH, settings.LEDGER_KEY_CONFIGURED = tmp_path / "missing.pem", True
     with pytest.raises(ImproperlyConfigured, match="does not exist"):
         ledger.signing_key()
+
+
+def _backdate_with_a_link(log) -> DecisionRecord:
+    """With the app's privileges only (INSERT): a decision under the id a
+    failed hand-off burnt, below checkpoint #1's last_id, and a link for it
+    at the head, hashed as the seal would."""
+    forged = DecisionRecord.objects.get(pk=log["ids"][0])
+    forged.pk, forged.allowed, forged.reasons = log["burnt"], True, []
+    forged.save(force_insert=True)
+    forged.refresh_from_db()
+    head = DecisionChainLink.objects.order_by("-position").first()
+    DecisionChainLink.objects.create(
+        position=head.position + 1,
+        decision_id=forged.pk,
+        prev_hash=head.row_hash,
+        row_hash=row_hash(forged, position=head.position + 1, prev_hash=head.row_hash),
+    )
+    return forged
+
+
+def test_a_back_dated_row_chained_at_the_head_is_named_and_the_seal_signs_nothing(log, caplog, tmp_path):
+    forged = _backdate_with_a_link(log)
+    result = decision_log_verify()
+    assert (result.ok, result.where) == (False, f"row #{forged.pk}")
+    assert "after checkpoint #2, which covers every decision up to" in result.problem
+    assert "a back-dated row" in result.problem
+
+    assert decision_log_seal_task() == 0
+    assert decision_log_seal() is None
+    assert "decision log: seal refused, the chain since the last checkpoint does not hold" in caplog.text
+    assert DecisionCheckpoint.objects.count() == 2 and len(list(ledger.store_dir().glob("*.json"))) == 2
+    assert not TaskHeartbeat.objects.filter(task=SEAL_TASK).exists()  # a refusing seal does not look healthy
+    code, err = auditor_verify(tmp_path)
+    assert code == 1 and f"decision log BROKEN at row #{forged.pk}: " in err
+
+
+def test_a_later_seal_cannot_sign_over_a_back_dated_row_either(log):
+    """Were a checkpoint signed over it anyway, verify still names the row."""
+    forged = _backdate_with_a_link(log)
+    latest = Checkpoint.parse(DecisionCheckpoint.objects.get(seq=2).document)
+    head = DecisionChainLink.objects.get(decision_id=forged.pk)
+    signed = ledger.checkpoint_sign(
+        key=ledger.signing_key(),
+        seq=3,
+        position=head.position,
+        last_id=forged.pk + 100,
+        rows_sealed=1,
+        head_hash=head.row_hash,
+        at=latest.at,
+        prev=latest.digest(),
+    )
+    ledger.store_write(signed)
+    result = decision_log_verify()
+    assert (result.ok, result.where) == (False, f"row #{forged.pk}")
+    assert "after checkpoint #2" in result.problem
+
+
+def test_links_before_the_first_checkpoint_need_only_its_upper_bound(log):
+    """Links that migration 0008 copied keep the old chain's order; a link
+    chaining a decision above what checkpoint #1 covers is named."""
+    with triggers_off() as cursor:
+        cursor.execute(
+            "UPDATE compliance_decisionchainlink SET decision_id = %s WHERE position = 2",
+            [log["ids"][-1] + 50],
+        )
+    result = decision_log_verify()
+    assert (result.ok, result.where) == (False, f"row #{log['ids'][-1] + 50}")
+    assert "checkpoint #1 covers position 2" in result.problem
+
+
+JUNK = {
+    "a text seq": b'{"checkpoint":{"version":1,"seq":"x","position":1,"last_id":1,"rows_sealed":1,'
+    b'"head_hash":"a","at":"x","prev":"p","key_id":"k"},"signature":"s"}',
+    "a fractional seq": b'{"checkpoint":{"version":1,"seq":1.5,"position":1,"last_id":1,"rows_sealed":1,'
+    b'"head_hash":"a","at":"x","prev":"p","key_id":"k"},"signature":"s"}',
+    "a numeric signature": b'{"checkpoint":{"version":1,"seq":99,"position":1,"last_id":1,"rows_sealed":1,'
+    b'"head_hash":"a","at":"x","prev":"p","key_id":"k"},"signature":7}',
+    "not UTF-8": b"\xff\xfe",
+    "a list": b"[]",
+}
+
+
+@pytest.mark.parametrize("junk", JUNK.values(), ids=JUNK.keys())
+def test_a_junk_file_in_the_store_is_named_and_still_recorded(log, junk, tmp_path):
+    (ledger.store_dir() / "000000000099.json").write_bytes(junk)
+    result = decision_log_verify()
+    assert (result.ok, result.where) == (False, "the checkpoint store")
+    assert "000000000099.json: not a checkpoint document" in result.problem
+    code, err = _command()
+    assert code == 1 and "decision log BROKEN at the checkpoint store: 000000000099.json" in err
+    assert ChainVerification.objects.filter(ok=False, problem__startswith="the checkpoint store: ").exists()
+    assert decision_log_verify_task()["ok"] is False  # the nightly task records it too, no crash
+    code, err = auditor_verify(tmp_path)
+    assert code == 1 and "decision log BROKEN at the checkpoint store: 000000000099.json" in err
+
+
+@pytest.mark.parametrize(("removed", "lacking"), [((1, 2), "#1..2"), ((2,), "#2")])
+def test_an_emptied_or_cut_store_is_named_against_the_databases_copies(log, removed, lacking):
+    for seq in removed:
+        (ledger.store_dir() / f"{seq:012d}.json").unlink()
+    result = decision_log_verify()
+    assert (result.ok, result.where) == (False, "the checkpoint store")
+    assert f"the store lacks checkpoint(s) {lacking}" in result.problem
+    code, err = _command()
+    assert code == 1 and f"BROKEN at the checkpoint store: the store lacks checkpoint(s) {lacking}" in err
+
+
+def test_the_audit_page_survives_an_unreadable_public_key_and_checkpoint_copy(
+    log, client, compliance_officer, settings, tmp_path
+):
+    from tests.otp import login_with_otp
+
+    key = tmp_path / "ledger-key.pem"
+    key.write_bytes(settings.LEDGER_KEY_PATH.read_bytes())
+    ledger.public_key_path(key).write_text(
+        "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"
+    )
+    settings.LEDGER_KEY_PATH = key
+    login_with_otp(client, compliance_officer)
+    answer = client.get("/compliance/")
+    assert answer.status_code == 200
+    assert "the public key is unreadable" in answer.content.decode()
+
+    ledger.public_key_path(key).write_text(ledger.public_key_pem(ledger.signing_key().public_key()))
+    with triggers_off() as cursor:
+        cursor.execute("UPDATE compliance_decisioncheckpoint SET document = 'junk' WHERE seq = 2")
+    answer = client.get("/compliance/")
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert "the latest checkpoint&#x27;s copy is unreadable" in html and "signature does NOT verify" in html
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--checkpoints", "/nonexistent"),
+        ("--checkpoints", "/nonexistent", "--public-key", "/nonexistent.pub"),
+    ],
+)
+def test_a_usage_error_exits_2_so_it_is_not_taken_for_a_tamper(log, args, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        execute_from_command_line(["manage.py", "verify_decision_log", *args])
+    assert exit_info.value.code == 2

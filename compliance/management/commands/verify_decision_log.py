@@ -1,5 +1,6 @@
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -33,28 +34,37 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seal: bool, checkpoints: str | None, public_key: str | None, **options):
-        if seal:
-            self.stdout.write(f"sealed {decision_log_seal()} row(s)")
+        # Exit codes: 1 a broken log, 2 a check that could not run (usage, an unreadable key).
         if checkpoints or public_key:
             if not (checkpoints and public_key):
-                raise CommandError("An auditor's check takes both --checkpoints DIR and --public-key FILE.")
+                raise CommandError(
+                    "An auditor's check takes both --checkpoints DIR and --public-key FILE.", returncode=2
+                )
             directory = Path(checkpoints)
             if not directory.is_dir():
-                raise CommandError(f"{directory} is not a directory.")
+                raise CommandError(f"{directory} is not a directory.", returncode=2)
             try:
                 key = ledger.public_key_load(Path(public_key))
+            except ledger.CheckpointError as exc:
+                raise CommandError(str(exc), returncode=2) from exc
+        if seal:
+            sealed = decision_log_seal()
+            self.stdout.write(
+                f"sealed {sealed} row(s)" if sealed is not None else "sealed nothing this time (see the log)"
+            )
+        if checkpoints and public_key:
+            try:
                 stored = ledger.store_read(directory)
-            except (OSError, ledger.CheckpointError) as exc:
-                raise CommandError(str(exc)) from exc
+            except ledger.CheckpointError as exc:  # a store that holds a file that is no checkpoint
+                self._broken(f"decision log BROKEN at the checkpoint store: {exc}")
             result = decision_log_verify(checkpoints=stored, public_key=key)
         else:
             result = decision_log_verify_record()
         if not result.ok:
-            self.stderr.write(
+            self._broken(
                 f"decision log BROKEN at {result.where}: {result.problem} "
                 f"({result.checked} row(s) verified before it)"
             )
-            sys.exit(1)
         self.stdout.write(
             self.style.SUCCESS(
                 f"decision log intact: {result.checked} row(s) verified, {result.unsealed} not sealed yet"
@@ -62,6 +72,10 @@ class Command(BaseCommand):
         )
         for line in _details(result):
             self.stdout.write(line)
+
+    def _broken(self, message: str) -> NoReturn:
+        self.stderr.write(message)
+        sys.exit(1)
 
 
 def _details(result: ChainCheck) -> list[str]:

@@ -5,9 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-TEST_DATABASE_URL ?= $(or $(filter postgres%,$(DATABASE_URL)),postgres://postgres@127.0.0.1:5432/consentdesk)
+# Two roles (core.db_roles): the owner creates, migrates and drops the test database,
+# the tests connect as the app's role (created by the suite).
+TEST_OWNER_URL ?= $(or $(filter postgres%,$(DATABASE_OWNER_URL)),postgres://postgres@127.0.0.1:5432/consentdesk)
+TEST_DATABASE_URL ?= postgres://consentdesk_test_app@$(lastword $(subst @, ,$(TEST_OWNER_URL)))
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/1
-TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) DATABASE_OWNER_URL=$(TEST_OWNER_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	DJANGO_SECRET_KEY=test-only-secret-key-for-the-suite-0123456789abcdefghijklmnop \
 	CONSENTDESK_SUPPRESSION_KEY=test-only-suppression-key-0123456789abcdef \
 	DJANGO_DEBUG=0 DJANGO_SECURE_SSL_REDIRECT=0 CONSENTDESK_REQUIRE_2FA=1

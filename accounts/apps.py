@@ -10,9 +10,14 @@ class AccountsConfig(AppConfig):
         import accounts.signals  # noqa: F401  (logins, failures and logouts to the access log)
         from accounts.erasure import access_log_erase
         from accounts.roles import sync_role_permissions_after_migrate
+        from core.db_roles import protected_register
         from core.erasure import erasure_hook_register
 
         erasure_hook_register("accounts.access_log", access_log_erase)
+        # Read and appended to by the app's role; rewritten only by erasure, through the owner's door.
+        protected_register(
+            "accounts.AccessLog", functions=("accounts_access_log_redact(bigint[], text[], text[])",)
+        )
 
         # Permissions are created by post_migrate, after every migration has
         # run, so the role groups get theirs here rather than in a migration.

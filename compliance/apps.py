@@ -9,17 +9,28 @@ class ComplianceConfig(AppConfig):
     def ready(self) -> None:
         from django.core.checks import Tags, register
 
-        from compliance.checks import ledger_key_check
+        from compliance.checks import db_roles_check, ledger_key_check
+        from compliance.decision_log import decision_log_purge, decisions_purgeable
         from compliance.erasure import customer_erase
         from compliance.retention import retention_policies_ensure
         from compliance.rules import rules_seed_after_migrate
         from compliance.timeline import timeline_sources_register
         from compliance.watch import SEAL_TASK, VERIFY_TASK
+        from core.db_roles import protected_register
         from core.erasure import customer_eraser_register
         from core.retention import FIVE_YEARS, RetentionCategory, retention_category_register
         from core.schedule import Periodic, periodic_task_register
 
         register(ledger_key_check, Tags.security, deploy=True)
+        register(db_roles_check, Tags.security, deploy=True)
+        # The app's role reads and appends to the log; its doors are the owner's (migration 0009).
+        protected_register(
+            "compliance.DecisionRecord",
+            functions=("compliance_decision_log_erase(text[])", "compliance_decision_log_purge(bigint[])"),
+        )
+        protected_register("compliance.DecisionChainLink")
+        protected_register("compliance.DecisionCheckpoint")
+        protected_register("compliance.DecisionLogPurge", insert=False)
         customer_eraser_register(customer_erase)  # the one entry point, for apps below compliance
         timeline_sources_register()
 
@@ -36,6 +47,22 @@ class ComplianceConfig(AppConfig):
                 default_active=True,
                 legal_minimum_days=FIVE_YEARS,
                 legal_basis="they prove what was removed and when (TSR record keeping, 5 years)",
+                also_delete_history=False,
+            )
+        )
+        retention_category_register(
+            RetentionCategory(
+                key="decision_log",
+                label="Decision log",
+                model="compliance.DecisionRecord",
+                age_field="recorded_at",
+                default_days=FIVE_YEARS,
+                default_active=True,
+                legal_minimum_days=FIVE_YEARS,
+                legal_basis="each call's decision is the proof that it was allowed (TSR record keeping, "
+                "16 CFR 310.5: 5 years); the database's own purge function holds the same minimum",
+                eligible=decisions_purgeable,  # legal holds; rows a call attempt points at
+                purge=decision_log_purge,  # the owner's door (migration 0009), signed rows only
                 also_delete_history=False,
             )
         )

@@ -19,3 +19,22 @@ def ledger_key_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             id="compliance.W001",
         )
     ]
+
+
+def db_roles_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """On PostgreSQL, the decision log is only as safe as the role that writes it."""
+    from django.db import connection
+
+    from core.db_roles import roles_split
+
+    if connection.vendor != "postgresql" or roles_split():
+        return []
+    return [
+        Warning(
+            "DATABASE_OWNER_URL is not set: the app runs as the schema's owner, so the decision log and the "
+            "access log are only as safe as the app (its role could alter, empty or un-trigger them).",
+            hint="Set DATABASE_OWNER_URL to the owner's role, DATABASE_URL to an app role, and run "
+            "`manage.py db_roles` then `manage.py migrate` (README, Production).",
+            id="compliance.W002",
+        )
+    ]

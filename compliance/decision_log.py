@@ -22,24 +22,33 @@ import time
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models import Exists, Max, Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from compliance import ledger
 from compliance.ledger import GENESIS_HASH, Checkpoint, CheckpointError
-from compliance.models import ChainVerification, DecisionChainLink, DecisionCheckpoint, DecisionRecord
+from compliance.models import (
+    ChainVerification,
+    DecisionChainLink,
+    DecisionCheckpoint,
+    DecisionLogPurge,
+    DecisionRecord,
+)
 from compliance.policy import CallFacts, Decision
+from compliance.retention import rows_unreferenced
 from consent.services import number_hash, suppression_hashes, suppression_key_id, suppression_keys
 from core.erasure import TEXT_MARK
 from core.history import history_user
+from core.retention import FIVE_YEARS
+from customers.models import Customer
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +92,54 @@ def decision_log_append(
         facts=stored_facts,
         ruleset_version=decision.evidence.get("ruleset_version", ""),
     )
+
+
+def decision_log_erase(numbers: list[str]) -> int:
+    """The clear numbers in the log become '(erased)' (a customer's erasure);
+    their hashes stay, so the chain holds. On PostgreSQL through the owner's
+    function (migration 0009): the app's role cannot update the log."""
+    if not numbers:
+        return 0
+    if connection.vendor != "postgresql":
+        return DecisionRecord.objects.filter(phone_number__in=numbers).update(phone_number=ERASED_NUMBER)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT compliance_decision_log_erase(%s::text[])", [list(numbers)])
+        return int(cursor.fetchone()[0])
+
+
+# The legal minimum the purge function holds (migration 0009): decisions are
+# kept 5 years whatever a retention policy says (TSR, 16 CFR 310.5).
+LEGAL_MINIMUM = timedelta(days=FIVE_YEARS)
+
+
+def decision_log_purge(ids: list[int]) -> int:
+    """Delete those of these decisions that are past the legal minimum and
+    covered by a signed checkpoint, and record the run (DecisionLogPurge);
+    returns how many went. On PostgreSQL through the owner's function, which
+    holds the minimum itself; elsewhere (the demo's SQLite) the same here."""
+    if not ids:
+        return 0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT compliance_decision_log_purge(%s::bigint[])", [list(ids)])
+            return int(cursor.fetchone()[0])
+    bound = timezone.now() - LEGAL_MINIMUM
+    sealed_to = DecisionCheckpoint.objects.aggregate(last=Max("last_id"))["last"] or 0
+    doomed = DecisionRecord.objects.filter(id__in=ids, recorded_at__lt=bound, id__lte=sealed_to)
+    found = doomed.aggregate(first=Min("id"), last=Max("id"))
+    deleted = doomed._raw_delete(doomed.db)
+    if deleted:
+        DecisionLogPurge.objects.create(
+            bound=bound, deleted=deleted, first_id=found["first"], last_id=found["last"], by_role="sqlite"
+        )
+    return deleted
+
+
+def decisions_purgeable(rows: QuerySet, cutoff: datetime) -> QuerySet:
+    """Of the expired decisions, those the purge may take: none of a customer
+    on legal hold, none a call attempt still points at."""
+    held = Customer.objects.filter(legal_hold=True).values("pk")
+    return rows_unreferenced(rows.exclude(customer_id__in=held), cutoff)
 
 
 def _content(record: DecisionRecord, position: int) -> bytes:
@@ -396,6 +453,7 @@ def _links(chunk_size: int) -> Iterator[list[DecisionChainLink]]:
 class _Walk:
     checked: int = 0
     purged: int = 0
+    first_purged: int | None = None
     numbers_checked: int = 0
     numbers_unchecked: int = 0
     head: int = 0
@@ -444,8 +502,8 @@ def _chain_walk(checkpoints: list[Checkpoint], walk: _Walk, chunk_size: int) -> 
     for checkpoint in checkpoints:
         at_position.setdefault(checkpoint.position, []).append(checkpoint)
     key_ids = [key_id for key_id, _key in suppression_keys()]
+    purged_to = DecisionLogPurge.objects.aggregate(last=Max("last_id"))["last"] or 0
     prev = expected = None
-    kept_seen = False
     for chunk in _links(chunk_size):
         decisions = DecisionRecord.objects.in_bulk([link.decision_id for link in chunk])
         for link in chunk:
@@ -470,11 +528,11 @@ def _chain_walk(checkpoints: list[Checkpoint], walk: _Walk, chunk_size: int) -> 
             _id_bounds_check(link, checkpoints, positions)
             record = decisions.get(row)
             if record is None:
-                if kept_seen:
+                if row > purged_to:  # above every purge run's last row: no purge took it
                     raise _Broken(f"decision #{row} at position {link.position} was deleted", row=row)
-                walk.purged += 1  # before the first kept row: removed by a retention purge
+                walk.purged += 1  # removed by the purge function, if the runs' counts agree
+                walk.first_purged = walk.first_purged or row
             else:
-                kept_seen = True
                 if row_hash(record, position=link.position, prev_hash=prev) != link.row_hash:
                     raise _Broken("its content does not match its hash", row=row)
                 if not _number_matches(record, walk, key_ids):
@@ -490,6 +548,19 @@ def _chain_walk(checkpoints: list[Checkpoint], walk: _Walk, chunk_size: int) -> 
                     )
             walk.head = link.position
             expected += 1
+
+
+def _purges_check(walk: _Walk) -> None:
+    """The decisions missing from the log are exactly those the purge
+    function's runs removed: a row deleted by hand, even one past the legal
+    minimum below a purged one, makes the counts disagree."""
+    recorded = DecisionLogPurge.objects.aggregate(total=Sum("deleted"))["total"] or 0
+    if walk.purged != recorded:
+        raise _Broken(
+            f"{walk.purged} chained decision(s) are missing from the log and the purge runs account for "
+            f"{recorded}: rows were deleted outside the purge",
+            row=walk.first_purged,
+        )
 
 
 def decision_log_verify(
@@ -513,6 +584,7 @@ def decision_log_verify(
         if configured:
             _store_against_copies(checkpoints)
         _chain_walk(checkpoints, walk, chunk_size)
+        _purges_check(walk)
         latest = checkpoints[-1] if checkpoints else None
         if latest and latest.position > walk.head:
             raise _Broken(

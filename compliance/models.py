@@ -197,6 +197,29 @@ class DecisionCheckpoint(models.Model):
         return f"checkpoint #{self.seq} at position {self.position}"
 
 
+class DecisionLogPurge(models.Model):
+    """One run of the owner's purge function (migration 0009): the decision
+    rows it removed, all past the legal minimum the function holds. Written
+    only by that function; the app's role may read these rows, never write
+    them. verify counts a decision missing from the log as purged only while
+    these runs account for it."""
+
+    purged_at = models.DateTimeField(db_default=Now())
+    bound = models.DateTimeField(
+        help_text="Rows recorded before this instant could go (5 years before the run)."
+    )
+    deleted = models.PositiveBigIntegerField()
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    by_role = models.CharField(max_length=63, help_text="The database role that called the function.")
+
+    class Meta:
+        ordering = ["-purged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"purge of {self.deleted} decision(s) #{self.first_id}-#{self.last_id}"
+
+
 class RetentionPolicy(models.Model):
     """How long one category of data is kept, and what happens then. One
     row per registered category (compliance.retention); the admin refuses a

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection, models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from core.history import history_note, history_user
@@ -146,8 +147,7 @@ def _purge(
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
-                    # For this transaction only: append-only tables (the decision log)
-                    # accept its deletes; its commit does not wait for the WAL flush
+                    # For this transaction only: its commit does not wait for the WAL flush
                     # (a crash may lose the last batches, which the next run purges
                     # again; the purge run's own record commits as usual); and no
                     # merge join is planned: estimating one reads the join keys'
@@ -155,13 +155,16 @@ def _purge(
                     # next vacuum (planning took 0.4 s after 1M rows), and a batch
                     # of a few thousand rows never wants one.
                     cursor.execute(
-                        "SELECT set_config('consentdesk.retention_purge', 'on', true), "
-                        "set_config('synchronous_commit', 'off', true), "
+                        "SELECT set_config('synchronous_commit', 'off', true), "
                         "set_config('enable_mergejoin', 'off', true)"
                     )
             expired = spec.expired(cutoff)
             page = (expired.filter(pk__gt=last) if last is not None else expired).order_by("pk")
-            if action == DELETE and spec.delete_dependents is None and connection.vendor == "postgresql":
+            if action == DELETE and spec.purge is not None:
+                ids = list(page.values_list("pk", flat=True)[:batch_size])
+                count, last_pk = len(ids), ids[-1] if ids else None
+                tally.deleted += spec.purge(ids)
+            elif action == DELETE and spec.delete_dependents is None and connection.vendor == "postgresql":
                 # One statement: the category's conditions in the DELETE itself
                 # (the first `batch_size` expired rows past the last batch), and
                 # the history rows of the rows it deleted.
@@ -189,6 +192,16 @@ def _purge(
         tally.batch_ms.append((time.perf_counter() - started) * 1000)
         tally.examined += count
         tally.batches += 1
+
+
+def rows_unreferenced(rows: models.QuerySet, cutoff: datetime) -> models.QuerySet:
+    """Rows no other table's foreign key still points at (a call attempt keeps
+    its decision, PROTECT): the purge leaves them for a later run."""
+    for relation in rows.model._meta.get_fields(include_hidden=True):
+        if relation.one_to_many and relation.auto_created and getattr(relation.field, "db_constraint", False):
+            referencing = relation.related_model._base_manager.filter(**{relation.field.name: OuterRef("pk")})
+            rows = rows.filter(~Exists(referencing))
+    return rows
 
 
 def _delete_batch(model: type[models.Model], history, pks: models.QuerySet) -> tuple[int, object]:

@@ -111,6 +111,15 @@ else:
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str(
         "DJANGO_TEST_DATABASE_NAME", default=f"test_{DATABASES['default']['NAME']}"
     )
+# The schema's owner (core.db_roles): `migrate` and `flush` run as this role,
+# the app (web, worker, beat) as DATABASE_URL's, which may only read and
+# append to the audit tables. Unset: one role for both (check --deploy warns).
+DATABASE_OWNER = None
+if env.str("DATABASE_OWNER_URL", default=""):
+    _owner = env.db_url("DATABASE_OWNER_URL")
+    if _owner["ENGINE"] != DATABASES["default"]["ENGINE"] or _owner["NAME"] != DATABASES["default"]["NAME"]:
+        raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same PostgreSQL database as DATABASE_URL.")
+    DATABASE_OWNER = {key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------

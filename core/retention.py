@@ -38,6 +38,9 @@ class RetentionCategory:
     # same transaction, the rows that reference them (no cascade emulation).
     delete_dependents: Callable[[models.QuerySet], None] | None = None
     also_delete_history: bool = True
+    # purge(ids) -> rows deleted: deletes these expired rows itself (a door of
+    # the database's owner, which may refuse some); instead of a plain DELETE.
+    purge: Callable[[list[int]], int] | None = None
 
     def model_class(self) -> type[models.Model]:
         return apps.get_model(self.model)

@@ -10,6 +10,17 @@ PORT="${PORT:-8000}"
 VAR="${CONSENTDESK_VAR_DIR:-var}"
 mkdir -p "$VAR/broker/control" "$VAR/log"
 
+# Two database roles on PostgreSQL (README, "Two database roles"): the owner
+# (DATABASE_OWNER_URL) migrates; web, worker and beat run as DATABASE_URL's role.
+case "${DATABASE_URL:-sqlite}" in
+  postgres*)
+    if [ -n "${DATABASE_OWNER_URL:-}" ]; then
+      $PY manage.py db_roles
+    else
+      roles_note="One database role: set DATABASE_OWNER_URL to keep the app's role from changing the decision log."
+    fi ;;
+  *) roles_note="The demo runs on SQLite, as one role: the two database roles that guard the decision log need PostgreSQL." ;;
+esac
 $PY manage.py migrate --noinput -v 0
 # The key that signs the decision log's checkpoints (CONSENTDESK_LEDGER_KEY, or var/ledger/).
 $PY manage.py ledger_keygen --if-missing
@@ -51,6 +62,7 @@ cat <<MSG
   API docs: http://$HOST:$PORT/api/docs/
   Logs: $VAR/log/{seed,web,worker,beat}.log
   Ctrl-C stops web, worker and beat.
+  ${roles_note:-Database roles: the app runs as its own role; the schema's owner migrates.}
 
 MSG
 # If any of the three dies, stop the others too.

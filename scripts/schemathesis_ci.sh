@@ -14,13 +14,17 @@ SEED="${SCHEMATHESIS_SEED:-20261202}"
 TIME_BOUND="${SCHEMATHESIS_TIME_BOUND:-600}"  # seconds, for each pass
 
 # The PostgreSQL server of the suite (as the Makefile picks it), another database on it.
-case "${DATABASE_URL:-}" in
-  postgres*) base_url="$DATABASE_URL" ;;
+case "${DATABASE_OWNER_URL:-${DATABASE_URL:-}}" in
+  postgres*) base_url="${DATABASE_OWNER_URL:-$DATABASE_URL}" ;;
   *) base_url="postgres://postgres@127.0.0.1:5432/consentdesk" ;;
 esac
 db_name="consentdesk_schemathesis"
 admin_url="${base_url%/*}/postgres"
-export DATABASE_URL="${base_url%/*}/$db_name"
+# Two roles, as in production (core.db_roles): the server runs as an app role
+# that may only read and append to the audit tables; the owner migrates.
+export DATABASE_OWNER_URL="${base_url%/*}/$db_name"
+server="${base_url#*@}"
+export DATABASE_URL="postgres://consentdesk_app@${server%/*}/$db_name"
 export DJANGO_DEBUG=0 DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_ALLOWED_HOSTS=127.0.0.1
 export CONSENTDESK_REQUIRE_2FA="${CONSENTDESK_REQUIRE_2FA:-1}"
 export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-test-only-secret-key-for-the-suite-0123456789abcdefghijklmnop}"
@@ -49,6 +53,7 @@ with psycopg.connect(sys.argv[1], autocommit=True) as connection:
     connection.execute(f"DROP DATABASE IF EXISTS {sys.argv[2]} WITH (FORCE)")
     connection.execute(f"CREATE DATABASE {sys.argv[2]}")
 EOF
+$PY manage.py db_roles
 $PY manage.py migrate --noinput -v 0
 tokens="$($PY manage.py shell --no-imports < scripts/schemathesis_seed.py)"
 root_token="$(awk '$1 == "token" && $2 == "root" {print $3}' <<<"$tokens")"

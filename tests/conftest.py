@@ -8,9 +8,29 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.roles import AGENTS, COMPLIANCE_OFFICERS, MANAGERS
+from core.db_roles import as_owner, roles_split
 from tests.factories import UserFactory
+from tests.owner import restamp, suite_roles_ensure
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb):
+    """pytest-django's, as the owner (tests.owner): the test database is
+    created, migrated (then the app's grants) and dropped by the owner; the
+    tests connect as the app's role."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock(), as_owner():
+        if roles_split():
+            with connection._nodb_cursor() as cursor:
+                suite_roles_ensure(cursor)
+        config = setup_databases(verbosity=0, interactive=False, keepdb=django_db_keepdb)
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock(), as_owner():
+            teardown_databases(config, verbosity=0)
 
 
 @pytest.fixture(scope="session")
@@ -44,16 +64,7 @@ def decisions_follow_the_clock(monkeypatch):
 
     def append_on_the_test_clock(**kwargs):
         record = append(**kwargs)
-        update = "UPDATE compliance_decisionrecord SET recorded_at = %s WHERE id = %s"
-        with connection.cursor() as cursor:
-            if connection.vendor != "postgresql":  # SQLite: no trigger guards the log
-                cursor.execute(update, [timezone.now(), record.pk])
-            else:
-                cursor.execute("SET session_replication_role = replica")
-                try:
-                    cursor.execute(update, [timezone.now(), record.pk])
-                finally:  # a failed update must not leave the triggers off for the rest of the test
-                    cursor.execute("RESET session_replication_role")
+        restamp(record.pk, timezone.now())
         record.refresh_from_db(fields=["recorded_at"])
         return record
 

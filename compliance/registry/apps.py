@@ -10,3 +10,9 @@ class RegistryConfig(AppConfig):
     name = "compliance.registry"
     label = "registry"
     verbose_name = "Do-Not-Call registries"
+
+    def ready(self) -> None:
+        from core.db_roles import app_owned_register
+
+        # The sync creates, swaps and drops its partitions as the app's role (storage.py).
+        app_owned_register("registry_number")

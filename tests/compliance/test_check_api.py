@@ -15,6 +15,7 @@ from compliance.selectors import ruleset_current
 from consent.services import consent_revoke
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
 from tests.otp import login_with_otp
+from tests.owner import owner_powers
 
 pytestmark = pytest.mark.django_db
 
@@ -126,8 +127,8 @@ def test_the_decision_log_chain_verifies_and_names_the_first_tampered_row(api, n
     assert decision_log_seal() == 5
     result = decision_log_verify()
     assert result.ok and result.checked == 5 and result.unsealed == 0
-    # A superuser with the append-only trigger disabled rewrites a reason in SQL.
-    with connection.cursor() as cursor:
+    # The owner (a superuser here), with the append-only trigger disabled, rewrites a reason in SQL.
+    with owner_powers() as cursor:
         cursor.execute("SET session_replication_role = replica")
         cursor.execute(
             "UPDATE compliance_decisionrecord SET reasons = '[\"consent_missing\"]' WHERE id = %s", [ids[2]]

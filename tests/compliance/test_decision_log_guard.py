@@ -1,6 +1,10 @@
-"""The decision log is append-only in PostgreSQL itself: no UPDATE or DELETE
-gets through, whoever sends it, except erasing a number; its chain links and
-checkpoints take no UPDATE or DELETE at all, and the database stamps when a
+"""The decision log is append-only in PostgreSQL itself, twice over. The
+app's role (what web, worker and beat run as) has no UPDATE, DELETE or
+TRUNCATE on it, nor on its chain, checkpoints and purge runs, and owns none
+of them (core.db_roles): PostgreSQL refuses the statement. Behind that, the
+tables' triggers refuse even the owner: no UPDATE or DELETE gets through,
+except erasing a number and deleting a row past the legal minimum; links,
+checkpoints and purge runs take none at all; and the database stamps when a
 decision was recorded."""
 
 import datetime as dt
@@ -9,9 +13,14 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from rest_framework.test import APIClient
 
-from compliance.decision_log import decision_log_seal, decision_log_verify
+from compliance.decision_log import decision_log_erase, decision_log_seal, decision_log_verify
 from compliance.models import DecisionChainLink, DecisionCheckpoint, DecisionRecord
 from tests.factories import CampaignFactory, CustomerFactory, PhoneNumberFactory
+from tests.owner import owner_powers
+
+# Who sends the statement, and what refuses it: the app role's missing grant, or the owner's trigger.
+AS_APP = pytest.param(connection.cursor, "permission denied", id="as the app's role")
+AS_OWNER = pytest.param(owner_powers, "append-only", id="as the owner")
 
 pytestmark = pytest.mark.django_db
 
@@ -38,20 +47,21 @@ def decision(manager):
         "DELETE FROM compliance_decisionrecord WHERE id = %s",
     ],
 )
-def test_sql_cannot_change_or_delete_a_decision(decision, statement):
+@pytest.mark.parametrize(("who", "refusal"), [AS_APP, AS_OWNER])
+def test_sql_cannot_change_or_delete_a_decision(decision, statement, who, refusal):
     with (
-        pytest.raises(DatabaseError, match="append-only"),
+        pytest.raises(DatabaseError, match=refusal),
         transaction.atomic(),
-        connection.cursor() as cursor,
+        who() as cursor,
     ):
         cursor.execute(statement, [decision.pk])
     assert DecisionRecord.objects.filter(pk=decision.pk, allowed=decision.allowed).exists()
 
 
 def test_the_orm_cannot_either(decision):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         DecisionRecord.objects.filter(pk=decision.pk).update(reasons=["frequency_cap"])
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         decision.delete()
 
 
@@ -59,8 +69,15 @@ def test_erasing_the_number_is_the_only_change_allowed_and_sealing_changes_no_de
     before = DecisionRecord.objects.filter(pk=decision.pk).values().get()
     assert decision_log_seal() == 1
     assert DecisionRecord.objects.filter(pk=decision.pk).values().get() == before
-    DecisionRecord.objects.filter(pk=decision.pk).update(phone_number="(erased)")
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+        DecisionRecord.objects.filter(pk=decision.pk).update(phone_number="(erased)")  # not directly
+    assert decision_log_erase([decision.phone_number]) == 1  # through the owner's function
+    assert DecisionRecord.objects.get(pk=decision.pk).phone_number == "(erased)"
     assert decision_log_verify().ok
+    with owner_powers() as cursor:  # the owner's trigger lets that change through, no other
+        cursor.execute(
+            "UPDATE compliance_decisionrecord SET phone_number = '(erased)' WHERE id = %s", [decision.pk]
+        )
 
 
 @pytest.mark.parametrize(
@@ -73,16 +90,32 @@ def test_erasing_the_number_is_the_only_change_allowed_and_sealing_changes_no_de
         "DELETE FROM compliance_decisioncheckpoint",
     ],
 )
-def test_links_and_checkpoints_are_insert_only(decision, statement):
+@pytest.mark.parametrize(("who", "refusal"), [AS_APP, AS_OWNER])
+def test_links_and_checkpoints_are_insert_only(decision, statement, who, refusal):
     decision_log_seal()
     assert DecisionChainLink.objects.exists() and DecisionCheckpoint.objects.exists()
     with (
-        pytest.raises(DatabaseError, match="append-only"),
+        pytest.raises(DatabaseError, match=refusal),
         transaction.atomic(),
-        connection.cursor() as cursor,
+        who() as cursor,
     ):
         cursor.execute(statement)
     assert decision_log_verify().ok
+
+
+@pytest.mark.parametrize(("who", "refusal"), [AS_APP, AS_OWNER])
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE compliance_decisionlogpurge SET deleted = 0", "DELETE FROM compliance_decisionlogpurge"],
+)
+def test_purge_runs_are_insert_only(db, statement, who, refusal):
+    with owner_powers() as cursor:  # only the purge function writes one; the owner here
+        cursor.execute(
+            "INSERT INTO compliance_decisionlogpurge (bound, deleted, first_id, last_id, by_role) "
+            "VALUES (now(), 3, 1, 3, current_user)"
+        )
+    with pytest.raises(DatabaseError, match=refusal), transaction.atomic(), who() as cursor:
+        cursor.execute(statement)
 
 
 def test_the_database_stamps_recorded_at_whatever_an_insert_says(decision):

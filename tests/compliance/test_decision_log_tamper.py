@@ -16,23 +16,27 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command, execute_from_command_line
 from django.db import connection, connections, transaction
+from django.utils import timezone
 
 from campaigns.scrub import scrub_context
 from compliance import ledger
-from compliance.decision_log import decision_log_seal, decision_log_verify, row_hash
+from compliance.decision_log import decision_log_purge, decision_log_seal, decision_log_verify, row_hash
 from compliance.erasure import customer_erase
 from compliance.ledger import Checkpoint
 from compliance.models import (
     ChainVerification,
     DecisionChainLink,
     DecisionCheckpoint,
+    DecisionLogPurge,
     DecisionRecord,
     TaskHeartbeat,
 )
+from compliance.retention import retention_purge
 from compliance.services import decision_make
 from compliance.tasks import decision_log_seal_task, decision_log_verify_task
 from compliance.watch import SEAL_TASK
 from tests.factories import CampaignFactory, CustomerFactory, PhoneNumberFactory
+from tests.owner import owner_powers, restamp
 
 AT = dt.datetime(2026, 11, 17, 15, tzinfo=dt.UTC)
 NUMBERS = [f"+1212736{n:04d}" for n in range(1, 9)]
@@ -71,9 +75,14 @@ def log(db):
 
 @contextlib.contextmanager
 def triggers_off():
-    """As the tables' owner (the suite's superuser): no append-only trigger."""
-    tables = ["compliance_decisionrecord", "compliance_decisionchainlink", "compliance_decisioncheckpoint"]
-    with connection.cursor() as cursor:
+    """As the tables' owner (tests.owner: what the app's role cannot do): no append-only trigger."""
+    tables = [
+        "compliance_decisionrecord",
+        "compliance_decisionchainlink",
+        "compliance_decisioncheckpoint",
+        "compliance_decisionlogpurge",
+    ]
+    with owner_powers() as cursor:
         # Django's foreign keys are deferred: check them now, or ALTER TABLE refuses.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -170,6 +179,24 @@ def _delete_middle_row_only(log, cursor):
     return f"row #{log['ids'][4]}", "was deleted"
 
 
+def _delete_oldest_rows(log, cursor):
+    """The oldest rows deleted by hand look like a purge, but no purge run took them."""
+    cursor.execute("DELETE FROM compliance_decisionrecord WHERE id = ANY(%s)", [log["ids"][:2]])
+    return f"row #{log['ids'][0]}", "was deleted"
+
+
+def _delete_oldest_rows_and_fake_a_purge(log, cursor):
+    """... and a purge run forged to cover them, as only the owner could: its count is
+    checked against the rows it would have taken (here one fewer than were deleted)."""
+    cursor.execute("DELETE FROM compliance_decisionrecord WHERE id = ANY(%s)", [log["ids"][:3]])
+    cursor.execute(
+        "INSERT INTO compliance_decisionlogpurge (bound, deleted, first_id, last_id, by_role) "
+        "VALUES (now(), 2, %s, %s, 'forger')",
+        [log["ids"][0], log["ids"][2]],
+    )
+    return f"row #{log['ids'][0]}", "rows were deleted outside the purge"
+
+
 def _forge_below_the_head(log, cursor):
     """A back-dated "allowed" row slipped into the id a failed hand-off left."""
     cursor.execute(
@@ -194,6 +221,8 @@ TAMPERS: dict[str, Callable] = {
     "a deleted middle row": _delete_middle,
     "a deleted middle row, link kept": _delete_middle_row_only,
     "a forged row below the head": _forge_below_the_head,
+    "the oldest rows deleted by hand": _delete_oldest_rows,
+    "the oldest rows deleted, a purge run forged": _delete_oldest_rows_and_fake_a_purge,
 }
 
 
@@ -261,14 +290,52 @@ def test_an_auditor_without_the_suppression_key_skips_the_number_check_and_says_
     assert "phone numbers checked against their hashes: 0; not checked: 8" in out
 
 
-def test_a_retention_purge_of_the_oldest_rows_keeps_the_rest_verifiable(log):
-    """The purge removes decisions and keeps their links (hashes only): verify
-    carries the chain through them to the first kept row."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('consentdesk.retention_purge', 'on', true)")
-        cursor.execute("DELETE FROM compliance_decisionrecord WHERE id = ANY(%s)", [log["ids"][:3]])
+def _aged(number: str, campaign, *, years: int) -> DecisionRecord:
+    """A decision recorded `years` ago (re-stamped before it is sealed: the stamp is hashed)."""
+    record = _decide(number, campaign)
+    restamp(record.pk, timezone.now() - dt.timedelta(days=366 * years))
+    return record
+
+
+def test_a_retention_purge_of_the_oldest_rows_keeps_the_rest_verifiable(db):
+    """The purge (the owner's function, called by the app's role) removes
+    decisions past the legal minimum and keeps their links (hashes only):
+    verify carries the chain through them and counts them against the purge
+    runs. A row past the minimum kept by a legal hold stays between purged ones."""
+    customer = CustomerFactory(state="NY", postal_code="10001")
+    held = CustomerFactory(state="NY", postal_code="10001", legal_hold=True, legal_hold_reason="litigation")
+    for number in NUMBERS[:4]:
+        PhoneNumberFactory(customer=customer, number=number)
+    PhoneNumberFactory(customer=held, number=NUMBERS[4])
+    campaign = CampaignFactory(purpose="marketing", dialing_mode="autodialed")
+    old = [_aged(number, campaign, years=6) for number in (NUMBERS[0], NUMBERS[4], NUMBERS[1], NUMBERS[2])]
+    _decide(NUMBERS[3], campaign)
+    assert decision_log_seal() == 5
+
+    (run,) = retention_purge(category="decision_log")
+
+    assert (run.status, run.deleted) == ("succeeded", 3)
+    assert DecisionRecord.objects.filter(pk=old[1].pk).exists()  # the held customer's
+    purge = DecisionLogPurge.objects.get()
+    assert (purge.deleted, purge.first_id, purge.last_id) == (3, old[0].pk, old[3].pk)
+    assert purge.by_role == connection.settings_dict["USER"]  # the app's role, through the door
     result = decision_log_verify()
-    assert (result.ok, result.checked, result.purged) == (True, 5, 3)
+    assert (result.ok, result.checked, result.purged) == (True, 2, 3), result.problem
+
+
+def test_the_purge_function_holds_the_legal_minimum_itself(log):
+    """Whatever the app asks (or a policy says), rows under 5 years stay, and
+    rows past it but not yet signed into a checkpoint stay too."""
+    assert decision_log_purge(log["ids"]) == 0  # recorded today
+    young = _aged(NUMBERS[0], log["campaign"], years=4)
+    old = _aged(NUMBERS[1], log["campaign"], years=6)
+    assert decision_log_purge([young.pk, old.pk]) == 0  # not signed yet
+    assert decision_log_seal() == 2
+    assert decision_log_purge([young.pk, old.pk]) == 1
+    assert list(DecisionRecord.objects.filter(pk__in=[young.pk, old.pk]).values_list("pk", flat=True)) == [
+        young.pk
+    ]
+    assert decision_log_verify().ok
 
 
 def test_verify_starts_from_the_checkpoint_that_holds_the_position_before_the_first_kept_link(log):

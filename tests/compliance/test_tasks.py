@@ -6,7 +6,6 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
-from django.db import connection
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
@@ -16,6 +15,7 @@ from compliance.tasks import decision_log_seal_task, decision_log_verify_task
 from config.celery import app
 from tests.factories import CampaignFactory, CustomerFactory, PhoneNumberFactory
 from tests.otp import login_with_otp
+from tests.owner import owner_powers
 
 
 def test_beat_schedules_sealing_every_minute_and_a_nightly_verification(db):
@@ -74,8 +74,8 @@ def test_the_nightly_verification_names_the_first_tampered_row_and_alerts_the_au
         )
     decision_log_seal_task()
     _first, second = DecisionRecord.objects.order_by("id")
-    # A superuser edits a logged reason in SQL, with the append-only trigger disabled.
-    with connection.cursor() as cursor:
+    # The owner (a superuser here) edits a logged reason in SQL, with the append-only trigger disabled.
+    with owner_powers() as cursor:
         cursor.execute("SET session_replication_role = replica")  # triggers off for this session
         cursor.execute(
             "UPDATE compliance_decisionrecord SET reasons = '[\"outside_calling_hours\"]' WHERE id = %s",

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import connection
 from django.utils import timezone
 
 from compliance.registry.inbox import registry_inbox_path, registry_inbox_sync, registry_upload_save
@@ -21,6 +20,7 @@ from compliance.registry.models import SyncRun
 from compliance.registry.tasks import registry_inbox_sync_task
 from config.celery import app
 from tests.otp import login_with_otp
+from tests.owner import app_process_env
 from tests.registry.conftest import numbers_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,13 +122,11 @@ def test_a_worker_killed_mid_import_leaves_the_registry_as_it_was(
     new = drop(national, "new.txt", [2125550000 + i for i in range(2, 5002)])
     queue = f"test-kill-{uuid.uuid4().hex[:8]}"
     log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CONSENTDESK_REGISTRY_INBOX": str(inbox_root),
-        "CONSENTDESK_REGISTRY_INBOX_SETTLE_SECONDS": "0",
-        "CONSENTDESK_IMPORT_PAUSE_SECONDS": "120",  # holds the import open just before it commits
-    }
+    env = app_process_env(
+        CONSENTDESK_REGISTRY_INBOX=str(inbox_root),
+        CONSENTDESK_REGISTRY_INBOX_SETTLE_SECONDS="0",
+        CONSENTDESK_IMPORT_PAUSE_SECONDS="120",  # holds the import open just before it commits
+    )
     worker = subprocess.Popen(
         [
             *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue),
@@ -170,14 +168,6 @@ def test_a_worker_killed_mid_import_leaves_the_registry_as_it_was(
     running.refresh_from_db()
     assert running.status == SyncRun.Status.FAILED and running.error.startswith("Interrupted")
     assert not new.exists()
-
-
-def _database_url() -> str:
-    settings = connection.settings_dict
-    return (
-        f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
-        f"/{settings['NAME']}"
-    )
 
 
 def test_a_compliance_officer_uploads_a_file_into_the_inbox_from_the_admin(

@@ -6,7 +6,6 @@ what the file removed from them."""
 
 import io
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,6 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from compliance.registry import storage
 from compliance.registry.folders import registry_inbox_path
@@ -28,6 +26,7 @@ from compliance.registry.services import (
     shrink_hold_decide,
 )
 from tests.otp import login_with_otp
+from tests.owner import app_process_env
 from tests.registry.conftest import numbers_of, registry_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -262,13 +261,7 @@ def test_the_command_process_exits_with_status_3_when_a_file_is_held(
     national, write, registry_cleanup, inbox_root
 ):
     registry_file_import(source=national, paths=[write("seed.txt", BIG)])
-    settings = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
-        f"/{settings['NAME']}",
-        "CONSENTDESK_REGISTRY_INBOX": str(inbox_root),
-    }
+    env = app_process_env(CONSENTDESK_REGISTRY_INBOX=str(inbox_root))
     done = subprocess.run(
         [
             sys.executable,

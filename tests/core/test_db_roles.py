@@ -1,0 +1,142 @@
+"""Two database roles (core.db_roles, issue 15): the suite connects as the
+app's role, with production's grants. Every statement that would change or
+empty a protected table, or switch its guards off, is refused by PostgreSQL
+itself; what may change there goes through the owner's functions."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from psycopg import sql
+
+from accounts.models import AccessLog
+from compliance.checks import db_roles_check
+from core.db_roles import definer_functions, protected_tables
+from tests.owner import owner_powers
+
+pytestmark = pytest.mark.django_db
+
+PROTECTED = [
+    "accounts_accesslog",
+    "compliance_decisionchainlink",
+    "compliance_decisioncheckpoint",
+    "compliance_decisionlogpurge",
+    "compliance_decisionrecord",
+]
+
+
+def _refused(statement, params=None, match="permission denied|must be owner"):
+    with pytest.raises(DatabaseError, match=match), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_the_protected_tables_are_those_of_the_issue():
+    assert protected_tables() == PROTECTED
+
+
+@pytest.mark.parametrize("table", PROTECTED)
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE {} SET id = id",
+        "DELETE FROM {}",
+        "TRUNCATE {}",
+        "ALTER TABLE {} DISABLE TRIGGER ALL",
+        "ALTER TABLE {} DROP COLUMN id",
+        "CREATE TRIGGER sneak BEFORE DELETE ON {} FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()",
+        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+    ],
+)
+def test_the_app_role_cannot_change_empty_or_unguard_a_protected_table(table, statement):
+    _refused(sql.SQL(statement).format(sql.Identifier(table)))
+
+
+def test_the_app_role_cannot_switch_triggers_off_for_its_session_nor_prop_the_old_purge_switch():
+    _refused("SET session_replication_role = replica")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL consentdesk.retention_purge = 'on'")  # a session variable anyone may set
+        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+            cursor.execute("DELETE FROM compliance_decisionrecord")
+
+
+def test_the_app_role_cannot_write_purge_runs_move_the_log_ids_or_replace_a_door():
+    _refused(
+        "INSERT INTO compliance_decisionlogpurge (bound, deleted, first_id, last_id, by_role) "
+        "VALUES (now(), 0, 0, 0, 'me')"
+    )
+    _refused("SELECT setval('compliance_decisionrecord_id_seq', 1)")
+    _refused(
+        "CREATE OR REPLACE FUNCTION compliance_decision_log_purge(ids bigint[]) RETURNS bigint "
+        "LANGUAGE sql AS 'SELECT 0::bigint'"
+    )
+    _refused("ALTER FUNCTION compliance_decision_log_purge(bigint[]) RESET search_path")
+
+
+def test_the_app_role_appends_and_reads_the_protected_tables(agent):
+    row = AccessLog.objects.create(
+        user=agent, action="viewed consent evidence", target="+12127360601", path="/x"
+    )
+    assert AccessLog.objects.filter(pk=row.pk).exists()
+
+
+def test_each_door_is_security_definer_with_a_pinned_search_path_and_closed_to_public():
+    assert definer_functions() == [
+        "accounts_access_log_redact(bigint[], text[], text[])",
+        "compliance_decision_log_erase(text[])",
+        "compliance_decision_log_purge(bigint[])",
+    ]
+    with connection.cursor() as cursor:
+        for function in definer_functions():
+            cursor.execute(
+                """SELECT p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner) <> current_user,
+                          has_function_privilege('public', p.oid, 'EXECUTE'),
+                          has_function_privilege(current_user, p.oid, 'EXECUTE')
+                   FROM pg_proc p WHERE p.oid = %s::regprocedure""",
+                [function],
+            )
+            definer, config, owned_by_another, public, app = cursor.fetchone()
+            assert definer and owned_by_another and app and not public, function
+            assert any(item.startswith("search_path=pg_catalog,") for item in config), (function, config)
+
+
+def test_the_access_log_door_only_erases(agent):
+    row = AccessLog.objects.create(
+        user=agent, action="viewed consent evidence", target="+12127360601", path="/c/?q=1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT accounts_access_log_redact(%s, %s, %s)",
+            [[row.pk], ["someone else"], ["/c/?q=2"]],
+        )
+        assert cursor.fetchone()[0] == 0  # neither an erasure's hash nor its mark: nothing changes
+        cursor.execute(
+            "SELECT accounts_access_log_redact(%s, %s, %s)", [[row.pk], ["hmac:ab12"], ["/c/?q=1"]]
+        )
+        assert cursor.fetchone()[0] == 1
+    row.refresh_from_db()
+    assert (row.target, row.path, row.action) == ("hmac:ab12", "/c/?q=1", "viewed consent evidence")
+
+
+def test_db_roles_check_passes_on_the_suites_grants_and_names_a_stray_one():
+    out = io.StringIO()
+    call_command("db_roles", "--check", stdout=out)
+    assert "changes none of them" in out.getvalue()
+    with owner_powers() as cursor:  # a grant slipped in by hand (rolled back with the test)
+        cursor.execute(
+            sql.SQL("GRANT DELETE ON compliance_decisionrecord TO {}").format(
+                sql.Identifier(connection.settings_dict["USER"])
+            )
+        )
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("db_roles", "--check", stdout=io.StringIO(), stderr=err)
+    assert exit_info.value.code == 1
+    assert "may DELETE compliance_decisionrecord" in err.getvalue()
+
+
+def test_check_deploy_warns_when_the_app_runs_as_the_owner(settings):
+    assert db_roles_check(None) == []
+    settings.DATABASE_OWNER = None
+    (warning,) = db_roles_check(None)
+    assert warning.id == "compliance.W002" and "only as safe as the app" in warning.msg

@@ -1,12 +1,14 @@
 """Two-factor gate (a session that must pass TOTP sees only the 2FA pages until it has) and idle expiry."""
 
 import time
+import zoneinfo
 from urllib.parse import urlencode
 
 from django.contrib.auth import SESSION_KEY
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.twofactor import totp_device_confirmed_exists, two_factor_needed
 
@@ -87,3 +89,32 @@ class SessionIdleMiddleware:
             if now - session.get(LAST_SEEN_SESSION_KEY, 0) >= self.TOUCH_SECONDS:
                 session[LAST_SEEN_SESSION_KEY] = now  # saved at the end: a fresh expiry
         return self.get_response(request)
+
+
+TZ_COOKIE = "tz"  # the browser's IANA zone, set by static/js/tz.js
+
+
+class ViewerTimezoneMiddleware:
+    """Pages show times in the viewer's zone: the one their browser reports
+    (a cookie), when it names a real IANA zone; UTC otherwise. The API and
+    exports keep ISO 8601 with an offset."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = viewer_zone(request.COOKIES.get(TZ_COOKIE, ""))
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def viewer_zone(name: str) -> zoneinfo.ZoneInfo | None:
+    if not name or len(name) > 64 or name not in zoneinfo.available_timezones():
+        return None
+    return zoneinfo.ZoneInfo(name)

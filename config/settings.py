@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "config.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.ViewerTimezoneMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SessionIdleMiddleware",
     "accounts.middleware.TwoFactorMiddleware",
@@ -162,9 +163,10 @@ PASSWORD_RESET_TIMEOUT = env.int("CONSENTDESK_PASSWORD_RESET_MINUTES", default=6
 
 # --- I18N / time ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+TIME_ZONE = "UTC"  # stored and the default shown; each viewer sees their own zone (the `tz` cookie)
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["config.formats"]  # one date format everywhere: "Dec 2, 2026 14:18 EST"
 
 # --- Static files ----------------------------------------------------------------
 STATIC_URL = "static/"

@@ -199,18 +199,6 @@ def agent(port, token, body, outcome, stop_at, budget, out):
     server.close()
 
 
-def sealer(every: float, stop_at: float, seals: list) -> None:
-    """The decision log's seal every `every` seconds while the agents run (beat
-    runs it every minute): hand-offs must never wait on it."""
-    try:
-        while time.perf_counter() < stop_at:
-            started = time.perf_counter()
-            seals.append((decision_log_seal(), time.perf_counter() - started))
-            time.sleep(max(0.0, every - (time.perf_counter() - started)))
-    finally:
-        connection.close()
-
-
 def handoffs_run(
     args, tokens, campaign: Campaign, label: str, *, seal_every: float = 0
 ) -> tuple[float, float]:
@@ -228,22 +216,23 @@ def handoffs_run(
             threading.Thread(target=agent, args=(port, token, body, args.outcome, stop_at, budget, out))
             for token, out in zip(tokens, outs, strict=True)
         ]
-        if seal_every:
-            threads.append(threading.Thread(target=sealer, args=(seal_every, stop_at, seals)))
-        for thread in threads:
+        done = threading.Event()
+        seal = (
+            threading.Thread(target=api_bench.sealer, args=(seal_every, done, seals)) if seal_every else None
+        )
+        for thread in [*threads, *([seal] if seal else [])]:
             thread.start()
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
+        done.set()
+        if seal:
+            seal.join()
     finally:
         server.terminate()
         server.wait(timeout=30)
     if seal_every:
-        chained = sum(count or 0 for count, _ in seals)
-        longest = max((seconds for _, seconds in seals), default=0) * 1000
-        print(
-            f"  seal every {seal_every:g} s: {len(seals)} seals chained {chained:,} rows, longest {longest:.0f} ms"
-        )
+        api_bench.seals_report(seal_every, seals)
     ms = [s * 1000 for out in outs for s, status in out if s is not None and status == 200]
     statuses = Counter(status for out in outs for _, status in out)
     cuts = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else [0.0] * 99
@@ -393,6 +382,10 @@ def main() -> None:
     fresh, fresh_p95 = handoffs_run(args, tokens, campaign, "fresh queue")
     handoffs_verify(campaign, pairs)
     if args.seal_every:
+        backlog = 0
+        while chained := decision_log_seal(settle_timeout=30):
+            backlog += chained
+        print(f"sealed the backlog first: {backlog:,} rows")
         sealed_rate, sealed_p95 = handoffs_run(
             args,
             tokens,

@@ -16,6 +16,7 @@ case "${DATABASE_URL:-sqlite}" in
   postgres*)
     if [ -n "${DATABASE_OWNER_URL:-}" ]; then
       $PY manage.py db_roles
+      roles_note="Database roles: web, worker and beat run as DATABASE_URL's role; the owner migrates."
     else
       roles_note="One database role: set DATABASE_OWNER_URL to keep the app's role from changing the decision log."
     fi ;;
@@ -62,7 +63,7 @@ cat <<MSG
   API docs: http://$HOST:$PORT/api/docs/
   Logs: $VAR/log/{seed,web,worker,beat}.log
   Ctrl-C stops web, worker and beat.
-  ${roles_note:-Database roles: the app runs as its own role; the schema's owner migrates.}
+  $roles_note
 
 MSG
 # If any of the three dies, stop the others too.

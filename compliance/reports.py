@@ -20,13 +20,16 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.formats import date_format
 
-from compliance.charts import bar_chart
+from compliance.charts import ChartLimit, bar_chart, duration_chart
 from compliance.explain import REASON_TEXT
 from compliance.models import DecisionRecord, PurgeRun
 from compliance.registry.models import AreaCodeSync, RegistrySource
 from compliance.selectors import REGISTRY_WARN_LEAD, RegistryLimit, registry_limits, registry_older_than_limit
 from consent.models import OptOutVia
+from core.retention import retention_category
 
 # 47 CFR 64.1200(d)(3): honour a do-not-call request within 10 business days
 # (about 14 calendar days); ConsentDesk means to honour it within seconds.
@@ -103,6 +106,8 @@ def reports_build(*, period: ReportPeriod, keys: Sequence[str] | None = None) ->
 def duration_text(seconds: float | None) -> str:
     if seconds is None:
         return "—"
+    if seconds < 0.001:
+        return "under 1 ms"
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
@@ -114,6 +119,12 @@ def duration_text(seconds: float | None) -> str:
     if hours < 48:
         return f"{hours:.1f} h"
     return f"{hours / 24:.1f} days"
+
+
+def datetime_text(value: datetime) -> str:
+    """An instant in words, as every page writes one: "Dec 2, 2026 14:18 EST",
+    in the viewer's zone (the one active for the request)."""
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 def period_rows(sql: str, period: ReportPeriod) -> list[tuple]:
@@ -153,18 +164,38 @@ FROM consent_dncrequest WHERE created_at >= %s AND created_at < %s
 def opt_out_latency(period: ReportPeriod) -> Report:
     """From the request (the SMS received, the ticket opened, the time the
     person asked as entered by staff) to its effect (the DNC request and the
-    revocations committed), per channel."""
+    revocations committed), per channel: every channel an opt-out may come
+    in on, those without one in the period said so."""
     if connection.vendor == "postgresql":
         stats = [(src, n, med, p95, top) for src, n, med, p95, top in period_rows(_LATENCY_PG, period)]
     else:
-        by_source = defaultdict(list)
+        seconds_by_source = defaultdict(list)
         for source, seconds in period_rows(_LATENCY_SQLITE, period):
-            by_source[source].append(seconds)
+            seconds_by_source[source].append(seconds)
         stats = [
             (src, len(v), _quantile(sorted(v), 0.5), _quantile(sorted(v), 0.95), max(v))
-            for src, v in sorted(by_source.items())
+            for src, v in sorted(seconds_by_source.items())
         ]
     labels = dict(OptOutVia.choices)
+    by_source = {row[0]: row for row in stats}
+    channels = list(labels) + sorted(set(by_source) - set(labels))
+    rows = []
+    for source in channels:
+        if source in by_source:
+            _src, n, med, p95, top = by_source[source]
+            rows.append(
+                [
+                    labels.get(source, source),
+                    n,
+                    duration_text(med),
+                    duration_text(p95),
+                    duration_text(top),
+                    round(med, 3),
+                    round(p95, 3),
+                ]
+            )
+        else:
+            rows.append([labels[source], 0, "no opt-outs", "", "", "", ""])
     total = sum(n for _src, n, *_ in stats)
     over_target = [row for row in stats if row[3] is not None and row[3] > OPT_OUT_TARGET.total_seconds()]
     over_law = [row for row in stats if row[4] > OPT_OUT_LEGAL_LIMIT.total_seconds()]
@@ -174,7 +205,7 @@ def opt_out_latency(period: ReportPeriod) -> Report:
         slowest = max(stats, key=lambda row: row[4])
         summary = (
             f"{total} opt-out{'s' if total != 1 else ''}; the slowest took "
-            f"{duration_text(slowest[4])} ({labels.get(slowest[0], slowest[0])})."
+            f"{duration_text(slowest[4])}, via {labels.get(slowest[0], slowest[0])}."
         )
         if over_law:
             summary += " Some took longer than the 10 business days the law allows."
@@ -184,56 +215,56 @@ def opt_out_latency(period: ReportPeriod) -> Report:
                 + ", ".join(labels.get(row[0], row[0]) for row in over_target)
                 + "."
             )
+
+    def channel_label(source: str) -> str:
+        label = labels.get(source, source)
+        return label if source in by_source else f"{label}: no opt-outs"
+
     return Report(
         key="opt_out_latency",
         title="Opt-out latency (request to effect)",
         summary=summary,
         headers=["channel", "opt-outs", "median", "p95", "slowest", "median seconds", "p95 seconds"],
-        rows=[
-            [
-                labels.get(src, src),
-                n,
-                duration_text(med),
-                duration_text(p95),
-                duration_text(top),
-                round(med, 3),
-                round(p95, 3),
-            ]
-            for src, n, med, p95, top in stats
-        ],
-        chart=bar_chart(
-            title="Seconds from request to effect, per channel (log scale)",
-            labels=[labels.get(row[0], row[0]) for row in stats],
+        rows=rows,
+        chart=duration_chart(
+            title="Time from request to effect, per channel (log scale)",
+            labels=[channel_label(src) for src in channels],
             series={
-                "median": [max(row[2], 0.001) for row in stats],
-                "p95": [max(row[3], 0.001) for row in stats],
+                "median": [by_source[src][2] if src in by_source else None for src in channels],
+                "p95": [by_source[src][3] if src in by_source else None for src in channels],
             },
-            logarithmic=True,
+            limit=ChartLimit(OPT_OUT_LEGAL_LIMIT.total_seconds(), "14 days: the law"),
+            value_text=duration_text,
         ),
         flagged=bool(over_law),
         note="An opt-out takes effect when it commits: from then on no hand-off returns the number. "
-        "47 CFR 64.1200(a)(10) and (d)(3) allow 10 business days; ConsentDesk allows none.",
+        "47 CFR 64.1200(a)(10) and (d)(3) allow 10 business days (about 14 calendar days, the red line); "
+        "ConsentDesk allows none.",
     )
 
 
 # --- blocked decisions by reason ---------------------------------------------
 
+# Decisions are placed at the instant decided for (`decided_at`: the call's),
+# not when the row was logged (`recorded_at`, the database's own stamp).
 _REASONS_PG = """
-SELECT (d.recorded_at AT TIME ZONE 'UTC')::date, r.code, count(*)
+SELECT (d.decided_at AT TIME ZONE 'UTC')::date, r.code, count(*)
 FROM compliance_decisionrecord d CROSS JOIN LATERAL jsonb_array_elements_text(d.reasons) AS r(code)
-WHERE NOT d.allowed AND d.recorded_at >= %s AND d.recorded_at < %s
+WHERE NOT d.allowed AND d.decided_at >= %s AND d.decided_at < %s
 GROUP BY 1, 2
 """
 _REASONS_SQLITE = """
-SELECT date(d.recorded_at), r.value, count(*)
+SELECT date(d.decided_at), r.value, count(*)
 FROM compliance_decisionrecord d, json_each(d.reasons) AS r
-WHERE NOT d.allowed AND d.recorded_at >= %s AND d.recorded_at < %s
+WHERE NOT d.allowed AND d.decided_at >= %s AND d.decided_at < %s
 GROUP BY 1, 2
 """
 _TOP_REASONS = 7
 
 
 def blocked_by_reason(period: ReportPeriod) -> Report:
+    """Blocked decisions per day of the call they decided (a past call seeded
+    or imported today counts on its own day) and per reason."""
     per_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
     sql = _REASONS_PG if connection.vendor == "postgresql" else _REASONS_SQLITE
@@ -243,8 +274,8 @@ def blocked_by_reason(period: ReportPeriod) -> Report:
         totals[code] += count
     verdicts = {
         row["day"]: row
-        for row in DecisionRecord.objects.filter(recorded_at__gte=period.since, recorded_at__lt=period.until)
-        .annotate(day=TruncDate("recorded_at", tzinfo=UTC))
+        for row in DecisionRecord.objects.filter(decided_at__gte=period.since, decided_at__lt=period.until)
+        .annotate(day=TruncDate("decided_at", tzinfo=UTC))
         .values("day")
         .annotate(
             n_allowed=Count("id", filter=Q(allowed=True)), n_blocked=Count("id", filter=Q(allowed=False))
@@ -273,7 +304,7 @@ def blocked_by_reason(period: ReportPeriod) -> Report:
         ],
         chart=bar_chart(
             title="Blocked decisions per day (UTC), by reason (a decision may carry several)",
-            labels=[d.strftime("%m-%d") if i % step == 0 else "" for i, d in enumerate(days)],
+            labels=[date_format(d, "MONTH_DAY_FORMAT") if i % step == 0 else "" for i, d in enumerate(days)],
             series=series,
             stacked=True,
             x_label_rotation=30,
@@ -285,6 +316,8 @@ def blocked_by_reason(period: ReportPeriod) -> Report:
 # --- registry freshness ------------------------------------------------------
 
 FRESH_BUCKETS = ((7, "0-7 days"), (14, "8-14 days"), (None, "15+ days, fresh"))
+# Fresh buckets in greens and blues, then aging in amber and stale in red.
+_FRESHNESS_COLORS = ("#2f9e44", "#0ea5a4", "#1f6feb", "#e0a100", "#d64545")
 
 
 def registry_freshness(period: ReportPeriod) -> Report:
@@ -361,11 +394,15 @@ def registry_freshness(period: ReportPeriod) -> Report:
             },
             stacked=True,
             horizontal=True,
+            colors=_FRESHNESS_COLORS,
         ),
         flagged=bool(n_stale or never),
         note=(
             "Stale: "
-            + ", ".join(f"{s.source} {s.area_code} (synced {s.synced_at:%Y-%m-%d})" for s in stale)
+            + ", ".join(
+                f"{s.source} {s.area_code} (synced {date_format(timezone.localtime(s.synced_at))})"
+                for s in stale
+            )
             + ". Marketing calls to them are blocked (dnc_data_stale)."
             if stale
             else "16 CFR 310.4(b)(3)(iv) and state rules: each source's copy at most its maximum age in the "
@@ -408,19 +445,19 @@ def purge_runs(period: ReportPeriod) -> Report:
         headers=["category", "runs", "deleted", "anonymised", "failed", "longest batch (ms)", "last run"],
         rows=[
             [
-                row["category"],
+                _category_label(row["category"]),
                 row["runs"],
                 row["deleted"] or 0,
                 row["anonymised"] or 0,
                 row["failed"],
                 round(row["longest_batch"] or 0, 1),
-                f"{row['last']:%Y-%m-%d %H:%M}",
+                row["last"],
             ]
             for row in per_category
         ],
         chart=bar_chart(
             title="Rows removed per category",
-            labels=[row["category"] for row in per_category],
+            labels=[_category_label(row["category"]) for row in per_category],
             series={
                 "deleted": [row["deleted"] or 0 for row in per_category],
                 "anonymised": [row["anonymised"] or 0 for row in per_category],
@@ -431,6 +468,12 @@ def purge_runs(period: ReportPeriod) -> Report:
         flagged=bool(failed),
         note="Dry runs are not counted. Legal holds and legal minimums are applied by every run.",
     )
+
+
+def _category_label(key: str) -> str:
+    """A data category by its label (its key only when no app registers it any more)."""
+    category = retention_category(key)
+    return category.label if category else key
 
 
 @dataclass

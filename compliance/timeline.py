@@ -8,15 +8,23 @@ A fixed number of queries whatever the size of the record (one per source,
 users joined). Each kind of entry comes from a source registered with
 core.timeline: compliance registers its own (record changes, decisions,
 registry syncs) and the apps above it theirs (calls, ticket actions), so
-compliance imports no app above it."""
+compliance imports no app above it.
+
+Entries are placed at the instant they are about: a decision at the instant
+it decided for (`decided_at`, the call's), with the database's own stamp
+(`recorded_at`) beside it when it was logged later, as a past call entered
+afterwards is."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from compliance.models import DecisionRecord
 from compliance.registry.models import SyncRun
@@ -24,8 +32,10 @@ from compliance.registry.selectors import e164_to_registry_int, registry_area_co
 from consent.models import ConsentGrant, DncRequest
 from core.timeline import (
     TimelineEntry,
+    TimelineLink,
     TimelineQuery,
     TimelineSource,
+    timeline_links,
     timeline_source_register,
     timeline_sources,
     timeline_who,
@@ -33,6 +43,9 @@ from core.timeline import (
 from customers.models import Customer, PhoneNumber
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
+# A decision logged this long after the instant it decided for shows when it
+# was logged too (a hand-off's row is written within milliseconds).
+LOGGED_LATER = timedelta(minutes=1)
 
 
 @dataclass
@@ -77,8 +90,15 @@ def contact_timeline(
         order[source.kind] = source.order
         if kinds is None or source.kind in kinds:
             entries += source.entries(query)
-    # Same instant: a record change, then the decision, then the call it allowed.
-    entries.sort(key=lambda entry: (entry.at, order[entry.kind]))
+    # Same instant: a record change, then each decision followed by the call
+    # it allowed (a group takes the place of its first source), then tickets.
+    lead: dict[str, int] = {}
+    for entry in entries:
+        if entry.group:
+            lead[entry.group] = min(lead.get(entry.group, order[entry.kind]), order[entry.kind])
+    entries.sort(
+        key=lambda entry: (entry.at, lead.get(entry.group, order[entry.kind]), entry.group, order[entry.kind])
+    )
     return Timeline(numbers=numbers, customer=customer, entries=entries)
 
 
@@ -86,23 +106,36 @@ def decision_entries(query: TimelineQuery) -> list[TimelineEntry]:
     mine = Q(phone_number__in=query.numbers)
     if query.customer_id is not None:
         mine |= Q(customer_id=query.customer_id)
-    decisions = DecisionRecord.objects.filter(query.within("recorded_at") & mine).select_related(
-        "actor", "chain_link"
+    decisions = list(
+        DecisionRecord.objects.filter(query.within("decided_at") & mine).select_related("actor", "chain_link")
     )
-    return [
-        TimelineEntry(
-            at=d.recorded_at,
-            kind="decision",
-            title=f"Decision #{d.pk} ({d.get_kind_display().lower()}): "
-            + ("allowed" if d.allowed else "blocked: " + ", ".join(d.reasons)),
-            detail=f"for {d.decided_at:%Y-%m-%d %H:%M} UTC, campaign #{d.campaign_id or '-'}, "
-            f"rule set {d.ruleset_version}, chain position {d.chain.position if d.chain else 'not sealed yet'}",
-            who=timeline_who(d.actor),
-            via=d.get_kind_display(),
-            link=f"/compliance/decisions/{d.pk}/",
+    campaigns = timeline_links("campaign", {d.campaign_id for d in decisions if d.campaign_id})
+    entries = []
+    for d in decisions:
+        campaign = campaigns.get(d.campaign_id) if d.campaign_id else None
+        entries.append(
+            TimelineEntry(
+                at=d.decided_at,
+                kind="decision",
+                title=f"Decision #{d.pk} ({d.get_kind_display().lower()}): "
+                + ("allowed" if d.allowed else "blocked: " + ", ".join(d.reasons)),
+                detail=(f"campaign #{d.campaign_id}, " if d.campaign_id and not campaign else "")
+                + f"rule set {d.ruleset_version}, "
+                + (f"chain position {d.chain.position}" if d.chain else "not sealed in the chain yet"),
+                who=timeline_who(d.actor),
+                via=d.get_kind_display(),
+                link=reverse("decision-explain", args=[d.pk]),
+                links=(TimelineLink(f"campaign {campaign.text}", campaign.url),) if campaign else (),
+                logged_at=d.recorded_at if d.recorded_at - d.decided_at >= LOGGED_LATER else None,
+                group=decision_group(d.pk),
+            )
         )
-        for d in decisions
-    ]
+    return entries
+
+
+def decision_group(decision_id: int) -> str:
+    """The timeline group of a decision and of the call it allowed."""
+    return f"decision {decision_id:020d}"
 
 
 def registry_entries(query: TimelineQuery) -> list[TimelineEntry]:
@@ -121,9 +154,12 @@ def registry_entries(query: TimelineQuery) -> list[TimelineEntry]:
             kind="registry",
             title=f"{run.source} {run.get_kind_display().lower()} synced area code "
             + ", ".join(map(str, sorted(area_codes & set(run.area_codes)))),
-            detail=f"sync run #{run.pk}: {run.added} added, {run.removed} removed in its area codes",
+            detail=f"{run.added} added, {run.removed} removed in its area codes",
             who=timeline_who(run.triggered_by),
             via=run.get_trigger_display(),
+            links=(
+                TimelineLink(f"sync run #{run.pk}", reverse("admin:registry_syncrun_change", args=[run.pk])),
+            ),
         )
         for run in runs.select_related("source", "triggered_by")
         if area_codes & set(run.area_codes)
@@ -164,17 +200,39 @@ def _history(customer_id, phone_ids, numbers, within: Q) -> list[TimelineEntry]:
                     detail=_history_detail(label, row),
                     who=timeline_who(row.history_user),
                     via=row.history_change_reason or "",
+                    link="" if row.history_type == "-" else _record_page(label, row),
                 )
             )
     return entries
 
 
+def _record_page(label: str, row) -> str:
+    """The page of the record a history row is about: the customer's page
+    for the customer and their numbers, the admin's for the others."""
+    if label == "Customer":
+        return reverse("customer-detail", args=[row.id])
+    if label == "Phone number":
+        return reverse("customer-detail", args=[row.customer_id]) if row.customer_id else ""
+    if label == "Consent":
+        return reverse("admin:consent_consentgrant_change", args=[row.id])
+    return reverse("admin:consent_dncrequest_change", args=[row.id])
+
+
+def _when(value: datetime) -> str:
+    """In the viewer's zone, as the page writes its times."""
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
 def _history_detail(label: str, row) -> str:
     if label == "Consent":
-        state = f"revoked via {row.revoked_via}" if row.revoked_at else "in force"
-        return f"{row.purpose} by {row.channel}, {'written' if row.written else 'not written'}, source {row.source}; {state}"
+        state = f"revoked via {row.get_revoked_via_display()}" if row.revoked_at else "in force"
+        return (
+            f"{row.get_purpose_display().lower()} by {row.get_channel_display().lower()}, "
+            f"{'written' if row.written else 'not written'}, source: {row.get_source_display()}, "
+            f"granted {_when(row.granted_at)}; {state}"
+        )
     if label == "DNC request":
-        return f"{row.number} via {row.source}" + (f": {row.reason}" if row.reason else "")
+        return f"{row.number} via {row.get_source_display()}" + (f": {row.reason}" if row.reason else "")
     if label == "Phone number":
-        return f"{row.number or '(erased)'} ({row.kind})"
+        return f"{row.number or '(erased)'} ({row.get_kind_display()})"
     return f"{row.first_name} {row.last_name}".strip()

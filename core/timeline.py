@@ -2,15 +2,26 @@
 what every app holds about a number or a customer, in time order. Apps that
 sit above compliance (campaigns' calls, the help desk's ticket actions)
 register a source here in their `AppConfig.ready()`; the timeline asks each
-registered source and imports no app."""
+registered source and imports no app. They also register links to what an
+entry of a lower app names by id only (a decision's campaign).
+
+Each entry is placed at the instant it is about (a decision at the instant
+decided for, a call when it was handed out), not when its row was written:
+`logged_at` keeps the latter where the two differ (a past call entered later)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q
+
+
+@dataclass(frozen=True)
+class TimelineLink:
+    text: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -21,7 +32,12 @@ class TimelineEntry:
     detail: str = ""
     who: str = ""
     via: str = ""
-    link: str = ""
+    link: str = ""  # the page of what the title names
+    links: tuple[TimelineLink, ...] = ()  # the pages of other things the entry names
+    logged_at: datetime | None = None  # when it was written, if not at `at`
+    # Entries about one thing (a decision and the call it allowed) share a group:
+    # at the same instant they stay together, in their sources' order.
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,22 @@ def timeline_source_register(source: TimelineSource) -> None:
 
 def timeline_sources() -> list[TimelineSource]:
     return sorted(_SOURCES.values(), key=lambda source: source.order)
+
+
+# kind -> ids -> a link per id that still exists (one query whatever the count).
+TimelineLinker = Callable[[Collection[int]], dict[int, TimelineLink]]
+_LINKERS: dict[str, TimelineLinker] = {}
+
+
+def timeline_linker_register(kind: str, linker: TimelineLinker) -> None:
+    _LINKERS[kind] = linker
+
+
+def timeline_links(kind: str, ids: Collection[int]) -> dict[int, TimelineLink]:
+    """Links to the things of `kind` (e.g. "campaign") with these ids, from
+    the app that registered them; none when no app did."""
+    linker = _LINKERS.get(kind)
+    return linker(ids) if linker and ids else {}
 
 
 def timeline_who(user) -> str:

@@ -1,6 +1,8 @@
 """The help desk's timeline source (core.timeline): every action on the
 customer's tickets."""
 
+from django.urls import reverse
+
 from core.timeline import TimelineEntry, TimelineQuery, TimelineSource, timeline_source_register, timeline_who
 from helpdesk.models import TicketEvent
 
@@ -17,7 +19,7 @@ def ticket_entries(query: TimelineQuery) -> list[TimelineEntry]:
             detail=e.text,
             who=timeline_who(e.actor),
             via=e.ticket.get_channel_display(),
-            link=f"/tickets/{e.ticket_id}/",
+            link=reverse("ticket-detail", args=[e.ticket_id]),
         )
         for e in events.select_related("actor", "ticket")
     ]

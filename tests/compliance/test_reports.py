@@ -23,6 +23,7 @@ from consent.services import consent_revoke, sms_inbound_receive
 from helpdesk.models import Queue
 from helpdesk.services import ticket_create, ticket_opt_out
 from tests.campaigns.conftest import TUESDAY_MORNING, ny_phone
+from tests.compliance import chart_svg
 from tests.factories import CampaignFactory, ConsentGrantFactory, UserFactory
 from tests.otp import login_with_otp
 
@@ -49,6 +50,14 @@ def rows_by_first_column(built) -> dict:
     return {row[0]: row for row in built.rows}
 
 
+def _stacked_day_totals(svg: str) -> list[float]:
+    """Per day (x label), the sum of its stacked bars' values."""
+    totals: dict[int, float] = {}
+    for bar in chart_svg.bars(svg):
+        totals[bar.index] = totals.get(bar.index, 0) + float(bar.value or 0)
+    return [totals[i] for i in sorted(totals)]
+
+
 def test_opt_out_latency_runs_from_the_request_to_its_effect_per_channel(agent, time_machine):
     time_machine.move_to(TUESDAY_MORNING - dt.timedelta(hours=5))
     phone = ny_phone(1)
@@ -71,7 +80,7 @@ def test_opt_out_latency_runs_from_the_request_to_its_effect_per_channel(agent, 
     assert by_channel["Help-desk ticket"][1] == 1
     assert by_channel["Help-desk ticket"][2] == "3.0 h"
     assert by_channel["SMS keyword"][5] < 1  # seconds: applied as it arrived
-    assert "the slowest took 3.0 h (Help-desk ticket)" in built.summary
+    assert "the slowest took 3.0 h, via Help-desk ticket" in built.summary
     assert "wait for a person: Help-desk ticket" in built.summary
     assert not built.flagged  # within the 10 business days the law allows
     assert "<svg" in built.chart
@@ -99,7 +108,7 @@ def test_blocked_decisions_are_counted_per_reason_and_day(time_machine, decision
     time_machine.move_to(TUESDAY_MORNING - dt.timedelta(days=1))
     _check(str(phone.number), campaign, TUESDAY_MORNING - dt.timedelta(days=1))  # no consent, no registry
     time_machine.move_to(TUESDAY_MORNING - dt.timedelta(hours=1))
-    _check("+18005550199", campaign, TUESDAY_MORNING)  # toll-free: no zone
+    _check("+18005550199", campaign, TUESDAY_MORNING - dt.timedelta(hours=1))  # toll-free: no zone
 
     built = report("blocked_by_reason")
 
@@ -108,6 +117,27 @@ def test_blocked_decisions_are_counted_per_reason_and_day(time_machine, decision
     assert counts["timezone_unknown"] == 1  # the toll-free number only
     assert "2 calls blocked and 0 allowed" in built.summary
     assert "<svg" in built.chart and "consent_missing" in built.chart
+
+
+def test_a_past_call_logged_today_is_counted_on_the_day_of_the_call():
+    """The database stamps `recorded_at` when the row is written (today, on
+    the real clock); the report places each decision at the instant it
+    decided for, as the seeded and imported past calls need."""
+    campaign = CampaignFactory(purpose="marketing", dialing_mode="autodialed")
+    until = dt.datetime.combine(dt.date.today() - dt.timedelta(days=20), dt.time.min, tzinfo=dt.UTC)
+    for i, days_before in enumerate((3, 3, 9)):
+        decided = _check(str(ny_phone(40 + i).number), campaign, until - dt.timedelta(days=days_before))
+        assert decided.record.recorded_at > until  # logged today, weeks after the call
+
+    built = report("blocked_by_reason", until=until)
+
+    assert "3 calls blocked" in built.summary
+    assert {row[0]: row[2] for row in built.rows}["consent_missing"] == 3
+    days = ReportPeriod(until=until, days=30).dates()
+    per_day = dict(zip(days, _stacked_day_totals(built.chart), strict=True))
+    three, nine = (until - dt.timedelta(days=3)).date(), (until - dt.timedelta(days=9)).date()
+    assert {day for day, n in per_day.items() if n} == {three, nine}  # none today, when they were logged
+    assert per_day[three] == 2 * per_day[nine]  # two decisions, then one (each with all its reasons)
 
 
 def test_calls_are_shown_per_state_and_local_hour_against_their_windows(
@@ -183,10 +213,13 @@ def test_abandonment_per_campaign_names_the_campaign_over_three_percent():
     built = report("abandonment", until=now)
 
     by_campaign = rows_by_first_column(built)
-    assert by_campaign["Robo sale"][4:] == [100, 5, "5.00%"]
-    assert by_campaign["Manual follow-up"][6] == "0.00%"
+    assert by_campaign["Robo sale"][2:] == ["Active", 100, 100, 5, "5.00%"]
+    # The limit binds predictive dialing only: a manual campaign has no rate, not 0%.
+    assert by_campaign["Manual follow-up"][6] == "n/a (manual dialing)"
     assert built.flagged
     assert "over the 3% limit: Robo sale" in built.summary
+    assert "Manual follow-up: n/a (manual dialing)" in built.chart
+    assert "3% limit" in built.chart
 
 
 def test_registry_freshness_flags_area_codes_older_than_31_days(tmp_path, time_machine):
@@ -212,7 +245,13 @@ def test_purge_runs_report_what_each_category_removed(time_machine):
 
     built = report("purge_runs")
 
-    assert rows_by_first_column(built)["purge_runs"][1] == 1  # the dry run is not counted
+    (row,) = built.rows
+    assert row[:2] == [
+        "Purge run records",
+        1,
+    ]  # the category's label, not its key; the dry run is not counted
+    # An instant (the page writes it in the viewer's format), not text in a format of its own.
+    assert abs(row[6] - (TUESDAY_MORNING - dt.timedelta(hours=1))) < dt.timedelta(seconds=1)
     assert not built.flagged
 
 

@@ -3,18 +3,28 @@ with who and via what; exported as CSV and PDF; every read logged."""
 
 import datetime as dt
 import io
+import re
 
 import pypdfium2
 import pytest
+from django.utils.formats import date_format
 
 from accounts.models import AccessLog
 from accounts.services import training_record
 from campaigns import dialer
+from campaigns.models import CallAttempt, CampaignTarget
+from campaigns.scrub import scrub_context
 from campaigns.services import targets_add
 from compliance.registry.services import registry_file_import, registry_source_ensure
+from compliance.services import decision_make
 from helpdesk.models import Queue
 from helpdesk.services import ticket_create, ticket_opt_out
-from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
+from tests.factories import (
+    CampaignFactory,
+    ConsentGrantFactory,
+    CustomerFactory,
+    PhoneNumberFactory,
+)
 from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +85,7 @@ def test_the_timeline_shows_consent_call_ticket_opt_out_and_refusal_in_order(
         f"Decision #{handoff.record.pk} (hand-off): allowed",
         "Call to +12127360801 in Delivery updates: Connected",
         f"Ticket #{ticket.pk} (opt-out request): created",
-        "revoked via ticket",
+        "revoked via Help-desk ticket",
         "DNC request #",
         "Opt-out applied to +12127360801",
         "blocked: dnc_internal",
@@ -139,3 +149,95 @@ def test_the_registry_syncs_of_the_numbers_area_code_show_on_every_database(
     html = page.content.decode()
     assert "synced area code 212" in html
     assert "synced area code 212, 305" not in html  # only the number's own area code is named
+
+
+def test_a_past_call_logged_today_is_placed_at_its_instant_and_says_when_it_was_logged(
+    client, compliance_officer, agent
+):
+    """A call made ten days ago and entered today (the demo's seeded calls,
+    an import): its decision and the call sit at the call's instant, before
+    today's record changes; the decision says when it was logged."""
+    customer = CustomerFactory(first_name="Lena", last_name="Ortiz", state="NY", postal_code="10001")
+    phone = PhoneNumberFactory(customer=customer, number=NUMBER)
+    campaign = CampaignFactory(name="Order updates")
+    called_at = dt.datetime.combine(dt.date.today() - dt.timedelta(days=10), dt.time(15, 0), tzinfo=dt.UTC)
+    decided = decision_make(
+        number=NUMBER, context=scrub_context(campaign), at=called_at, kind="handoff", actor=agent
+    )
+    assert decided.decision.allowed, decided.decision.reasons
+    CallAttempt.objects.create(
+        target=CampaignTarget.objects.create(
+            campaign=campaign, phone_number=phone, next_attempt_at=called_at
+        ),
+        campaign=campaign,
+        phone_number=phone,
+        subject=campaign.subject,
+        agent=agent,
+        decision=decided.record,
+        caller_id=campaign.caller_id,
+        handed_at=called_at,
+        outcome="connected",
+    )
+    ConsentGrantFactory(phone_number=phone)  # a record change today
+    login_with_otp(client, compliance_officer)
+
+    html = client.get("/compliance/timeline/", {"number": NUMBER}).content.decode()
+
+    decision = html.find(f"Decision #{decided.record.pk} (hand-off): allowed")
+    call = html.find("Call to +12127360801 in Order updates: Connected")
+    consent = html.find("Consent #")
+    assert -1 < decision < call < consent  # the call's instant, not when its rows were written
+    when = date_format(called_at, "DATETIME_FORMAT")  # the viewer's zone: UTC without a tz cookie
+    assert html.count(f'<time datetime="{called_at.isoformat()}">{when}</time>') == 2
+    logged = date_format(decided.record.recorded_at, "DATETIME_FORMAT")
+    assert f"logged {logged}" in html[decision - 600 : call]
+
+
+def test_every_id_on_the_record_links_to_its_page(client, compliance_officer, story, tmp_path):
+    customer, handoff, ticket = story
+    national = registry_source_ensure(key="national")
+    listed = tmp_path / "national.txt"
+    listed.write_text("2127360999\n")
+    registry_file_import(source=national, paths=[listed])
+    login_with_otp(client, compliance_officer)
+
+    page = client.get("/compliance/timeline/", {"customer": customer.pk})
+
+    links = dict(
+        (text.strip(), href)
+        for href, text in re.findall(r'<a href="([^"]+)">([^<]+)</a>', page.content.decode())
+    )
+    assert links[f"Customer #{customer.pk}: Farid Khan"] == f"/customers/{customer.pk}/"
+    assert links[NUMBER] == "/compliance/timeline/?number=%2B12127360801"
+    assert (
+        links[f"Decision #{handoff.record.pk} (hand-off): allowed"]
+        == f"/compliance/decisions/{handoff.record.pk}/"
+    )
+    assert links[f"decision #{handoff.record.pk}"] == f"/compliance/decisions/{handoff.record.pk}/"
+    assert (
+        links["campaign Delivery updates"]
+        == f"/admin/campaigns/campaign/{handoff.attempt.campaign_id}/change/"
+    )
+    assert links[f"Ticket #{ticket.pk} (opt-out request): created"] == f"/tickets/{ticket.pk}/"
+    sync = f"sync run #{national.sync_runs.get().pk}"
+    assert links[sync] == f"/admin/registry/syncrun/{national.sync_runs.get().pk}/change/"
+    consent = next(text for text in links if text.startswith("Consent #"))
+    for text in (
+        f"Customer #{customer.pk}: Farid Khan",
+        NUMBER,
+        f"decision #{handoff.record.pk}",
+        "campaign Delivery updates",
+        sync,
+        consent,
+    ):
+        assert client.get(links[text].replace("&amp;", "&")).status_code == 200, text
+
+
+def test_the_record_says_each_value_in_words(client, compliance_officer, story):
+    login_with_otp(client, compliance_officer)
+    html = client.get("/compliance/timeline/", {"number": NUMBER}).content.decode()
+    assert "source: Verbal" in html and "source verbal" not in html
+    assert "revoked via Help-desk ticket" in html and "revoked via ticket" not in html
+    assert "+12127360801 via Help-desk ticket" in html  # the DNC request's channel
+    assert re.search(r"\+12127360801 \((Mobile|Landline|VoIP|Unknown)\)", html)  # the kind's label
+    assert "When (UTC)" not in html and not re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", html)

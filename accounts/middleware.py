@@ -2,7 +2,7 @@
 
 import time
 import zoneinfo
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from django.contrib.auth import SESSION_KEY
 from django.http import HttpResponse, JsonResponse
@@ -103,7 +103,7 @@ class ViewerTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        zone = viewer_zone(request.COOKIES.get(TZ_COOKIE, ""))
+        zone = viewer_zone(unquote(request.COOKIES.get(TZ_COOKIE, "")))  # tz.js encodes the "/"
         if zone is None:
             timezone.deactivate()
         else:

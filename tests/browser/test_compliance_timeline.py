@@ -57,7 +57,7 @@ def test_a_compliance_officer_reads_the_timeline_and_exports_it_as_pdf(live_serv
     table = page.locator("#timeline table.timeline")
     table.wait_for()
     text = table.inner_text()
-    assert "revoked via ticket" in text and "Opt-out applied to +12127360901" in text
+    assert "revoked via Help-desk ticket" in text and "Opt-out applied to +12127360901" in text
     assert "via sms" in text
     page.screenshot(path=artifacts / "compliance_timeline.png", full_page=True)
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
@@ -17,7 +18,7 @@ from campaigns.models import CallAttempt, Campaign
 from campaigns.scripts import call_text
 from campaigns.selectors import campaign_queue_outlook
 from compliance.evidence import evidence_read
-from compliance.explain import REASON_TEXT, decision_explain
+from compliance.explain import REASON_TEXT, decision_explain, zoned_text
 from core.api import AwareDateTimeField
 from core.parsers import NUL_MESSAGE
 
@@ -62,14 +63,6 @@ def callee_zones(attempt: CallAttempt) -> list[str]:
     return zones
 
 
-def local_text(instant, zone: str) -> str:
-    """An instant in a callee's zone, the zone named: 'Wed Nov 18, 8:00 AM EST (America/New_York)'.
-    Formatted here: the template's date filter would convert back to the site's zone."""
-    local = instant.astimezone(ZoneInfo(zone))
-    named = "" if zone == f"{local:%Z}" else f" ({zone})"
-    return f"{local:%a %b} {local.day}, {local:%-I:%M %p %Z}{named}"
-
-
 def _call_context(attempt: CallAttempt) -> dict:
     phone = attempt.phone_number
     explanation = decision_explain(record=attempt.decision)
@@ -78,7 +71,7 @@ def _call_context(attempt: CallAttempt) -> dict:
     local_times = []
     for zone in zones:
         local = now.astimezone(ZoneInfo(zone))
-        local_times.append((zone, local.strftime("%-I:%M %p"), local.strftime("%A")))
+        local_times.append((zone, date_format(local, "TIME_FORMAT"), date_format(local, "l")))
     # What decided the call (not the call itself, nor the rule set's version).
     why = [line for line in (explanation.consent, explanation.exemption, explanation.attempts) if line]
     why += [
@@ -89,10 +82,12 @@ def _call_context(attempt: CallAttempt) -> dict:
         f"{entry['source']} registry: {entry['listed']} (synced {entry['age']} ago)"
         for entry in explanation.registry
     ]
+    # Every campaign and subject, each call's subject shown: beside the caps' counts
+    # (this campaign's subject only) a call on another subject reads as what it is.
     history = (
         CallAttempt.objects.filter(phone_number=phone)
         .exclude(pk=attempt.pk)
-        .select_related("campaign", "agent")
+        .select_related("campaign")
         .order_by("-handed_at")[:5]
     )
     campaign = attempt.campaign
@@ -150,9 +145,9 @@ def _nothing_to_call(request, campaign: Campaign):
     outlook = campaign_queue_outlook(campaign=campaign, now=now)
     opens = None
     if outlook.first_opens_at is not None:
-        opens = local_text(outlook.first_opens_at, outlook.first_zone or "UTC")
+        opens = zoned_text(outlook.first_opens_at, outlook.first_zone or "UTC")
         if outlook.first_zone and outlook.first_zone != "UTC":
-            opens += f", {local_text(outlook.first_opens_at, 'UTC')}"
+            opens += f", {zoned_text(outlook.first_opens_at, 'UTC')}"
     blocked_by = [
         (
             "the campaign's own window"
@@ -266,7 +261,7 @@ def agent_dispose(request, attempt_id: int):
         context["error"] = str(exc)
         return render(request, "campaigns/_call.html", context)
     attempt.refresh_from_db()
-    callback = local_text(attempt.callback_at, zone) if attempt.callback_at and zone else None
+    callback = zoned_text(attempt.callback_at, zone) if attempt.callback_at and zone else None
     return render(request, "campaigns/_recorded.html", {"attempt": attempt, "callback": callback})
 
 
@@ -280,9 +275,9 @@ CALLBACK_REFUSED_TEXT = {
 
 def _refusal_text(refused: dialer.CallbackRefused, *, zone: str) -> str:
     why = "; ".join(CALLBACK_REFUSED_TEXT.get(code, code) for code in refused.reasons)
-    text = f"Not scheduled: {local_text(refused.callback_at, zone)} is not allowed for this callee ({why})."
+    text = f"Not scheduled: {zoned_text(refused.callback_at, zone)} is not allowed for this callee ({why})."
     if refused.next_allowed is None:
         return text + " No time opens in the next days: choose another outcome."
     return (
-        text + f" The next allowed time is {local_text(refused.next_allowed, zone)}: it is filled in below."
+        text + f" The next allowed time is {zoned_text(refused.next_allowed, zone)}: it is filled in below."
     )

@@ -2,8 +2,12 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from compliance.evidence import WindowEvidence, evidence_read
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from compliance.evidence import CapEvidence, WindowEvidence, evidence_read
 from compliance.models import DecisionRecord
 
 REASON_TEXT = {
@@ -35,12 +39,12 @@ NEED_TEXT = {
 class Explanation:
     verdict: str
     blocked_by: list[str] = field(default_factory=list)
-    call: str = ""  # the call: purpose, dialing mode, subject, campaign
+    call: str = ""  # the call: purpose, dialing mode, the campaign's subject
     consent: str = ""  # the consent needed, and the consents used
     exemption: str | None = None  # the registry exemption, for marketing calls
-    attempts: str | None = None  # attempts in the 24 hours before
+    attempts: str | None = None  # calls to the number in the 24 hours before, as the caps count them
     ruleset: str = ""  # the rule set's version and the instant decided for
-    local_times: list[tuple[str, str]] = field(default_factory=list)
+    local_times: list[tuple[str, str]] = field(default_factory=list)  # (zone, the callee's local time)
     windows: list[WindowEvidence] = field(default_factory=list)
     registry: list[dict] = field(default_factory=list)
     states: list[str] = field(default_factory=list)
@@ -53,10 +57,61 @@ class Explanation:
         ]
 
 
-def _when(value: str | None) -> str:
+def zoned_text(instant: datetime, zone: str) -> str:
+    """An instant in the callee's zone, in the site's date format with the
+    weekday first (day rules) and the zone named: "Thu, Dec 3, 2026 10:00 CST
+    (America/Chicago)". Formatted here: a template's date filter would turn
+    it into the viewer's zone. ValueError for a zone that is not a real one."""
+    try:
+        local = instant.astimezone(ZoneInfo(zone))
+    except (KeyError, TypeError, ValueError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"not a time zone: {zone!r}") from exc
+    text = _with_weekday(local)
+    return text if date_format(local, "T") == zone else f"{text} ({zone})"
+
+
+def _with_weekday(local: datetime) -> str:
+    return f"{date_format(local, 'D')}, {date_format(local, 'DATETIME_FORMAT')}"
+
+
+def _viewer_text(value: str | datetime | None) -> str | None:
+    """A logged instant in the viewer's zone (the site's format), or None."""
     if not value:
-        return "never"
-    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M %Z").strip()
+        return None
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return date_format(timezone.localtime(instant), "DATETIME_FORMAT")
+
+
+def _age_text(seconds: int | None) -> str:
+    """How old registry data was, in words a reader compares with a maximum in days."""
+    if seconds is None:
+        return "unknown"
+    if seconds < 3600:
+        return "under an hour"
+    if seconds < 48 * 3600:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _attempts_text(facts: dict, subject: str, caps: list[CapEvidence]) -> str | None:
+    """What the caps count, said so that a list of the number's recent calls
+    (any subject, any campaign) cannot read as contradicting it: the calls
+    on this campaign's subject in every campaign (the states' caps), and the
+    calls in this campaign (its own cap)."""
+    on_subject = facts.get("attempts_24h_same_subject")
+    if on_subject is None:
+        return None
+    in_campaign = facts.get("attempts_24h_campaign", 0)
+    state_caps = [
+        f"{cap['jurisdiction']} allows {cap['cap']}" for cap in caps if cap["jurisdiction"] != "campaign"
+    ]
+    campaign_caps = [f"it allows {cap['cap']}" for cap in caps if cap["jurisdiction"] == "campaign"]
+    return (
+        f"Calls to this number in the 24 hours before: {on_subject} on the campaign subject “{subject}” "
+        f"in any campaign{' (' + '; '.join(state_caps) + ')' if state_caps else ''}, "
+        f"{in_campaign} in this campaign{' (' + campaign_caps[0] + ')' if campaign_caps else ''}."
+    )
 
 
 def decision_explain(*, record: DecisionRecord) -> Explanation:
@@ -70,10 +125,13 @@ def decision_explain(*, record: DecisionRecord) -> Explanation:
     )
     for zone in evidence["zones"]:
         local = datetime.fromisoformat(zone["local_time"])
-        explanation.local_times.append((zone["zone"], local.strftime("%A %Y-%m-%d %H:%M")))
+        try:
+            explanation.local_times.append((zone["zone"], zoned_text(local, zone["zone"])))
+        except ValueError:  # a zone this server's tz database lacks: its offset as logged
+            explanation.local_times.append((zone["zone"], _with_weekday(local)))
     explanation.call = (
         f"The call: {context.get('purpose', '?')} purpose, {context.get('dialing_mode', '?')} dialing, "
-        f"subject “{context.get('subject', '')}”, campaign #{record.campaign_id or '-'}."
+        f"campaign subject “{context.get('subject', '')}”."
     )
     consent = evidence["consent"]
     needed = NEED_TEXT.get(consent.get("needed"), consent.get("needed"))
@@ -92,21 +150,16 @@ def decision_explain(*, record: DecisionRecord) -> Explanation:
             {
                 "source": entry["source"],
                 "listed": {True: "listed", False: "not listed", None: "no data"}[entry.get("listed")],
-                "synced_at": _when(entry.get("synced_at")),
-                "age": f"{age / 86400:.1f} days" if age is not None else "-",
+                "synced_at": _viewer_text(entry.get("synced_at")) or "never",
+                "age": _age_text(age),
                 "max_age": entry.get("max_age_days"),
                 "stale": entry.get("stale"),
                 "sync_id": entry.get("sync_id"),
             }
         )
     explanation.windows = evidence.get("windows", [])
-    attempts = facts.get("attempts_24h_same_subject")
-    if attempts is not None:
-        explanation.attempts = (
-            f"Attempts in the 24 hours before: {attempts} on this subject across campaigns, "
-            f"{facts.get('attempts_24h_campaign', 0)} in this campaign."
-        )
+    explanation.attempts = _attempts_text(facts, context.get("subject", ""), evidence.get("caps", []))
     explanation.ruleset = (
-        f"Rule set version {record.ruleset_version}; decided for {record.decided_at:%Y-%m-%d %H:%M:%S} UTC."
+        f"Rule set version {record.ruleset_version}; decided for {_viewer_text(record.decided_at)}."
     )
     return explanation

@@ -17,6 +17,8 @@ from compliance.models import DecisionChainLink, DecisionCheckpoint, DecisionRec
 from compliance.policy import registry_max_age_days
 from compliance.registry.sources import NATIONAL_KEY
 from compliance.rules import RuleSet, ruleset_build
+from core.calls import CallMade, calls_made_provider
+from customers.models import Customer
 
 _cache_lock = threading.Lock()
 _cached: tuple[tuple, RuleSet] | None = None
@@ -203,6 +205,31 @@ def decision_overview(*, now: datetime, recent: int = 15) -> DecisionOverview:
         unsealed=unsealed_count(),
         sealed_through=DecisionChainLink.objects.aggregate(top=Max("position"))["top"],
     )
+
+
+@dataclass(frozen=True)
+class DecisionRelated:
+    """What a decision's page links to, besides the decision itself."""
+
+    customer: Customer | None  # the number's customer then, if still on record
+    call: CallMade | None  # the call its hand-off made (its proof); None for a check or a blocked hand-off
+    campaign: str | None  # the campaign's name when the call gives it, else "campaign #id"; None: no campaign
+
+
+def decision_related(*, record: DecisionRecord) -> DecisionRelated:
+    """The customer and the call of a decision: two queries at most. The call
+    comes from the calls-made provider (compliance knows no call model): a
+    hand-off's call is handed at the instant decided for, so only the
+    customer's calls from then on are read."""
+    customer = Customer.objects.filter(pk=record.customer_id).first() if record.customer_id else None
+    call = None
+    if customer is not None and record.kind == DecisionRecord.Kind.HANDOFF and record.allowed:
+        calls = calls_made_provider().calls_of_customer(customer_id=customer.pk, since=record.decided_at)
+        call = next((made for made in calls if made.decision_id == record.pk), None)
+    campaign: str | None = f"campaign #{record.campaign_id}" if record.campaign_id else None
+    if call is not None:
+        campaign = call.campaign
+    return DecisionRelated(customer=customer, call=call, campaign=campaign)
 
 
 # --- the dashboard's scheduled work --------------------------------------------

@@ -20,6 +20,7 @@ from compliance.reports import PERIOD_CHOICES, ReportPeriod, report_sections, re
 from compliance.selectors import (
     area_code_status,
     decision_overview,
+    decision_related,
     ledger_status,
     purge_runs_latest,
     registry_status,
@@ -30,6 +31,7 @@ from compliance.watch import decision_log_watch, decision_log_watch_log
 from consent.selectors import consent_expiry_overview
 from core.csv import csv_response
 from core.phones import phone_normalize
+from core.retention import retention_category
 
 
 @role_required(COMPLIANCE_OFFICERS)
@@ -48,7 +50,7 @@ def dashboard(request):
             "area_codes": area_codes,
             "stale_area_codes": sum(1 for status in area_codes if status.stale),
             "running": sync_runs_running(),
-            "purges": purge_runs_latest(),
+            "purges": [(run, _category_label(run.category)) for run in purge_runs_latest()],
             "expiry": consent_expiry_overview(now=now),
             "verification": watch.verification,
             "ledger": ledger_status(),
@@ -61,6 +63,13 @@ def dashboard(request):
             "shrink_limit_percent": round(settings.REGISTRY_SHRINK_LIMIT * 100),
         },
     )
+
+
+def _category_label(key: str) -> str:
+    """A retention category in words ("Call attempts (call detail records)"), its key
+    when no app registers it any more."""
+    category = retention_category(key)
+    return category.label if category else key
 
 
 @role_required(COMPLIANCE_OFFICERS)
@@ -77,7 +86,11 @@ def decision_detail(request, pk: int):
     return render(
         request,
         "compliance/decision.html",
-        {"record": record, "explanation": decision_explain(record=record)},
+        {
+            "record": record,
+            "explanation": decision_explain(record=record),
+            "related": decision_related(record=record),
+        },
     )
 
 

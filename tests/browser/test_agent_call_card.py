@@ -65,14 +65,16 @@ def test_the_callback_picker_names_the_callees_zone_and_refuses_a_time_before_th
     alert = page.locator("#call .error")
     alert.wait_for()
 
-    assert "5:30 AM EST (America/New_York) is not allowed for this callee" in alert.inner_text()
-    assert "next allowed time is Wed Nov 18, 8:00 AM EST" in alert.inner_text()
+    assert (
+        "Wed, Nov 18, 2026 05:30 EST (America/New_York) is not allowed for this callee" in alert.inner_text()
+    )
+    assert "next allowed time is Wed, Nov 18, 2026 08:00 EST" in alert.inner_text()
     assert page.input_value("input[name=callback_at]") == "2026-11-18T08:00"
     page.screenshot(path=artifacts / "agent_page_callback_refused.png", full_page=True)
 
     page.click("button[value=callback]")
     page.locator("#call .notice.ok").wait_for()
-    assert "callback Wed Nov 18, 8:00 AM EST (America/New_York)" in page.locator("#call").inner_text()
+    assert "callback Wed, Nov 18, 2026 08:00 EST (America/New_York)" in page.locator("#call").inner_text()
     assert CallAttempt.objects.get().callback_at == dt.datetime(2026, 11, 18, 13, 0, tzinfo=dt.UTC)
 
 

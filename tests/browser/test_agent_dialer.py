@@ -57,7 +57,7 @@ def test_an_agent_takes_a_call_records_do_not_call_and_the_number_is_blocked(
     call.wait_for()
     assert "Grace Hughes" in call.inner_text()
     assert "(212) 736-0042" in call.inner_text()
-    assert "11:00 AM Tuesday America/New_York" in call.inner_text()  # the callee's local time
+    assert "11:00 EST Tuesday America/New_York" in call.inner_text()  # the callee's local time, zone named
     assert "US calling window 08:00-21:00 in America/New_York" in call.inner_text()
     assert "about your order #4411" in call.inner_text()
     assert "Say 'do not call'" in call.inner_text()

@@ -2,6 +2,7 @@
 last day's decisions by reason, the latest decisions linked to their
 explanations, and how far the log is sealed."""
 
+import re
 from datetime import timedelta
 
 from django.utils import timezone
@@ -12,6 +13,7 @@ from compliance.models import JurisdictionRule
 from compliance.registry.models import AreaCodeSync
 from compliance.registry.services import registry_file_import, registry_source_ensure
 from compliance.reports import ReportPeriod, reports_build
+from compliance.retention import retention_purge
 from consent.services import consent_revoke
 from tests.factories import CampaignFactory, CustomerFactory, PhoneNumberFactory
 from tests.otp import login_with_otp
@@ -124,13 +126,33 @@ def test_the_audit_page_shows_running_syncs_with_progress_and_polls_them(client,
 
 
 def test_the_audit_page_shows_the_last_purge_of_each_category(client, compliance_officer):
-    from compliance.retention import retention_purge
-
     retention_purge(category="purge_runs", dry_run=True)
     login_with_otp(client, compliance_officer)
     html = client.get("/compliance/").content.decode()
     purges = html[html.index('id="purges"') : html.index('id="recent"')]
-    assert "purge_runs" in purges and "dry run" in purges and "0 expired" in purges
+    assert "dry run" in purges and "0 expired" in purges
+    assert "Purge run records" in purges and "purge_runs" not in purges  # the category in words
+
+
+def test_the_latest_decisions_link_their_explanation_and_the_numbers_contact_record(
+    client, compliance_officer, manager
+):
+    PhoneNumberFactory(customer=CustomerFactory(state="NY", postal_code="10001"), number="+12127360203")
+    record_id = _check(manager, "+12127360203", CampaignFactory())["decision"]
+    retention_purge(category="purge_runs", dry_run=True)
+    login_with_otp(client, compliance_officer)
+    client.cookies["tz"] = "America/Chicago"
+
+    html = client.get("/compliance/").content.decode()
+
+    recent = html[html.index('id="recent"') :]
+    assert f'<a href="/compliance/decisions/{record_id}/">#{record_id}</a>' in recent
+    assert '<a href="/compliance/timeline/?number=%2B12127360203"' in recent
+    assert client.get("/compliance/timeline/?number=%2B12127360203").status_code == 200
+    # One date format, in the viewer's zone with the zone named: "Dec 3, 2026 02:18 CST".
+    main = html[html.index("<main") :]
+    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d\d:\d\d C[SD]T", recent)
+    assert not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", main), "a date in another format"
 
 
 def test_the_running_syncs_partial_is_for_compliance_officers_only(client, agent):

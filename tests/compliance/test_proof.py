@@ -4,6 +4,7 @@ shows why it was allowed at that instant."""
 import datetime as dt
 import io
 import os
+import re
 from pathlib import Path
 
 import pypdfium2
@@ -63,7 +64,7 @@ def test_the_proof_page_names_the_consent_the_registry_data_and_the_chain(
     html = page.content.decode()
     assert f"Consent #{consent.pk}" in html and "I agree to marketing calls by autodialer." in html
     assert f"sync run #{sync.pk}" in html and "not listed" in html
-    assert "America/New_York" in html and "Tuesday 2026-11-17 11:01" in html
+    assert "Tue, Nov 17, 2026 11:01 EST (America/New_York)" in html
     assert "+12125550199" in html  # the caller ID
     assert attempt.decision.ruleset_version in html
     assert "position 1" in html and "row hash verified" in html
@@ -119,3 +120,39 @@ def test_the_proof_page_reads_a_decision_logged_before_evidence_had_a_version(
     assert f"Consent #{consent.pk}" in html and f"sync run #{sync.pk}" in html
     assert "America/New_York" in html and "row hash verified" in html
     assert "Consent needed: prior express written consent to marketing calls" in html
+
+
+def test_the_proof_page_links_what_it_names_and_every_link_opens(client, compliance_officer, allowed_call):
+    attempt, consent, sync = allowed_call
+    login_with_otp(client, compliance_officer)
+    html = client.get(f"/compliance/attempts/{attempt.pk}/proof/").content.decode()
+    main = html[html.index("<main") :]
+    hrefs = re.findall(r'href="([^"]+)"', main)
+
+    customer = attempt.phone_number.customer
+    assert f"/customers/{customer.pk}/" in hrefs and ">Ines Ito</a>" in main
+    assert f"/admin/campaigns/campaign/{attempt.campaign_id}/change/" in hrefs and ">Winter sale</a>" in main
+    assert f"/compliance/decisions/{attempt.decision_id}/" in hrefs
+    assert "/compliance/timeline/?number=%2B12127360701" in hrefs
+    assert f"/admin/consent/consentgrant/{consent.pk}/change/" in hrefs
+    assert f"/admin/registry/syncrun/{sync.pk}/change/" in hrefs
+    for href in hrefs:
+        assert client.get(href.replace("&amp;", "&")).status_code == 200, href
+
+
+def test_the_proof_page_shows_times_in_one_format_and_no_raw_values(
+    client, compliance_officer, agent, allowed_call
+):
+    attempt, _, _ = allowed_call
+    dialer.attempt_release(attempt=attempt, agent=agent)
+    login_with_otp(client, compliance_officer)
+    client.cookies["tz"] = "America/Chicago"
+    html = client.get(f"/compliance/attempts/{attempt.pk}/proof/").content.decode()
+    main = html[html.index("<main") :]
+
+    assert "Nov 17, 2026 10:01 CST" in main  # handed to the agent, in the viewer's zone
+    assert "Tue, Nov 17, 2026 11:01 EST (America/New_York) for the callee" in main
+    assert "none: closed without an outcome" in main and "not recorded at" not in main
+    assert "Released by the agent without an outcome." in main
+    assert not re.search(r"\d{4}-\d\d-\d\d", main), "an ISO date shows through"
+    assert "(max 31 days)" in main and " d)" not in main

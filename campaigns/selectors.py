@@ -123,6 +123,9 @@ class CustomerCalls:
             .first()
         )
 
+    def campaign_name(self, *, campaign_id: int) -> str | None:
+        return Campaign.objects.filter(pk=campaign_id).values_list("name", flat=True).first()
+
 
 @dataclass(frozen=True)
 class QueueOutlook:

@@ -213,22 +213,25 @@ class DecisionRelated:
 
     customer: Customer | None  # the number's customer then, if still on record
     call: CallMade | None  # the call its hand-off made (its proof); None for a check or a blocked hand-off
-    campaign: str | None  # the campaign's name when the call gives it, else "campaign #id"; None: no campaign
+    campaign: str | None  # the campaign's name ("campaign #id" if it is gone); None: no campaign
 
 
 def decision_related(*, record: DecisionRecord) -> DecisionRelated:
-    """The customer and the call of a decision: two queries at most. The call
-    comes from the calls-made provider (compliance knows no call model): a
-    hand-off's call is handed at the instant decided for, so only the
-    customer's calls from then on are read."""
+    """The customer, the call and the campaign of a decision: three queries at
+    most. The call and the campaign's name come from the calls-made provider
+    (compliance knows no campaign model): a hand-off's call is handed at the
+    instant decided for, so only the customer's calls from then on are read."""
+    provider = calls_made_provider()
     customer = Customer.objects.filter(pk=record.customer_id).first() if record.customer_id else None
     call = None
     if customer is not None and record.kind == DecisionRecord.Kind.HANDOFF and record.allowed:
-        calls = calls_made_provider().calls_of_customer(customer_id=customer.pk, since=record.decided_at)
+        calls = provider.calls_of_customer(customer_id=customer.pk, since=record.decided_at)
         call = next((made for made in calls if made.decision_id == record.pk), None)
-    campaign: str | None = f"campaign #{record.campaign_id}" if record.campaign_id else None
+    campaign = None
     if call is not None:
         campaign = call.campaign
+    elif record.campaign_id:
+        campaign = provider.campaign_name(campaign_id=record.campaign_id) or f"campaign #{record.campaign_id}"
     return DecisionRelated(customer=customer, call=call, campaign=campaign)
 
 

@@ -39,6 +39,12 @@ class CallsMadeProvider(Protocol):
         with it); None when there is no such call."""
         ...
 
+    def campaign_name(self, *, campaign_id: int) -> str | None:
+        """The name of a campaign, for a reader that holds only its id (a
+        decision names its campaign by id, and a check or a blocked
+        hand-off made no call); None when there is no such campaign."""
+        ...
+
 
 class CallsMadeMissing(RuntimeError):
     """No calls-made provider is registered: the calls cannot be read."""

@@ -65,8 +65,8 @@ def test_the_callback_picker_reads_the_time_in_the_callees_zone_and_offers_the_n
         url, {"outcome": "callback", "callback_at": "2026-11-18T05:30", "tz": "America/New_York"}, **HTMX
     ).content.decode()
 
-    assert "Wed Nov 18, 5:30 AM EST (America/New_York) is not allowed for this callee" in page
-    assert "The next allowed time is Wed Nov 18, 8:00 AM EST (America/New_York)" in page
+    assert "Wed, Nov 18, 2026 05:30 EST (America/New_York) is not allowed for this callee" in page
+    assert "The next allowed time is Wed, Nov 18, 2026 08:00 EST (America/New_York)" in page
     assert 'value="2026-11-18T08:00"' in page
     assert CallAttempt.objects.get(pk=maryland_call.pk).outcome == ""
 
@@ -74,7 +74,7 @@ def test_the_callback_picker_reads_the_time_in_the_callees_zone_and_offers_the_n
         url, {"outcome": "callback", "callback_at": "2026-11-18T08:00", "tz": "America/New_York"}, **HTMX
     ).content.decode()
 
-    assert "callback Wed Nov 18, 8:00 AM EST (America/New_York) for the callee" in recorded
+    assert "callback Wed, Nov 18, 2026 08:00 EST (America/New_York) for the callee" in recorded
     attempt = CallAttempt.objects.get(pk=maryland_call.pk)
     assert attempt.callback_at == dt.datetime(2026, 11, 18, 13, 0, tzinfo=dt.UTC)
 

@@ -167,7 +167,7 @@ def test_the_explanation_page_speaks_plainly_to_compliance_officers(
     login_with_otp(client, compliance_officer)
     page = client.get(f"/compliance/decisions/{record_id}/").content.decode()
     assert "There is no consent of the kind this call needs." in page
-    assert "America/New_York" in page and "Tuesday 2026-11-17 10:00" in page
+    assert "America/New_York" in page and "Tue, Nov 17, 2026 10:00 EST (America/New_York)" in page
     client.force_login(agent)
     assert client.get(f"/compliance/decisions/{record_id}/").status_code == 403
 

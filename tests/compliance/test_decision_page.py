@@ -112,8 +112,8 @@ def test_a_check_and_a_blocked_hand_off_say_that_no_call_was_made(
 
     html = client.get(f"/compliance/decisions/{answer['decision']}/").content.decode()
 
-    # No call to take the name from: the campaign by its id, still a link to it.
-    assert f'href="/admin/campaigns/campaign/{campaign.pk}/change/">campaign #{campaign.pk}</a>' in html
+    # No call, but the campaign by its name all the same, a link to it.
+    assert f'href="/admin/campaigns/campaign/{campaign.pk}/change/">Winter sale</a>' in html
     assert "none: a check, no call was made" in html
     assert "/compliance/attempts/" not in html
 

@@ -5,7 +5,7 @@ status, the abandoned-call rate, why it was paused)."""
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
@@ -25,12 +26,22 @@ from campaigns.abandonment import AUTOMATED_MODES, MAX_RATE_PERCENT, campaign_ab
 from campaigns.models import Campaign, CampaignScrub, CampaignTarget
 from campaigns.scrub import CLASS_LABELS, CLASSES, SYNC_LIMIT, scrub_start
 from compliance.explain import REASON_TEXT
+from compliance.reports import duration_text
 from consent.models import Purpose
-from core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
+from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from core.phones import phone_normalize
+from customers.admin import ReadableHistoryAdmin
 from customers.states import STATE_CHOICES
 
 MAX_CSV_ERRORS_SHOWN = 50
+
+QUEUE_STATUS_MEANS: dict[str, str] = {
+    CampaignTarget.Status.QUEUED: "Waiting for the dialer, due now or later.",
+    CampaignTarget.Status.LEASED: "On an agent's screen now.",
+    CampaignTarget.Status.DONE: "Reached: the call connected.",
+    CampaignTarget.Status.SUPPRESSED: "Taken out for good: the dialer met a block that never clears "
+    "(an opt-out, no consent, a wrong number).",
+}
 
 
 class CampaignForm(forms.ModelForm):
@@ -46,7 +57,7 @@ class CampaignForm(forms.ModelForm):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(HistoryAdmin):
+class CampaignAdmin(ReadableHistoryAdmin):
     form = CampaignForm
     change_form_template = "admin/campaigns/campaign/change_form.html"
     list_display = [
@@ -66,6 +77,7 @@ class CampaignAdmin(HistoryAdmin):
     readonly_fields = [
         "paused_because",
         "target_counts",
+        "scrub_counts",
         "abandonment",
         "created_by",
         "created_at",
@@ -95,7 +107,7 @@ class CampaignAdmin(HistoryAdmin):
         if obj is not None:
             fieldsets.insert(
                 0,
-                ("Now", {"fields": ["paused_because", "target_counts", "abandonment"]}),
+                ("Now", {"fields": ["paused_because", "target_counts", "scrub_counts", "abandonment"]}),
             )
             fieldsets.append(("Record", {"fields": ["created_by", "created_at", "updated_at"]}))
         if self.has_change_permission(request, obj):
@@ -125,7 +137,7 @@ class CampaignAdmin(HistoryAdmin):
             return format_html('<span class="help">Last automatic pause: {}</span>', campaign.paused_reason)
         return "-"
 
-    @admin.display(description="Targets")
+    @admin.display(description="Targets in the queue")
     def target_counts(self, campaign: Campaign):
         counts = CampaignTarget.objects.filter(campaign=campaign).aggregate(
             **{status: Count("id", filter=Q(status=status)) for status in CampaignTarget.Status.values}
@@ -136,14 +148,46 @@ class CampaignAdmin(HistoryAdmin):
                 f"{url}?{urlencode({'campaign__id__exact': str(campaign.pk), 'status__exact': status})}",
                 label,
                 counts[status],
+                QUEUE_STATUS_MEANS[status],
             )
             for status, label in CampaignTarget.Status.choices
         )
         total = sum(counts.values())
         return format_html(
-            "<table><tr><th>Status</th><th>Targets</th></tr>{}<tr><th>Total</th><th>{}</th></tr></table>",
-            format_html_join("", '<tr><td><a href="{}">{}</a></td><td>{}</td></tr>', rows),
+            '<table id="queue-counts"><tr><th>Status</th><th>Targets</th><th>What it counts</th></tr>{}'
+            "<tr><th>Total</th><th>{}</th><th></th></tr></table>"
+            '<p class="help">Where each target stands in the dialer. The dialer decides a target only when '
+            "it reaches it: one the pre-launch scrub finds never callable stays queued until then.</p>",
+            format_html_join(
+                "", '<tr><td><a href="{}">{}</a></td><td>{}</td><td class="help">{}</td></tr>', rows
+            ),
             total,
+        )
+
+    @admin.display(description="Pre-launch scrub")
+    def scrub_counts(self, campaign: Campaign):
+        """The latest scrub's figures in the scrub page's own words, beside
+        the queue's: the two count different things, and say so."""
+        url = reverse("admin:campaigns_campaign_scrub", args=[campaign.pk])
+        run = (
+            CampaignScrub.objects.filter(campaign=campaign, status=CampaignScrub.Status.SUCCEEDED)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if run is None:
+            return format_html(
+                'None yet: <a href="{}">run one</a> to see how many targets will be skipped and why.', url
+            )
+        rows = ((CLASS_LABELS[klass], run.result["classes"].get(klass, 0)) for klass in CLASSES)
+        return format_html(
+            '<table id="scrub-counts"><tr><th>If activated at {}</th><th>Targets</th></tr>{}'
+            "<tr><th>Total</th><th>{}</th></tr></table>"
+            '<p class="help">Every target decided at that instant by the dialer\'s rules, nothing changed. '
+            '<a href="{}">Why, and run it again</a></p>',
+            date_format(timezone.localtime(run.at), "DATETIME_FORMAT"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", rows),
+            run.result.get("total", 0),
+            url,
         )
 
     @admin.display(description="Abandoned calls (30 days)")
@@ -285,7 +329,8 @@ class CampaignAdmin(HistoryAdmin):
                 "run": run,
                 "rows": _scrub_rows(run),
                 "reason_rows": _reason_rows(run),
-                "opens": sorted((run.result or {}).get("opens_by_hour", {}).items()) if run else [],
+                "opens": _opens(run),
+                "took": duration_text(run.duration.total_seconds()) if run and run.duration else "",
                 "in_progress": run is not None
                 and run.status in (CampaignScrub.Status.PENDING, CampaignScrub.Status.RUNNING),
                 "sync_limit": SYNC_LIMIT,
@@ -323,6 +368,13 @@ def _scrub_rows(run: CampaignScrub | None) -> list[dict]:
             }
         )
     return rows
+
+
+def _opens(run: CampaignScrub | None) -> list[tuple[datetime, int]]:
+    """When the "later today" targets open: the hours the scrub stored (ISO
+    8601 in its JSON), as instants the page shows in the viewer's zone."""
+    hours = (run.result or {}).get("opens_by_hour", {}) if run else {}
+    return sorted((datetime.fromisoformat(hour), n) for hour, n in hours.items())
 
 
 def _reason_rows(run: CampaignScrub | None) -> list[tuple[str, int, str]]:
@@ -431,7 +483,7 @@ class AddTargetsForm(forms.Form):
 
 
 @admin.register(CampaignTarget)
-class CampaignTargetAdmin(ReadOnlyAdmin, HistoryAdmin):
+class CampaignTargetAdmin(ReadOnlyAdmin, ReadableHistoryAdmin):
     """The dialer queue, read-only: targets are added from the campaign and
     moved on only by the dialer."""
 

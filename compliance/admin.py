@@ -3,17 +3,30 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import PeriodicTask
 
 from compliance.models import DecisionRecord, JurisdictionRule, PurgeRun, RetentionPolicy
+from compliance.reports import duration_text
 from compliance.retention import retention_purge
 from compliance.rules import RuleError, rule_from_record
 from compliance.tasks import retention_purge_task
-from core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
+from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from core.phones import phone_normalize
-from core.retention import legal_minimum_error, retention_category
+from core.retention import legal_minimum_error, retention_categories, retention_category
+from customers.admin import ReadableHistoryAdmin
+
+
+def days_text(days: int) -> str:
+    """A period in days, with years when it is a whole number of them (365 or
+    366 a year): "1826 days (5 years)"."""
+    years = round(days / 365.25)
+    if years and abs(days - years * 365.25) <= 1:
+        return f"{days} days ({years} year{'s' if years > 1 else ''})"
+    return f"{days} days"
 
 
 class JurisdictionRuleForm(forms.ModelForm):
@@ -34,7 +47,7 @@ class JurisdictionRuleForm(forms.ModelForm):
 
 
 @admin.register(JurisdictionRule)
-class JurisdictionRuleAdmin(HistoryAdmin):
+class JurisdictionRuleAdmin(ReadableHistoryAdmin):
     """Rule data: compliance officers change rules (every change is history,
     and the rule-set version recorded in each decision changes with it)."""
 
@@ -134,13 +147,34 @@ class RetentionPolicyForm(forms.ModelForm):
         return cleaned
 
 
+def category_label(key: str) -> str:
+    """A data category in words ("Call attempts (call detail records)"), not
+    its registry key."""
+    category = retention_category(key)
+    return category.label if category else f"{key} (no longer registered)"
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    title = "data"
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return sorted(
+            ((key, category.label) for key, category in retention_categories().items()), key=lambda kv: kv[1]
+        )
+
+    def queryset(self, request, queryset):
+        return queryset.filter(category=self.value()) if self.value() else queryset
+
+
 @admin.register(RetentionPolicy)
-class RetentionPolicyAdmin(HistoryAdmin):
+class RetentionPolicyAdmin(ReadableHistoryAdmin):
     form = RetentionPolicyForm
-    list_display = ["category", "label", "period_days", "action", "active", "legal_minimum", "last_run"]
+    list_display = ["label", "kept", "action", "active", "legal_minimum", "last_run"]
+    list_display_links = ["label"]
     list_filter = ["active", "action"]
-    readonly_fields = ["category", "label", "legal_minimum", "updated_at"]
-    fields = ["category", "label", "period_days", "action", "active", "legal_minimum", "note", "updated_at"]
+    readonly_fields = ["label", "key", "legal_minimum", "updated_at"]
+    fields = ["label", "period_days", "action", "active", "legal_minimum", "note", "key", "updated_at"]
     actions = ["dry_run_now", "purge_now"]
 
     def has_add_permission(self, request) -> bool:
@@ -162,17 +196,24 @@ class RetentionPolicyAdmin(HistoryAdmin):
         )
         return super().get_queryset(request)
 
-    @admin.display(description="data")
+    @admin.display(description="Data", ordering="category")
     def label(self, policy: RetentionPolicy) -> str:
-        category = retention_category(policy.category)
-        return category.label if category else "(unknown category)"
+        return category_label(policy.category)
+
+    @admin.display(description="Key (in commands and exports)")
+    def key(self, policy: RetentionPolicy) -> str:
+        return policy.category
+
+    @admin.display(description="Kept", ordering="period_days")
+    def kept(self, policy: RetentionPolicy) -> str:
+        return days_text(policy.period_days)
 
     @admin.display(description="legal minimum")
     def legal_minimum(self, policy: RetentionPolicy) -> str:
         category = retention_category(policy.category)
         if not category or not category.legal_minimum_days:
             return "none"
-        return f"{category.legal_minimum_days} days ({category.legal_basis})"
+        return f"{days_text(category.legal_minimum_days)} ({category.legal_basis})"
 
     @admin.display(description="last purge")
     def last_run(self, policy: RetentionPolicy) -> str:
@@ -181,7 +222,10 @@ class RetentionPolicyAdmin(HistoryAdmin):
             return "never"
         url = reverse("admin:compliance_purgerun_change", args=[run.pk])
         return format_html(
-            '<a href="{}">{}: {} removed</a>', url, run.started_at.date(), run.deleted + run.anonymised
+            '<a href="{}">{}: {} removed</a>',
+            url,
+            date_format(timezone.localtime(run.started_at), "DATE_FORMAT"),
+            run.deleted + run.anonymised,
         )
 
     def save_model(self, request, obj, form, change):
@@ -194,7 +238,9 @@ class RetentionPolicyAdmin(HistoryAdmin):
             (run,) = retention_purge(category=policy.category, dry_run=True, by=request.user, trigger="admin")
             self.message_user(
                 request,
-                f"{policy.category}: would {run.action} {run.examined} row(s) older than {run.cutoff:%Y-%m-%d}.",
+                f"{category_label(policy.category)}: would {run.get_action_display().lower()} "
+                f"{run.examined} row(s) dated before "
+                f"{date_format(timezone.localtime(run.cutoff), 'DATETIME_FORMAT')}.",
                 messages.INFO,
             )
 
@@ -206,24 +252,69 @@ class RetentionPolicyAdmin(HistoryAdmin):
         self.message_user(request, "Purge queued; its runs appear under Purge runs.", messages.SUCCESS)
 
 
+# A purge run in words: what it did, to which data, how long it took and who asked.
+PURGE_RUN_FIELDS = (
+    "data",
+    "dry_run",
+    "action",
+    "kept",
+    "cutoff",
+    "status",
+    "examined",
+    "deleted",
+    "anonymised",
+    "batches",
+    "longest_batch",
+    "started_at",
+    "finished_at",
+    "took",
+    "error",
+    "by",
+)
+PURGE_TRIGGERS = {"task": "the schedule", "command": "a command", "admin": "the admin", "demo": "the demo"}
+
+
 @admin.register(PurgeRun)
 class PurgeRunAdmin(ReadOnlyAdmin):
     list_display = [
         "started_at",
-        "category",
+        "data",
         "dry_run",
         "action",
         "status",
         "examined",
         "deleted",
         "anonymised",
-        "batches",
-        "max_batch_ms",
-        "duration",
-        "triggered_by",
+        "took",
+        "by",
     ]
-    list_filter = ["status", "dry_run", "category"]
+    list_filter = ["status", "dry_run", CategoryFilter]
+    list_select_related = ["triggered_by"]
+    fields = readonly_fields = PURGE_RUN_FIELDS
     show_full_result_count = False
+
+    @admin.display(description="Data", ordering="category")
+    def data(self, run: PurgeRun) -> str:
+        return category_label(run.category)
+
+    @admin.display(description="Kept")
+    def kept(self, run: PurgeRun) -> str:
+        return days_text(run.period_days)
+
+    @admin.display(description="Longest batch")
+    def longest_batch(self, run: PurgeRun) -> str:
+        return duration_text(run.max_batch_ms / 1000 if run.max_batch_ms is not None else None)
+
+    @admin.display(description="Took", ordering="duration")
+    def took(self, run: PurgeRun) -> str:
+        return duration_text(run.duration.total_seconds() if run.duration is not None else None)
+
+    @admin.display(description="By", ordering="triggered_by")
+    def by(self, run: PurgeRun) -> str:
+        user = run.triggered_by
+        if user is not None:
+            return user.get_full_name() or user.username
+        return PURGE_TRIGGERS.get(run.trigger, run.trigger)
 
 
 class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):

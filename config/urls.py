@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.exceptions import NotAuthenticated
 
 from config.health import healthz
 
@@ -10,6 +12,26 @@ from config.health import healthz
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
     """/favicon.ico, which browsers ask for on their own: the SVG icon the pages link."""
     return HttpResponseRedirect(static("favicon.svg"))
+
+
+class LoginFirst:
+    """The API's documentation is a page read in a browser: a visitor who is
+    not signed in is sent to the login page and back, as every other page
+    does, instead of a bare 401. The schema and the API itself keep their
+    JSON 401 and 403."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, NotAuthenticated):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
+
+
+class SwaggerPage(LoginFirst, SpectacularSwaggerView):
+    pass
+
+
+class RedocPage(LoginFirst, SpectacularRedocView):
+    pass
 
 
 api_v1 = [
@@ -26,8 +48,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/docs/", SwaggerPage.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", RedocPage.as_view(url_name="schema"), name="api-redoc"),
     path("", include("accounts.urls")),
     path("", include("customers.urls")),
     path("", include("consent.urls")),

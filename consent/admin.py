@@ -7,6 +7,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from accounts.audit import access_record
@@ -14,13 +15,18 @@ from consent import services
 from consent.forms import ConsentRecordForm, OptOutForm, OptOutNoteForm
 from consent.models import ConsentGrant, DncRequest, InboundMessage, OptOutVia, SuppressionEntry
 from consent.preferences import preference_url
-from core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
+from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from core.phones import phone_normalize
-from customers.admin import CustomerAdmin
+from customers.admin import CustomerAdmin, ReadableHistoryAdmin
 from customers.models import Customer
 
 
-class ReadOnlyRecordAdmin(HistoryAdmin):
+def _day(value) -> str:
+    """A day in the site's one date format, in the viewer's zone."""
+    return date_format(timezone.localtime(value), "DATE_FORMAT")
+
+
+class ReadOnlyRecordAdmin(ReadableHistoryAdmin):
     """Records of what people told us: created through services, never edited or deleted."""
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -127,9 +133,9 @@ class ConsentGrantAdmin(ReadOnlyRecordAdmin):
     def status(self, grant):
         if grant.revoked_at:
             return format_html(
-                '<span style="color:#b3261e">revoked {} via {}</span>',
-                grant.revoked_at.date(),
-                grant.revoked_via,
+                '<span style="color:#b3261e">revoked {} ({})</span>',
+                _day(grant.revoked_at),
+                grant.get_revoked_via_display(),
             )
         if grant.expires_at and grant.expires_at <= timezone.now():
             return "expired"
@@ -344,11 +350,13 @@ class CustomerConsentAdmin(CustomerAdmin):
                 (
                     reverse("admin:consent_consentgrant_change", args=[g.pk]),
                     g.phone_number,
-                    f"{'written' if g.written else 'express'} {g.purpose} ({g.channel})",
+                    f"{'written' if g.written else 'express'} {g.get_purpose_display().lower()} ({g.channel})",
                     g.get_source_display(),
-                    g.granted_at.date(),
-                    g.expires_at.date() if g.expires_at else "never",
-                    f"revoked {g.revoked_at:%Y-%m-%d} via {g.revoked_via}" if g.revoked_at else "active",
+                    _day(g.granted_at),
+                    _day(g.expires_at) if g.expires_at else "never",
+                    f"revoked {_day(g.revoked_at)} ({g.get_revoked_via_display()})"
+                    if g.revoked_at
+                    else "active",
                 )
                 for g in grants
             ),
@@ -356,7 +364,7 @@ class CustomerConsentAdmin(CustomerAdmin):
         dnc_rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((r.number, r.get_source_display(), r.requested_at.date(), r.reason) for r in requests),
+            ((r.number, r.get_source_display(), _day(r.requested_at), r.reason) for r in requests),
         )
         return format_html(
             "<table><tr><th>Number</th><th>Consent</th><th>Source</th><th>Granted</th><th>Expires</th>"

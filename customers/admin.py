@@ -1,17 +1,102 @@
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from accounts.access import user_may_set_legal_hold
 from core.admin import EstimatedCountPaginator, HistoryAdmin
 from core.phones import phone_normalize
 from customers.models import Customer, PhoneNumber
 from customers.services import customer_legal_hold_set
+
+NOTHING = "—"
+
+
+class PlainChanges(HistoricalRecordContextHelper):
+    """A history list's "Changes" in the words of the pages: a choice by its
+    label, a time in the site's one format and the viewer's zone, a person by
+    name, a dash for nothing. simple-history shows an empty user as
+    "Deleted user (pk=None)", a time as its ISO text and a choice as its
+    stored code."""
+
+    def prepare_delta_change_value(self, change, value):
+        try:
+            field = self.model._meta.get_field(change.field)
+        except FieldDoesNotExist:
+            field = None
+        if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
+            return NOTHING
+        if isinstance(value, DeletedObject):
+            return f"a deleted {value.model._meta.verbose_name} (#{value.pk})"
+        if isinstance(value, AbstractBaseUser):
+            return value.get_full_name() or value.get_username()
+        if field is not None and field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, dt.datetime):
+            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        if isinstance(value, dt.date):
+            return date_format(value, "DATE_FORMAT")
+        return super().prepare_delta_change_value(change, value)
+
+
+class ReadableHistoryAdmin(HistoryAdmin):
+    """History pages a person reads, for every app's tracked records (it
+    belongs in core.admin.HistoryAdmin; it lives in the lowest app whose
+    admin every other one may import). A past version shows its values and
+    no inputs: history is read-only, and a form there invites an edit the
+    server refuses. The list of changes speaks plainly (PlainChanges)."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return PlainChanges(self.model, historical_record)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        version = context.get("adminform")
+        if version is not None:
+            original = context["original"]
+            fieldsets = [
+                (name, {**options, "fields": self._shown(options["fields"], original)})
+                for name, options in version.fieldsets
+            ]
+            context["adminform"] = helpers.AdminForm(
+                version.form,
+                fieldsets,
+                {},
+                readonly_fields=flatten_fieldsets(fieldsets),
+                model_admin=self,
+            )
+        return super().render_history_view(request, template, context, **kwargs)
+
+    def _shown(self, fields, original) -> list:
+        """The fields a version has (a form-only field such as the change
+        reason has no past value), lines of several fields kept together."""
+
+        def has(name) -> bool:
+            return hasattr(self, name) or hasattr(original, name)
+
+        shown = []
+        for line in fields:
+            if isinstance(line, list | tuple):
+                kept = [name for name in line if has(name)]
+                if kept:
+                    shown.append(tuple(kept))
+            elif has(line):
+                shown.append(line)
+        return shown
 
 
 class LegalHoldForm(forms.Form):
@@ -32,7 +117,7 @@ class PhoneNumberInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(HistoryAdmin):
+class CustomerAdmin(ReadableHistoryAdmin):
     list_display = ["__str__", "state", "postal_code", "numbers", "legal_hold", "created_at"]
     list_filter = ["state", "legal_hold"]
     search_fields = ["last_name", "email"]  # see get_search_results: numbers first
@@ -163,7 +248,7 @@ class CustomerAdmin(HistoryAdmin):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(HistoryAdmin):
+class PhoneNumberAdmin(ReadableHistoryAdmin):
     list_display = ["number", "kind", "customer", "reassigned_at"]
     list_select_related = ["customer"]
     list_filter = ["kind"]

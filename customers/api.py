@@ -7,10 +7,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.access import HasAnyRole, MaySetLegalHold
-from accounts.roles import COMPLIANCE_OFFICERS, MANAGERS, has_role
+from accounts.roles import MANAGERS, has_role
 from core.api import AwareDateTimeField, KeysetPagination, PhoneNumberInputField, StrictTypes
 from core.phones import phone_normalize
 from customers import selectors, services
+from customers.access import user_sees_whole_customers
 from customers.models import Customer, PhoneNumber
 
 
@@ -149,12 +150,6 @@ class LegalHoldSerializer(StrictTypes, serializers.Serializer):
     )
 
 
-def _sees_whole_customers(user) -> bool:
-    """Managers and compliance officers (and superusers) read the customer
-    list; an agent only looks up the number they have on the line."""
-    return has_role(user, MANAGERS, COMPLIANCE_OFFICERS)
-
-
 class ManagersWrite(permissions.BasePermission):
     message = "Only managers change customers."
 
@@ -166,7 +161,7 @@ class AgentsSearchByNumber(permissions.BasePermission):
     message = "Agents find customers by number: GET /api/v1/customers/?phone=<number>."
 
     def has_permission(self, request, view) -> bool:
-        return _sees_whole_customers(request.user) or view.action == "list"
+        return user_sees_whole_customers(request.user) or view.action == "list"
 
 
 class AgentCustomerPagination(KeysetPagination):
@@ -199,7 +194,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
 
     def _full_view(self) -> bool:
         # The schema describes the full view; agents get the reduced one.
-        return getattr(self, "swagger_fake_view", False) or _sees_whole_customers(self.request.user)
+        return getattr(self, "swagger_fake_view", False) or user_sees_whole_customers(self.request.user)
 
     @property
     def paginator(self):
@@ -220,7 +215,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
                     phone = phone_normalize(self.request.query_params["phone"])
                 except DjangoValidationError as exc:
                     raise ValidationError({"phone": exc.messages}) from exc
-            elif not _sees_whole_customers(self.request.user):
+            elif not user_sees_whole_customers(self.request.user):
                 raise ValidationError({"phone": ["Agents find customers by number: give ?phone=<number>."]})
         return selectors.customer_list(phone_e164=phone)
 

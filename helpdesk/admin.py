@@ -5,13 +5,15 @@ the data request log, read-only."""
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from core.admin import EstimatedCountPaginator, HistoryAdmin, ReadOnlyAdmin
+from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from core.history import history_save
+from customers.admin import ReadableHistoryAdmin
 from helpdesk import services
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
 from helpdesk.selectors import ticket_assignees
@@ -35,13 +37,57 @@ FIXED_AFTER_CREATION = ["customer", "type", "channel", "legal_basis"]
 PLAIN_FIELDS = ["subject", "description", "queue", "priority", "flagged_for_compliance"]
 
 
+class QueueForm(forms.ModelForm):
+    """The types routed to a queue as boxes to tick; a type goes to one queue."""
+
+    ticket_types = forms.MultipleChoiceField(
+        choices=Ticket.Type.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Ticket types routed here",
+        help_text="A ticket of these types opened without a queue (from a call, or 'by type' on the form) "
+        "lands here. Types no queue takes go to the agent's own queue.",
+    )
+
+    class Meta:
+        model = Queue
+        fields = [
+            "name",
+            "description",
+            "members",
+            "ticket_types",
+            "sla_hours",
+            "business_time_zone",
+            "business_day_start",
+            "business_day_end",
+            "business_weekdays",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["ticket_types"] = sorted(self.instance.routed_types)
+
+    def clean_ticket_types(self) -> str:
+        chosen = self.cleaned_data["ticket_types"]
+        labels = dict(Ticket.Type.choices)
+        for queue in Queue.objects.exclude(pk=self.instance.pk):
+            taken = sorted(set(chosen) & queue.routed_types)
+            if taken:
+                raise ValidationError(
+                    f"The queue {queue} already takes {', '.join(str(labels[t]) for t in taken)}: "
+                    "untick it there first (a type goes to one queue)."
+                )
+        return ",".join(value for value in Ticket.Type.values if value in chosen)
+
+
 @admin.register(Queue)
-class QueueAdmin(HistoryAdmin):
-    list_display = ["name", "sla_hours", "business_hours", "business_time_zone", "member_count"]
+class QueueAdmin(ReadableHistoryAdmin):
+    form = QueueForm
+    list_display = ["name", "routes", "sla_hours", "business_hours", "business_time_zone", "member_count"]
     search_fields = ["name"]
     filter_horizontal = ["members"]
     fieldsets = [
-        (None, {"fields": ["name", "description", "members"]}),
+        (None, {"fields": ["name", "description", "members", "ticket_types"]}),
         (
             "Service level",
             {
@@ -61,14 +107,22 @@ class QueueAdmin(HistoryAdmin):
         return super().get_queryset(request).prefetch_related("members")
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "members":
-            kwargs["queryset"] = ticket_assignees()
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name != "members":
+            return super().formfield_for_manytomany(db_field, request, **kwargs)
+        kwargs["queryset"] = ticket_assignees()
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        field.label_from_instance = _person  # as the queue's filter and list name them
+        return field
 
     @admin.display(description="Business hours")
     def business_hours(self, queue: Queue) -> str:
         days = "".join("MTWTFSS"[day] for day in sorted(queue.weekdays))
         return f"{queue.business_day_start:%H:%M}-{queue.business_day_end:%H:%M} {days}"
+
+    @admin.display(description="Ticket types routed here")
+    def routes(self, queue: Queue) -> str:
+        labels = dict(Ticket.Type.choices)
+        return ", ".join(str(labels[t]) for t in Ticket.Type.values if t in queue.routed_types) or "-"
 
     @admin.display(description="Members")
     def member_count(self, queue: Queue) -> int:
@@ -80,6 +134,10 @@ class QueueAdmin(HistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # its tickets keep it (PROTECT); rename or empty it instead
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.username
 
 
 def _when(value) -> str:
@@ -169,7 +227,7 @@ class TicketForm(forms.ModelForm):
 
 
 @admin.register(Ticket)
-class TicketAdmin(HistoryAdmin):
+class TicketAdmin(ReadableHistoryAdmin):
     form = TicketForm
     list_display = [
         "number",
@@ -178,7 +236,7 @@ class TicketAdmin(HistoryAdmin):
         "status",
         "priority",
         "queue",
-        "assignee",
+        "assignee_name",
         "customer",
         "due",
         "flagged_for_compliance",
@@ -228,9 +286,12 @@ class TicketAdmin(HistoryAdmin):
         ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "assignee":
-            kwargs["queryset"] = ticket_assignees()
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name != "assignee":
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        kwargs["queryset"] = ticket_assignees()
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field.label_from_instance = _person
+        return field
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().removeprefix("#")
@@ -241,6 +302,10 @@ class TicketAdmin(HistoryAdmin):
     @admin.display(description="#", ordering="id")
     def number(self, ticket: Ticket) -> str:
         return f"#{ticket.pk}"
+
+    @admin.display(description="Assignee", ordering="assignee__last_name")
+    def assignee_name(self, ticket: Ticket) -> str:
+        return _person(ticket.assignee) if ticket.assignee else "-"
 
     @admin.display(description="Due", ordering="due_at")
     def due(self, ticket: Ticket):
@@ -254,7 +319,7 @@ class TicketAdmin(HistoryAdmin):
         calls = ticket.related_attempts.select_related("phone_number", "campaign").order_by("handed_at")
         return (
             "; ".join(
-                f"{call.handed_at:%Y-%m-%d %H:%M} {call.phone_number} ({call.campaign}, decision #{call.decision_id})"
+                f"{_when(call.handed_at)} {call.phone_number} ({call.campaign}, decision #{call.decision_id})"
                 for call in calls
             )
             or "-"

@@ -56,7 +56,12 @@ class TicketCreateForm(forms.Form):
         label="Customer's phone number",
         help_text="Finds the customer; leave empty for a ticket about no customer.",
     )
-    queue = forms.ModelChoiceField(queryset=Queue.objects.order_by("name"), empty_label=None)
+    queue = forms.ModelChoiceField(
+        queryset=Queue.objects.order_by("name"),
+        required=False,
+        empty_label="By type (where this type is routed)",
+        help_text="Data requests, opt-outs and complaints go to the queue that takes them.",
+    )
     type = forms.ChoiceField(choices=Ticket.Type.choices)
     subject = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)

@@ -9,6 +9,7 @@ customer is erased."""
 from datetime import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -28,6 +29,12 @@ class Queue(models.Model):
     business_day_end = models.TimeField(default=time(17, 0))
     business_weekdays = models.CharField(
         max_length=13, default="0,1,2,3,4", help_text="Working days, 0 = Monday ... 6 = Sunday."
+    )
+    ticket_types = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="Types of ticket routed here when opened without a queue (from a call, or 'by type' on "
+        "the form), comma-separated: e.g. data_access,erasure. Others go to the agent's own queue.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -49,6 +56,15 @@ class Queue(models.Model):
     @property
     def weekdays(self) -> set[int]:
         return {int(day) for day in self.business_weekdays.split(",") if day.strip()}
+
+    @property
+    def routed_types(self) -> set[str]:
+        return {name.strip() for name in self.ticket_types.split(",") if name.strip()}
+
+    def clean(self) -> None:
+        unknown = sorted(self.routed_types - set(Ticket.Type.values))
+        if unknown:
+            raise ValidationError({"ticket_types": f"Unknown ticket type(s): {', '.join(unknown)}."})
 
 
 class Ticket(models.Model):

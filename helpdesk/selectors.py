@@ -11,6 +11,8 @@ from datetime import datetime
 from itertools import chain
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from compliance.registry.selectors import e164_to_registry_int, registry_listings
 from compliance.registry.sources import source_describe
@@ -69,10 +71,14 @@ def queue_list() -> QuerySet[Queue]:
     return Queue.objects.order_by("name")
 
 
-def queue_default_for(*, user) -> Queue | None:
-    """Where a ticket opened from the call screen goes: the first queue the
-    agent works, else the first queue."""
-    return user.ticket_queues.order_by("name").first() or Queue.objects.order_by("name").first()
+def queue_for(*, ticket_type: str, user) -> Queue | None:
+    """Where a ticket opened without a queue goes (from the call screen, or
+    "by type" on the form): the queue its type is routed to
+    (Queue.ticket_types; a data access request to the privacy team's
+    queue), else the first queue the user works, else the first queue."""
+    queues = list(Queue.objects.order_by("name"))
+    routed = next((queue for queue in queues if ticket_type in queue.routed_types), None)
+    return routed or user.ticket_queues.order_by("name").first() or (queues[0] if queues else None)
 
 
 def queue_members(*, queue: Queue) -> QuerySet:
@@ -175,12 +181,13 @@ _SOURCE_WORDS: dict[str, str] = {
 
 
 def _day(value: datetime) -> str:
-    return f"{value:%Y-%m-%d}"
+    """The day of `value` in the viewer's zone, in the site's one date format."""
+    return date_format(timezone.localtime(value), "DATE_FORMAT")
 
 
 def consent_describe(grant: ConsentGrant, *, now: datetime) -> str:
-    """E.g. "Written consent to marketing calls by voice, given 2026-03-01
-    via web form; revoked 2026-05-02 by SMS"."""
+    """E.g. "Written consent to marketing calls by voice, given Mar 1, 2026
+    via web form; revoked May 2, 2026 by SMS"."""
     what = "calls by voice" if grant.channel == "voice" else "text messages"
     words = (
         f"{'Written' if grant.written else 'Express (not written)'} consent to {grant.purpose} {what}, "

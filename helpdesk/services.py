@@ -3,11 +3,12 @@ event. Tickets that act do so through the consent and compliance services."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from compliance.erasure import customer_erase
 from consent.services import consent_revoke
@@ -256,7 +257,8 @@ def tickets_escalate(*, now=None) -> int:
             _event(
                 ticket,
                 TicketEvent.Kind.ESCALATED,
-                f"Past its due time ({ticket.due_at:%Y-%m-%d %H:%M} UTC).",
+                # Stored text, read in any zone: written in UTC, in the site's date format.
+                f"Past its due time ({date_format(ticket.due_at.astimezone(UTC), 'DATETIME_FORMAT')}).",
                 None,
             )
             escalated += 1

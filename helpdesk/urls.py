@@ -21,5 +21,6 @@ urlpatterns = [
     ),
     path("tickets/<int:ticket_id>/export.json", views.ticket_export_json, name="ticket-export-json"),
     path("tickets/<int:ticket_id>/erase/", views.ticket_erase, name="ticket-erase"),
+    path("customers/", views.customer_search, name="customer-search"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer-detail"),
 ]

@@ -13,17 +13,21 @@ Every write goes through helpdesk.services; a service's ValidationError is
 shown next to the form that caused it, never as an error page.
 """
 
-import json
+from datetime import datetime
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import access_required, role_required, user_may_erase
 from accounts.audit import access_record
 from accounts.roles import AGENTS, COMPLIANCE_OFFICERS, MANAGERS, has_role
+from customers import selectors as customer_selectors
+from customers.access import user_sees_whole_customers
 from customers.models import Customer
 from helpdesk import selectors, services
 from helpdesk.export import customer_export
@@ -41,6 +45,9 @@ TICKET_ROLES = (AGENTS, MANAGERS, COMPLIANCE_OFFICERS)
 DATA_REQUEST_ROLES = (COMPLIANCE_OFFICERS, MANAGERS)
 PAGE_SIZE = 25
 MAX_PAGE = 100_000
+NO_QUEUE = "There is no ticket queue yet: ask a manager to create one."
+SEARCH_RESULTS_SHOWN = 20
+SEARCHES_PER_MINUTE = 30  # a person types a few a minute; a script walking the alphabet is stopped
 
 
 def _htmx(request) -> bool:
@@ -255,17 +262,26 @@ def _answered_export(ticket_id: int) -> tuple[Ticket, Customer]:
 
 
 def _section_rows(value) -> dict:
-    """An export section as a table: a list of dicts or one dict."""
+    """An export section as a table: a list of dicts or one dict. The JSON
+    download keeps ISO 8601; the page shows instants as every page does."""
     items = value if isinstance(value, list) else [value]
     headers = list(items[0]) if items else []
-    rows = [
-        [
-            json.dumps(item[h], ensure_ascii=False) if isinstance(item[h], dict | list) else item[h]
-            for h in headers
-        ]
-        for item in items
-    ]
+    rows = [[_cell(h, item[h]) for h in headers] for item in items]
     return {"headers": [h.replace("_", " ") for h in headers], "rows": rows}
+
+
+def _cell(name: str, value):
+    """One value in words: nested records as "key: value" pairs, instants
+    (the `…_at` and `at` keys) in the site's format and the viewer's zone."""
+    if isinstance(value, dict):
+        return "; ".join(f"{key.replace('_', ' ')}: {_cell(key, item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return " | ".join(str(_cell(name, item)) for item in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if (name == "at" or name.endswith("_at")) and isinstance(value, str):
+        return date_format(timezone.localtime(datetime.fromisoformat(value)), "DATETIME_FORMAT")
+    return "—" if value is None else value
 
 
 @role_required(*DATA_REQUEST_ROLES)
@@ -318,24 +334,28 @@ def ticket_new(request):
         form = TicketCreateForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                ticket = services.ticket_create(
-                    queue=data["queue"],
-                    subject=data["subject"],
-                    description=data["description"],
-                    channel=data["channel"],
-                    customer=data["customer"],
-                    type=data["type"],
-                    priority=data["priority"],
-                    legal_basis=data["legal_basis"],
-                    by=request.user,
-                )
-            except ValidationError as exc:
-                errors_onto(form, exc)
+            queue = data["queue"] or selectors.queue_for(ticket_type=data["type"], user=request.user)
+            if queue is None:
+                form.add_error("queue", NO_QUEUE)
             else:
-                return redirect("ticket-detail", ticket_id=ticket.pk)
+                try:
+                    ticket = services.ticket_create(
+                        queue=queue,
+                        subject=data["subject"],
+                        description=data["description"],
+                        channel=data["channel"],
+                        customer=data["customer"],
+                        type=data["type"],
+                        priority=data["priority"],
+                        legal_basis=data["legal_basis"],
+                        by=request.user,
+                    )
+                except ValidationError as exc:
+                    errors_onto(form, exc)
+                else:
+                    return redirect("ticket-detail", ticket_id=ticket.pk)
     else:
-        initial = {"queue": selectors.queue_default_for(user=request.user)}
+        initial: dict[str, int] = {}
         customer_id = request.GET.get("customer", "")
         if customer_id.isdigit():
             initial["customer"] = int(customer_id)
@@ -357,7 +377,8 @@ def ticket_new(request):
 @require_POST
 def ticket_quick(request):
     """ "The customer asked for…" from the call screen: a ticket about the
-    callee, channel `agent`, in the agent's queue."""
+    callee, channel `agent`, in the queue its type is routed to (else the
+    agent's own)."""
     form = QuickTicketForm(request.POST)
     context = {
         "form": form,
@@ -367,11 +388,11 @@ def ticket_quick(request):
     }
     if not form.is_valid():
         return render(request, "helpdesk/_quick_ticket.html", context)
-    queue = selectors.queue_default_for(user=request.user)
-    if queue is None:
-        form.add_error(None, "There is no ticket queue yet: ask a manager to create one.")
-        return render(request, "helpdesk/_quick_ticket.html", context)
     data = form.cleaned_data
+    queue = selectors.queue_for(ticket_type=data["type"], user=request.user)
+    if queue is None:
+        form.add_error(None, NO_QUEUE)
+        return render(request, "helpdesk/_quick_ticket.html", context)
     try:
         ticket = services.ticket_create(
             queue=queue,
@@ -397,4 +418,52 @@ def customer_detail(request, customer_id: int):
     if overview is None:
         raise Http404("No such customer.")
     access_record(request, action="viewed customer", target=f"customer #{customer_id}")
-    return render(request, "helpdesk/customer.html", {"overview": overview, "now": timezone.now()})
+    return render(
+        request,
+        "helpdesk/customer.html",
+        {
+            "overview": overview,
+            "now": timezone.now(),
+            "sees_whole_customer": user_sees_whole_customers(request.user),
+        },
+    )
+
+
+def _search_allowed(user) -> bool:
+    """At most SEARCHES_PER_MINUTE searches per user and clock minute,
+    counted in the cache (with several processes and no shared cache, per
+    process): enough for a person, too few to walk through every name."""
+    key = f"customer-search:{user.pk}:{int(timezone.now().timestamp() // 60)}"
+    cache.add(key, 0, timeout=120)
+    return cache.incr(key) <= SEARCHES_PER_MINUTE
+
+
+@role_required(*TICKET_ROLES)
+@require_GET
+def customer_search(request):
+    """Find a customer by name or number, to open their page or a ticket.
+    Without a query it lists nobody; results are capped, throttled per user,
+    and show what agents may see (no email)."""
+    query = request.GET.get("q", "").strip()[:100]
+    context: dict = {
+        "query": query,
+        "by_number": customer_selectors.customer_search_by_number(query),
+        "customers": [],
+        "more": False,
+        "error": "",
+    }
+    status = 200
+    if query:
+        if not _search_allowed(request.user):
+            context["error"] = "Too many searches in a minute: wait a moment, then search again."
+            status = 429
+        else:
+            try:
+                found = list(customer_selectors.customer_search(query=query)[: SEARCH_RESULTS_SHOWN + 1])
+            except ValidationError as exc:
+                context["error"] = " ".join(exc.messages)
+            else:
+                context["customers"] = found[:SEARCH_RESULTS_SHOWN]
+                context["more"] = len(found) > SEARCH_RESULTS_SHOWN
+    context["shown"] = SEARCH_RESULTS_SHOWN
+    return render(request, "helpdesk/customer_search.html", context, status=status)

@@ -543,10 +543,10 @@ def test_the_customer_page_says_consents_and_calling_status_in_plain_words(clien
     page = _login(client, agent).get(f"/customers/{grace.pk}/").content.decode()
 
     assert (
-        "Written consent to marketing calls by voice, given 2026-03-01 via web form; revoked 2026-05-02 by SMS"
+        "Written consent to marketing calls by voice, given Mar 1, 2026 via web form; revoked May 2, 2026 by SMS"
         in page
     )
-    assert "On the company do-not-call list since 2026-05-02 (asked by SMS)" in page
+    assert "On the company do-not-call list since May 2, 2026 (asked by SMS)" in page
     assert "do not call" in page
     assert "Why did you call me?" in page
     assert f"/tickets/new/?customer={grace.pk}" in page

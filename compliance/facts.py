@@ -5,19 +5,24 @@ call-history provider (core.call_history), never from the caller.
 - `facts_gather`: one number; on PostgreSQL in one round trip (every fact a
   subquery of one SELECT, the provider's counts included), elsewhere in seven
   queries; whatever the rules are.
+- `facts_gather_in_force`: the same facts and the rule set in force, for a
+  decision; on PostgreSQL in the same one statement, which also reads the
+  rule set's stamp and, when asked, the call context's own row (the check
+  API's campaign), so that nothing a decision reads is remembered stale.
 - `facts_gather_many`: a set of numbers, streamed in chunks, in a fixed
   number of set-based queries per chunk whatever its size; portable
   (SQLite and PostgreSQL); the same CallFacts as `facts_gather` per number.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from django.db import connection, connections
-from django.db.models import CharField, F, Max
+from django.db.models import CharField, F, Field, Max, Model
 from django.db.models.functions import Cast
 
 from compliance.jurisdictions import candidate_states, candidate_zones, number_parse, number_place
@@ -30,9 +35,10 @@ from compliance.registry.selectors import (
 )
 from compliance.registry.sources import NATIONAL_KEY, source_key
 from compliance.rules import RuleSet
+from compliance.ruleset import STAMP_SQL, ruleset_current, ruleset_for
 from consent.models import ConsentGrant, DncRequest, SuppressionEntry
 from consent.services import suppression_hashes, suppression_hashes_many
-from core.call_history import AttemptCounts, call_history_provider
+from core.call_history import AttemptCounts, SqlFragment, call_history_provider
 from core.lookups import AnyOf
 from customers.models import Customer, PhoneNumber
 
@@ -55,6 +61,130 @@ def facts_gather(*, number: str, context: CallContext, at: datetime, rules: Rule
     marketing = context.purpose == "marketing"  # registries decide marketing calls only
     stored = _stored_facts(e164, marketing, context=context, at=at) if e164 else _StoredFacts()
     return _facts_build(e164, valid, stored, context=context, at=at, rules=rules)
+
+
+class ContextMissing(LookupError):
+    """The row a ContextRow names does not exist: there is nothing to decide."""
+
+    def __init__(self, row: "ContextRow") -> None:
+        super().__init__(f"no {row.model._meta.verbose_name} {row.pk}")
+
+
+@dataclass(frozen=True)
+class ContextRow:
+    """A call context built from one row of an app above compliance (the
+    check API's campaign), read by the facts query itself: a change to the
+    row is seen by the very next decision, and reading it costs no round trip
+    of its own. Compliance knows no such model: the caller names it, the
+    fields `build` reads, and `build`, which makes the context of an instance
+    holding those fields (others deferred: reading one would cost a query)."""
+
+    model: type[Model]
+    pk: int
+    fields: tuple[str, ...]
+    build: Callable[[Any], CallContext]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.model._meta.label, self.pk)
+
+    @property
+    def columns(self) -> "list[Field[Any, Any]]":
+        """The primary key and `fields`, in the model's order (`Model.from_db`'s)."""
+        wanted = set(self.fields)
+        return [f for f in self.model._meta.concrete_fields if f.primary_key or f.name in wanted]
+
+    def context_of(self, values: tuple[Any, ...]) -> CallContext:
+        """The context of the row's column values (in `columns` order), each
+        converted from the database's form as the ORM converts it."""
+        columns = self.columns
+        converted = []
+        for field, value in zip(columns, values, strict=True):
+            column = field.cached_col
+            for convert in (*connection.ops.get_db_converters(column), *column.get_db_converters(connection)):
+                value = convert(value, column, connection)
+            converted.append(value)
+        return self.build(self.model.from_db(connection.alias, [f.attname for f in columns], converted))
+
+    def context_load(self) -> CallContext | None:
+        """The portable twin: the row through the ORM (one query)."""
+        instance = self.model._default_manager.filter(pk=self.pk).only(*self.fields).first()
+        return None if instance is None else self.build(instance)
+
+
+class Gathered(NamedTuple):
+    facts: CallFacts
+    rules: RuleSet  # the rule set in force when the facts were read
+
+
+# For a ContextRow, the (subject, campaign id) its context had when this
+# process last built it: the statement takes the attempt counts for them
+# before it reads the row, and the row read tells whether they still hold.
+_row_counted: dict[tuple[str, int], tuple[str, int | None]] = {}
+_ROW_COUNTED_MAX = 10_000
+
+
+def facts_gather_in_force(*, number: str, context: CallContext | ContextRow, at: datetime) -> Gathered:
+    """The facts of `facts_gather` and the rule set in force to decide them
+    by. On PostgreSQL in one statement, which reads besides the facts the rule
+    set's stamp (compliance.ruleset: the rules are parsed again only when it
+    moved) and, for a ContextRow, the context's row; elsewhere in the
+    portable path's queries. Raises ContextMissing when the row is not there.
+
+    The attempt counts of a ContextRow's context are asked for the subject
+    and campaign its row had when this process last read it: when the row
+    read says otherwise (its first decision in this process, or a changed
+    subject) the call-history provider counts them again, one more query; a
+    decision never uses counts taken for a subject its context lacks."""
+    if connection.vendor != "postgresql":
+        return _in_force_portable(number=number, context=context, at=at)
+    e164, valid = number_parse(number)
+    if isinstance(context, ContextRow):
+        row: ContextRow | None = context
+        counted_for = _row_counted.get(context.key)
+        marketing = True  # the row's purpose is known once read: read the registries anyway
+    else:
+        row = None
+        counted_for = (context.subject, context.campaign_id)
+        marketing = context.purpose == "marketing"
+    number_read, counts = None, None
+    if e164:
+        as_int = e164_to_registry_int(e164)
+        area_code = as_int // 10_000_000 if as_int is not None and marketing else None
+        number_read = _Number(e164, area_code, as_int)
+        if counted_for is not None:
+            counts = call_history_provider().attempts_24h_sql(
+                number_sql="%(e164)s", subject=counted_for[0], campaign_id=counted_for[1], at=at
+            )
+    read = _one_statement(number_read, counts=counts, stamp=True, row=row)
+    if isinstance(context, ContextRow):
+        if read.row is None:
+            raise ContextMissing(context)
+        known = context.context_of(read.row)
+        if len(_row_counted) >= _ROW_COUNTED_MAX:
+            _row_counted.clear()
+        _row_counted[context.key] = (known.subject, known.campaign_id)
+        if counted_for != (known.subject, known.campaign_id):
+            read = read._replace(attempts=None)
+    else:
+        known = context
+    stored = _NO_STORED_FACTS
+    if e164:
+        stored = _with_attempts(read, e164, context=known, at=at)
+        if known.purpose != "marketing" and stored.area_code is not None:
+            stored = stored._replace(area_code=None, listed_in=_NO_LISTINGS, freshness=_NO_FRESHNESS)
+    rules = ruleset_for(read.stamp)
+    return Gathered(_facts_build(e164, valid, stored, context=known, at=at, rules=rules), rules)
+
+
+def _in_force_portable(*, number: str, context: CallContext | ContextRow, at: datetime) -> Gathered:
+    if isinstance(context, ContextRow):
+        loaded = context.context_load()
+        if loaded is None:
+            raise ContextMissing(context)
+        context = loaded
+    rules = ruleset_current()
+    return Gathered(facts_gather(number=number, context=context, at=at, rules=rules), rules)
 
 
 def facts_gather_many(
@@ -411,19 +541,59 @@ _CONSENT_FIELDS = ("id", "purpose", "channel", "written", "granted_at", "expires
 def _stored_facts_one_query(
     e164: str, area_code: int | None, as_int: int | None, *, context: CallContext, at: datetime
 ) -> _StoredFacts:
-    """The same facts in one round trip: each is a subquery on its own index
-    (phone number, consents by phone, DNC requests by number, suppression by
-    hash, registry numbers by number, area-code syncs by area code, and the
-    call-history provider's attempt counts when it offers them as SQL; else
-    they take one more query)."""
-    from compliance.registry.models import AreaCodeSync, RegistryNumber, RegistrySource
-
-    history = call_history_provider()
-    counts = history.attempts_24h_sql(
+    """The same facts as `_stored_facts_orm` in one round trip."""
+    counts = call_history_provider().attempts_24h_sql(
         number_sql="%(e164)s", subject=context.subject, campaign_id=context.campaign_id, at=at
     )
-    sql = f"""
-    SELECT c.id, c.state, c.postal_code, c.last_purchase_at, c.last_inquiry_at, c.erased_at, p.reassigned_at,
+    read = _one_statement(_Number(e164, area_code, as_int), counts=counts, stamp=False, row=None)
+    return _with_attempts(read, e164, context=context, at=at)
+
+
+def _with_attempts(read: "_Read", e164: str, *, context: CallContext, at: datetime) -> _StoredFacts:
+    """The number's facts with their attempt counts: those its statement took
+    for this context, else the call-history provider's (one more query)."""
+    assert read.stored is not None  # read for a number
+    attempts = read.attempts
+    if attempts is None:
+        attempts = call_history_provider().attempts_24h(
+            e164=e164, subject=context.subject, campaign_id=context.campaign_id, at=at
+        )
+    return read.stored._replace(attempts=attempts)
+
+
+class _Number(NamedTuple):
+    e164: str
+    area_code: int | None  # None: the registries are not read
+    as_int: int | None
+
+
+class _Read(NamedTuple):
+    """What one statement read: the number's facts (None without a number;
+    attempts unset when no counts were asked for), the rule set's stamp, the
+    context row's values (None: no row)."""
+
+    stored: _StoredFacts | None
+    attempts: AttemptCounts | None
+    stamp: int | None
+    row: tuple[Any, ...] | None
+
+
+def _one_statement(
+    number: _Number | None, *, counts: SqlFragment | None, stamp: bool, row: ContextRow | None
+) -> _Read:
+    """One SELECT of whatever is asked: the number's facts, each a subquery on
+    its own index (phone number, consents by phone, DNC requests by number,
+    suppression by hash, registry numbers by number, area-code syncs by area
+    code, and the call-history provider's attempt counts when given as SQL);
+    the rule set's stamp; the context's row."""
+    from compliance.registry.models import AreaCodeSync, RegistryNumber, RegistrySource
+
+    columns: list[str] = []
+    joins: list[str] = []
+    params: dict[str, Any] = {}
+    if number is not None:
+        columns.append(f"""
+      c.id, c.state, c.postal_code, c.last_purchase_at, c.last_inquiry_at, c.erased_at, p.reassigned_at,
       (SELECT array_agg(ARRAY[g.id::text, g.purpose, g.channel, g.written::text, g.granted_at::text,
                               g.expires_at::text, g.revoked_at::text] ORDER BY g.granted_at DESC, g.id DESC)
          FROM {ConsentGrant._meta.db_table} g WHERE g.phone_number_id = p.id),
@@ -435,21 +605,48 @@ def _stored_facts_one_query(
       (SELECT array_agg(ARRAY[src.kind, src.state, a.synced_at::text, a.sync_run_id::text])
          FROM {AreaCodeSync._meta.db_table} a JOIN {RegistrySource._meta.db_table} src ON src.id = a.source_id
         WHERE a.area_code = %(area_code)s),
-      {counts.sql if counts else "NULL::bigint[]"}
-    FROM (SELECT 1) AS one
+      {counts.sql if counts else "NULL::bigint[]"}""")
+        joins.append(f"""
     LEFT JOIN {PhoneNumber._meta.db_table} p ON p.number = %(e164)s
-    LEFT JOIN {Customer._meta.db_table} c ON c.id = p.customer_id
-    """
-    params: dict[str, Any] = {
-        "e164": e164,
-        "hashes": suppression_hashes(e164),
-        "area_code": area_code,
-        "number": as_int,
-        **(counts.params if counts else {}),
-    }
+    LEFT JOIN {Customer._meta.db_table} c ON c.id = p.customer_id""")
+        params |= {
+            "e164": number.e164,
+            "hashes": suppression_hashes(number.e164),
+            "area_code": number.area_code,
+            "number": number.as_int,
+            **(counts.params if counts else {}),
+        }
+    if stamp:
+        columns.append(STAMP_SQL)
+    if row is not None:
+        quote = connection.ops.quote_name
+        columns.append("ctx.*")  # `found`, then the row's columns
+        joins.append(f"""
+    LEFT JOIN LATERAL (
+      SELECT true AS found, {", ".join(quote(field.column) for field in row.columns)}
+        FROM {quote(row.model._meta.db_table)} WHERE {quote(row.model._meta.pk.column)} = %(ctx_pk)s
+    ) AS ctx ON true""")
+        params["ctx_pk"] = row.pk
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+        cursor.execute(f"SELECT {', '.join(columns)}\n    FROM (SELECT 1) AS one{''.join(joins)}", params)
+        values = cursor.fetchone()
+    stored, attempts, rest = None, None, values
+    if number is not None:
+        stored, attempts = _stored_from(values[:_FACT_COLUMNS], number.area_code, counted=counts is not None)
+        rest = values[_FACT_COLUMNS:]
+    stamp_value = None
+    if stamp:
+        stamp_value, rest = rest[0], rest[1:]
+    found = row is not None and rest[0] is not None
+    return _Read(stored, attempts, stamp_value, rest[1:] if found else None)
+
+
+_FACT_COLUMNS = 13  # the number's facts, as `_stored_from` unpacks them
+
+
+def _stored_from(
+    values: tuple[Any, ...], area_code: int | None, *, counted: bool
+) -> tuple[_StoredFacts, AttemptCounts | None]:
     (
         cid,
         state,
@@ -464,8 +661,8 @@ def _stored_facts_one_query(
         listed,
         synced,
         attempts,
-    ) = row
-    return _StoredFacts(
+    ) = values
+    stored = _StoredFacts(
         customer=_Customer(cid, state, postal_code, purchase, inquiry, erased) if cid is not None else None,
         reassigned_at=reassigned,
         consents=tuple(
@@ -488,10 +685,8 @@ def _stored_facts_one_query(
             registry_source_key(kind, state): (datetime.fromisoformat(synced_at), int(run))
             for kind, state, synced_at, run in synced or ()
         },
-        attempts=AttemptCounts(same_subject=attempts[0], campaign=attempts[1])
-        if counts
-        else history.attempts_24h(e164=e164, subject=context.subject, campaign_id=context.campaign_id, at=at),
     )
+    return stored, AttemptCounts(same_subject=attempts[0], campaign=attempts[1]) if counted else None
 
 
 def _instant(text: str | None) -> datetime | None:

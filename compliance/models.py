@@ -92,6 +92,25 @@ class JurisdictionRule(models.Model):
         return {name: getattr(self, name) for name in self.RECORD_FIELDS}
 
 
+class RuleSetStamp(models.Model):
+    """One row whose `version` the database gives a new value in the same
+    transaction as every change to the rule table (migration 0010's trigger,
+    whoever writes the rule): a decision learns whether the rules changed by
+    reading it inside its facts query (compliance.ruleset), so a compliance
+    officer's change is seen by the very next decision. The app never writes
+    it. A value is never given twice, not even by a transaction rolled back
+    (a sequence on PostgreSQL, a random 64-bit value on SQLite): a rule set
+    parsed under one value is the rule set of that value."""
+
+    version = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(name="ruleset_stamp_one_row", condition=Q(id=1))]
+
+    def __str__(self) -> str:
+        return f"rule set stamp {self.version}"
+
+
 class DecisionRecord(models.Model):
     """The decision log: one row per decision made for a hand-off or a check.
     Append-only (a trigger on PostgreSQL). A short sealing step

@@ -236,7 +236,7 @@ PHONENUMBER_DEFAULT_FORMAT = "E164"
 # --- REST API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenRolesAuthentication",  # token, user and roles in one query
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.access.HasAnyRole"],

@@ -23,19 +23,27 @@ class _QueueSpec(TypedDict):
     sla_hours: int
     description: str
     members: list[str]  # usernames of the demo's staff
+    ticket_types: str  # routed here (Queue.ticket_types); "" for the default queue
 
 
 QUEUES: dict[str, _QueueSpec] = {
-    CARE: {"sla_hours": 8, "description": "Orders, deliveries, accounts.", "members": ["agent", "agent2"]},
+    CARE: {
+        "sla_hours": 8,
+        "description": "Orders, deliveries, accounts.",
+        "members": ["agent", "agent2"],
+        "ticket_types": "",
+    },
     PRIVACY: {
         "sla_hours": 16,
         "description": "Access and erasure requests (GDPR, CCPA) and opt-outs in writing.",
         "members": ["compliance"],
+        "ticket_types": "opt_out,data_access,erasure",
     },
     COMPLAINTS: {
         "sla_hours": 4,
         "description": "Complaints about our calls: flagged for compliance officers.",
         "members": ["manager", "compliance"],
+        "ticket_types": "complaint",
     },
 }
 
@@ -197,7 +205,12 @@ def _usernames() -> set[str]:
 def _queue(name: str, spec: _QueueSpec, staff: dict, by) -> Queue:
     queue = Queue.objects.filter(name=name).first()
     if queue is None:
-        queue = Queue(name=name, description=spec["description"], sla_hours=spec["sla_hours"])
+        queue = Queue(
+            name=name,
+            description=spec["description"],
+            sla_hours=spec["sla_hours"],
+            ticket_types=spec["ticket_types"],
+        )
         history_save(queue, by=by, reason="demo queue")
     queue.members.add(*[staff[username] for username in spec["members"] if username in staff])
     return queue

@@ -47,3 +47,13 @@ def test_the_demo_seeds_past_calls_at_their_instants_and_the_reports_place_them_
     assert (
         len(days_with_bars) >= len(refused_days) >= 10
     )  # a bar on each day of the past calls, not one today
+
+
+def test_the_demo_routes_privacy_requests_and_complaints_to_their_queues(seeded):
+    """A data request opened from a call lands with the privacy team, as in a real setup."""
+    from helpdesk.models import Queue
+
+    routes = {queue.name: queue.routed_types for queue in Queue.objects.all()}
+    assert routes["Privacy requests"] == {"opt_out", "data_access", "erasure"}
+    assert routes["Complaints"] == {"complaint"}
+    assert routes["Customer care"] == set()

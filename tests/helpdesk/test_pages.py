@@ -120,6 +120,9 @@ def test_the_nav_shows_tickets_to_each_role(client, agent, manager, compliance_o
     client.force_login(agent)
     page = client.get("/agent/").content.decode()
     assert '<a href="/tickets/" >Tickets</a>' in page[: page.index("</nav>")]
+    assert '<a href="/customers/" >Customers</a>' in page[: page.index("</nav>")]  # the agents' search
+    page = client.get("/customers/").content.decode()
+    assert '<a href="/customers/" aria-current="page">Customers</a>' in page[: page.index("</nav>")]
 
 
 # Lists

@@ -1,7 +1,6 @@
 """Reads of compliance: the rule set in force, decisions."""
 
 import base64
-import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,32 +12,12 @@ from django.utils import timezone
 
 from compliance import ledger
 from compliance.decision_log import unsealed_count
-from compliance.models import DecisionChainLink, DecisionCheckpoint, DecisionRecord, JurisdictionRule
+from compliance.models import DecisionChainLink, DecisionCheckpoint, DecisionRecord
 from compliance.policy import registry_max_age_days
 from compliance.registry.sources import NATIONAL_KEY
-from compliance.rules import RuleSet, ruleset_build
+from compliance.ruleset import ruleset_current
 from core.calls import CallMade, calls_made_provider
 from customers.models import Customer
-
-_cache_lock = threading.Lock()
-_cached: tuple[tuple, RuleSet] | None = None
-
-
-def ruleset_current() -> RuleSet:
-    """The rule set stored in the database, parsed once per change: one
-    cheap query per call tells whether a compliance officer changed a rule."""
-    global _cached
-    stamp = JurisdictionRule.objects.aggregate(n=Count("id"), changed=Max("updated_at"), top=Max("id"))
-    key = (stamp["n"], stamp["changed"], stamp["top"])
-    cached = _cached
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    with _cache_lock:
-        rules = ruleset_build(
-            rule.to_record() for rule in JurisdictionRule.objects.order_by("jurisdiction", "effective_from")
-        )
-        _cached = (key, rules)
-    return rules
 
 
 def decision_get(*, decision_id: int) -> DecisionRecord | None:

@@ -119,7 +119,9 @@ DATABASE_OWNER = None
 if env.str("DATABASE_OWNER_URL", default=""):
     _owner = env.db_url("DATABASE_OWNER_URL")
     if _owner["ENGINE"] != DATABASES["default"]["ENGINE"] or _owner["NAME"] != DATABASES["default"]["NAME"]:
-        raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same PostgreSQL database as DATABASE_URL.")
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name the same PostgreSQL database as DATABASE_URL."
+        )
     DATABASE_OWNER = {key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

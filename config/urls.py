@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.exceptions import NotAuthenticated
 
+from config import schema  # noqa: F401  (its field extensions register on import, before any schema is built)
 from config.health import healthz
 
 

@@ -5,7 +5,6 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import NotAuthenticated, ParseError, PermissionDenied
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import BasePermission
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.access import HasAnyRole, HasRole
 from accounts.audit import access_record, access_record_many
+from accounts.authentication import TokenRolesAuthentication
 from accounts.roles import COMPLIANCE_OFFICERS, MANAGERS
 from consent import selectors, services
 from consent.models import Channel, ConsentGrant, DncRequest, OptOutVia, Purpose
@@ -307,7 +307,7 @@ class InboundSmsView(APIView):
     with TwiML; or the API token of a user holding `consent.add_inboundmessage`
     (superusers). Anything else: 401 (no credentials) or 403, nothing recorded."""
 
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [TokenRolesAuthentication]
     permission_classes = [InboundSmsSender]
     parser_classes = [*APIView.parser_classes, FormParser]  # the default (JSON) and Twilio's form
 

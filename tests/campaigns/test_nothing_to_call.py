@@ -60,8 +60,7 @@ def test_the_page_says_why_nothing_may_be_called_and_when_the_first_target_opens
     assert "No number in this campaign may be called right now." in page and "Try again later" not in page
     assert (
         "The first target opens <strong>Tue, Nov 17, 2026 10:00 EST (America/New_York), "
-        "Tue, Nov 17, 2026 15:00 UTC"
-        in page
+        "Tue, Nov 17, 2026 15:00 UTC" in page
     )
     assert "now it is outside the campaign&#x27;s own window 10:00-19:00 in America/New_York" in page
     assert "Why, over the 3 targets waiting:" in page

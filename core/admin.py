@@ -14,6 +14,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
     hides simple-history's "Revert" button, so a POST to a past version is
     refused here for everyone, superusers included."""
 
+    def history_view(self, request, object_id, extra_context=None):
+        # Who made each change: a link to the user only for those who may open it (superusers).
+        if not request.user.is_superuser:
+            extra_context = {**(extra_context or {}), "admin_user_view": "no-link"}
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "GET":
             raise PermissionDenied("History is read-only.")
@@ -57,3 +63,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+def readonly_user_links_off() -> None:
+    """A read-only foreign key to a user shows the person, not a link: the
+    admin links it to the user's change page without asking whether the
+    viewer may open it, and only superusers may (a 403, a dead end, for
+    managers and compliance officers). Other read-only links stay."""
+    from django.contrib.admin import helpers
+    from django.contrib.auth import get_user_model
+
+    linked = helpers.AdminReadonlyField.get_admin_url
+
+    def get_admin_url(self, remote_field, remote_obj):
+        if remote_field.model is get_user_model():
+            return str(remote_obj)
+        return linked(self, remote_field, remote_obj)
+
+    helpers.AdminReadonlyField.get_admin_url = get_admin_url  # type: ignore[method-assign]

@@ -155,6 +155,16 @@ class CustomerAdmin(ReadableHistoryAdmin):
         ),
     ]
 
+    def get_fieldsets(self, request, obj=None):
+        """The "Legal hold…" link only for those who may open its page (a dead end otherwise)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if user_may_set_legal_hold(request.user):
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "legal_hold_change"]})
+            for name, options in fieldsets
+        ]
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("phone_numbers")
 

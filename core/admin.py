@@ -73,11 +73,11 @@ def readonly_user_links_off() -> None:
     from django.contrib.admin import helpers
     from django.contrib.auth import get_user_model
 
-    linked = helpers.AdminReadonlyField.get_admin_url
+    linked = getattr(helpers.AdminReadonlyField, "get_admin_url")  # noqa: B009  (the stubs lack it)
 
     def get_admin_url(self, remote_field, remote_obj):
         if remote_field.model is get_user_model():
             return str(remote_obj)
         return linked(self, remote_field, remote_obj)
 
-    helpers.AdminReadonlyField.get_admin_url = get_admin_url  # type: ignore[method-assign]
+    setattr(helpers.AdminReadonlyField, "get_admin_url", get_admin_url)  # noqa: B010

@@ -7,7 +7,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
-from accounts.roles import ALL_ROLES
+from accounts.roles import ALL_ROLES, user_roles_remember
 
 # One EXISTS per role, each on the membership's index: portable, no array aggregate.
 _ROLE_COLUMNS = {f"holds_role_{index}": role for index, role in enumerate(ALL_ROLES)}
@@ -33,9 +33,5 @@ class TokenRolesAuthentication(TokenAuthentication):
         user = token.user
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        _roles_remember(user, {role for column, role in _ROLE_COLUMNS.items() if getattr(token, column)})
+        user_roles_remember(user, {role for column, role in _ROLE_COLUMNS.items() if getattr(token, column)})
         return user, token
-
-
-def _roles_remember(user, roles: set[str]) -> None:
-    user._consentdesk_roles = roles  # where accounts.roles.user_roles keeps the roles it read

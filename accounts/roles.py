@@ -102,14 +102,23 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+_ROLES_ATTRIBUTE = "_consentdesk_roles"  # the roles read for this request, on the user object
+
+
 def user_roles(user) -> set[str]:
     if not user.is_authenticated:
         return set()
-    cached = getattr(user, "_consentdesk_roles", None)
+    cached = getattr(user, _ROLES_ATTRIBUTE, None)
     if cached is None:
         cached = set(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
-        user._consentdesk_roles = cached
+        user_roles_remember(user, cached)
     return cached
+
+
+def user_roles_remember(user, roles: set[str]) -> None:
+    """Roles already read with the user (the API's token query), so that
+    user_roles asks the database nothing more this request."""
+    setattr(user, _ROLES_ATTRIBUTE, roles)
 
 
 def has_role(user, *roles: str) -> bool:

@@ -13,11 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
-from django.utils.formats import date_format
 
 from campaigns.models import CallAttempt, Campaign
 from campaigns.services import campaign_pause
+from core.words import datetime_text
 
 PERIOD = timedelta(days=30)
 MAX_RATE_PERCENT = Decimal("3")
@@ -59,7 +58,7 @@ class AbandonmentRate:
             return "no call answered by a person in the last 30 days"
         return (
             f"{self.percent}% ({self.abandoned} abandoned of {self.live_answered} answered by a person "
-            f"in the 30 days to {date_format(timezone.localtime(self.until), 'DATETIME_FORMAT')}; "
+            f"in the 30 days to {datetime_text(self.until)}; "
             f"the limit is {MAX_RATE_PERCENT}%)"
         )
 

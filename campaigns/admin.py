@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
@@ -30,6 +29,7 @@ from compliance.reports import duration_text
 from consent.models import Purpose
 from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from core.phones import phone_normalize
+from core.words import datetime_text
 from customers.admin import ReadableHistoryAdmin
 from customers.states import STATE_CHOICES
 
@@ -184,7 +184,7 @@ class CampaignAdmin(ReadableHistoryAdmin):
             "<tr><th>Total</th><th>{}</th></tr></table>"
             '<p class="help">Every target decided at that instant by the dialer\'s rules, nothing changed. '
             '<a href="{}">Why, and run it again</a></p>',
-            date_format(timezone.localtime(run.at), "DATETIME_FORMAT"),
+            datetime_text(run.at),
             format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", rows),
             run.result.get("total", 0),
             url,

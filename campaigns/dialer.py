@@ -24,7 +24,7 @@ from campaigns.selectors import LEASE, call_attempts_open, campaign_call_context
 from compliance.facts import facts_gather
 from compliance.models import DecisionRecord
 from compliance.policy import PERMANENT_REASONS, TIME_REASONS, Decision, decide, next_allowed_at
-from compliance.selectors import ruleset_current
+from compliance.ruleset import ruleset_current
 from compliance.services import Decided, decision_make
 from consent.services import consent_revoke
 from core.history import history_save

@@ -13,10 +13,10 @@ from compliance.reports import (
     Report,
     ReportPeriod,
     ReportSection,
-    datetime_text,
     period_rows,
     report_register,
 )
+from core.words import datetime_text
 
 # Each call's decision says which window applied in each candidate state and
 # zone, and the local time in each zone: (jurisdiction, window, local hour).
@@ -149,7 +149,11 @@ def abandonment_by_campaign(period: ReportPeriod) -> Report:
         title="Abandoned calls per campaign, last 30 days",
         summary=(
             f"{len(rows)} campaign(s) called in the 30 days to {datetime_text(period.until)}; "
-            + (f"over the 3% limit: {', '.join(over)}." if over else "none is over the 3% limit.")
+            + (
+                f"over the {MAX_RATE_PERCENT}% limit: {', '.join(over)}."
+                if over
+                else f"none is over the {MAX_RATE_PERCENT}% limit."
+            )
         ),
         headers=["campaign", "dialing mode", "status", "calls", "answered by a person", "abandoned", "rate"],
         rows=[
@@ -175,7 +179,7 @@ def abandonment_by_campaign(period: ReportPeriod) -> Report:
             value_text=lambda percent: f"{percent:.2f}%",
         ),
         flagged=bool(over),
-        note="An autodialed or prerecorded campaign over 3% is paused automatically; the limit does not "
+        note=f"An autodialed or prerecorded campaign over {MAX_RATE_PERCENT}% is paused automatically; the limit does not "
         "bind manual dialing. Answered by a person: connected, abandoned, callback, do not call, wrong number.",
     )
 

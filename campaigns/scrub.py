@@ -54,7 +54,7 @@ from compliance.policy import (
     next_allowed_at,
 )
 from compliance.rules import RuleSet
-from compliance.selectors import ruleset_current
+from compliance.ruleset import ruleset_current
 from core.history import history_user
 
 logger = logging.getLogger(__name__)

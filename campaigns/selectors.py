@@ -12,7 +12,7 @@ from campaigns.models import CallAttempt, Campaign, CampaignTarget
 from compliance.evidence import WindowEvidence
 from compliance.facts import facts_gather
 from compliance.policy import CallContext, decide, next_allowed_at
-from compliance.selectors import ruleset_current
+from compliance.ruleset import ruleset_current
 from core.call_history import WINDOW, AttemptCounts, SqlFragment
 from core.calls import CallMade
 from core.lookups import AnyOf
@@ -148,6 +148,20 @@ def call_attempts_open(now: datetime) -> QuerySet[CallAttempt]:
     """Calls on an agent's screen: not ended, lease not expired. The one
     reading of it: the hand-off skips their numbers, the page counts them."""
     return CallAttempt.objects.filter(ended_at__isnull=True, handed_at__gte=now - LEASE)
+
+
+def calls_to_number_recent(
+    *, phone, besides: CallAttempt, now: datetime, count: int = 5
+) -> list[CallAttempt]:
+    """The last calls to a number in every campaign (the call card's list),
+    each marked `on_screen` as call_attempts_open reads it."""
+    return list(
+        CallAttempt.objects.filter(phone_number=phone)
+        .exclude(pk=besides.pk)
+        .select_related("campaign")
+        .annotate(on_screen=Exists(call_attempts_open(now).filter(pk=OuterRef("pk"))))
+        .order_by("-handed_at")[:count]
+    )
 
 
 def campaign_queue_outlook(*, campaign: Campaign, now: datetime) -> QueueOutlook:

@@ -16,7 +16,7 @@ from accounts.services import training_current_until
 from campaigns import dialer
 from campaigns.models import CallAttempt, Campaign
 from campaigns.scripts import call_text
-from campaigns.selectors import campaign_queue_outlook
+from campaigns.selectors import calls_to_number_recent, campaign_queue_outlook
 from compliance.evidence import evidence_read
 from compliance.explain import REASON_TEXT, decision_explain, zoned_text
 from core.api import AwareDateTimeField
@@ -84,12 +84,7 @@ def _call_context(attempt: CallAttempt) -> dict:
     ]
     # Every campaign and subject, each call's subject shown: beside the caps' counts
     # (this campaign's subject only) a call on another subject reads as what it is.
-    history = (
-        CallAttempt.objects.filter(phone_number=phone)
-        .exclude(pk=attempt.pk)
-        .select_related("campaign")
-        .order_by("-handed_at")[:5]
-    )
+    history = calls_to_number_recent(phone=phone, besides=attempt, now=now)
     campaign = attempt.campaign
     return {
         "attempt": attempt,

@@ -3,8 +3,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import PeriodicTask
@@ -17,6 +15,7 @@ from compliance.tasks import retention_purge_task
 from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from core.phones import phone_normalize
 from core.retention import legal_minimum_error, retention_categories, retention_category
+from core.words import datetime_text, day_text, person_name
 from customers.admin import ReadableHistoryAdmin
 
 
@@ -224,7 +223,7 @@ class RetentionPolicyAdmin(ReadableHistoryAdmin):
         return format_html(
             '<a href="{}">{}: {} removed</a>',
             url,
-            date_format(timezone.localtime(run.started_at), "DATE_FORMAT"),
+            day_text(run.started_at),
             run.deleted + run.anonymised,
         )
 
@@ -240,7 +239,7 @@ class RetentionPolicyAdmin(ReadableHistoryAdmin):
                 request,
                 f"{category_label(policy.category)}: would {run.get_action_display().lower()} "
                 f"{run.examined} row(s) dated before "
-                f"{date_format(timezone.localtime(run.cutoff), 'DATETIME_FORMAT')}.",
+                f"{datetime_text(run.cutoff)}.",
                 messages.INFO,
             )
 
@@ -313,7 +312,7 @@ class PurgeRunAdmin(ReadOnlyAdmin):
     def by(self, run: PurgeRun) -> str:
         user = run.triggered_by
         if user is not None:
-            return user.get_full_name() or user.username
+            return person_name(user)
         return PURGE_TRIGGERS.get(run.trigger, run.trigger)
 
 

@@ -22,19 +22,27 @@ def ledger_key_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
 
 
 def db_roles_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
-    """On PostgreSQL, the decision log is only as safe as the role that writes it."""
+    """On PostgreSQL, the decision log is only as safe as the role that writes
+    it: asked of the database (the role this process connects as owns the log,
+    or may change it), not of the settings."""
     from django.db import connection
 
-    from core.db_roles import roles_split
-
-    if connection.vendor != "postgresql" or roles_split():
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT pg_get_userbyid(c.relowner) = current_user OR has_table_privilege(c.oid, 'UPDATE')
+               FROM pg_class c WHERE c.oid = to_regclass('compliance_decisionrecord')"""
+        )
+        row = cursor.fetchone()
+    if row is None or not row[0]:
         return []
     return [
         Warning(
-            "DATABASE_OWNER_URL is not set: the app runs as the schema's owner, so the decision log and the "
-            "access log are only as safe as the app (its role could alter, empty or un-trigger them).",
-            hint="Set DATABASE_OWNER_URL to the owner's role, DATABASE_URL to an app role, and run "
-            "`manage.py db_roles` then `manage.py migrate` (README, Production).",
+            "This process connects as a role that owns or may change the decision log: the decision log and "
+            "the access log are only as safe as the app (its role could alter, empty or un-trigger them).",
+            hint="Run web, worker and beat with DATABASE_URL set to an app role; the owner's role "
+            "(DATABASE_OWNER_URL) runs `manage.py db_roles` and `manage.py migrate` only (README, Production).",
             id="compliance.W002",
         )
     ]

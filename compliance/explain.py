@@ -4,11 +4,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
 from django.utils.formats import date_format
 
 from compliance.evidence import CapEvidence, WindowEvidence, evidence_read
 from compliance.models import DecisionRecord
+from core.call_history import WINDOW
+from core.words import datetime_text
+
+WINDOW_HOURS = int(WINDOW.total_seconds() // 3600)  # the caps' rolling window, in words
 
 REASON_TEXT = {
     "invalid_number": "The number is not a valid, dialable phone number.",
@@ -23,7 +26,7 @@ REASON_TEXT = {
     "timezone_unknown": "The callee's time zone cannot be determined.",
     "outside_calling_hours": "It is outside the calling window in at least one of the callee's possible time zones.",
     "restricted_day": "A candidate state bans this call today (Sunday or a legal holiday).",
-    "frequency_cap": "The number has reached its attempt cap for the last 24 hours.",
+    "frequency_cap": f"The number has reached its attempt cap for the last {WINDOW_HOURS} hours.",
     "customer_erased": "The number belongs to an erased customer (kept as a suppression hash).",
     "campaign_inactive": "The campaign is not active, or outside its dates.",
 }
@@ -78,8 +81,7 @@ def _viewer_text(value: str | datetime | None) -> str | None:
     """A logged instant in the viewer's zone (the site's format), or None."""
     if not value:
         return None
-    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return date_format(timezone.localtime(instant), "DATETIME_FORMAT")
+    return datetime_text(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def _age_text(seconds: int | None) -> str:
@@ -108,7 +110,7 @@ def _attempts_text(facts: dict, subject: str, caps: list[CapEvidence]) -> str | 
     ]
     campaign_caps = [f"it allows {cap['cap']}" for cap in caps if cap["jurisdiction"] == "campaign"]
     return (
-        f"Calls to this number in the 24 hours before: {on_subject} on the campaign subject “{subject}” "
+        f"Calls to this number in the {WINDOW_HOURS} hours before: {on_subject} on the campaign subject “{subject}” "
         f"in any campaign{' (' + '; '.join(state_caps) + ')' if state_caps else ''}, "
         f"{in_campaign} in this campaign{' (' + campaign_caps[0] + ')' if campaign_caps else ''}."
     )

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 from django.utils.formats import date_format
 
 from compliance.charts import ChartLimit, bar_chart, duration_chart
@@ -30,6 +29,7 @@ from compliance.registry.models import AreaCodeSync, RegistrySource
 from compliance.selectors import REGISTRY_WARN_LEAD, RegistryLimit, registry_limits, registry_older_than_limit
 from consent.models import OptOutVia
 from core.retention import retention_category
+from core.words import day_text
 
 # 47 CFR 64.1200(d)(3): honour a do-not-call request within 10 business days
 # (about 14 calendar days); ConsentDesk means to honour it within seconds.
@@ -119,12 +119,6 @@ def duration_text(seconds: float | None) -> str:
     if hours < 48:
         return f"{hours:.1f} h"
     return f"{hours / 24:.1f} days"
-
-
-def datetime_text(value: datetime) -> str:
-    """An instant in words, as every page writes one: "Dec 2, 2026 14:18 EST",
-    in the viewer's zone (the one active for the request)."""
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 def period_rows(sql: str, period: ReportPeriod) -> list[tuple]:
@@ -233,7 +227,9 @@ def opt_out_latency(period: ReportPeriod) -> Report:
                 "median": [by_source[src][2] if src in by_source else None for src in channels],
                 "p95": [by_source[src][3] if src in by_source else None for src in channels],
             },
-            limit=ChartLimit(OPT_OUT_LEGAL_LIMIT.total_seconds(), "14 days: the law"),
+            limit=ChartLimit(
+                OPT_OUT_LEGAL_LIMIT.total_seconds(), f"{OPT_OUT_LEGAL_LIMIT.days} days: the law"
+            ),
             value_text=duration_text,
         ),
         flagged=bool(over_law),
@@ -399,10 +395,7 @@ def registry_freshness(period: ReportPeriod) -> Report:
         flagged=bool(n_stale or never),
         note=(
             "Stale: "
-            + ", ".join(
-                f"{s.source} {s.area_code} (synced {date_format(timezone.localtime(s.synced_at))})"
-                for s in stale
-            )
+            + ", ".join(f"{s.source} {s.area_code} (synced {day_text(s.synced_at)})" for s in stale)
             + ". Marketing calls to them are blocked (dnc_data_stale)."
             if stale
             else "16 CFR 310.4(b)(3)(iv) and state rules: each source's copy at most its maximum age in the "

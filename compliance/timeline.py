@@ -23,8 +23,6 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 
 from compliance.models import DecisionRecord
 from compliance.registry.models import SyncRun
@@ -40,6 +38,7 @@ from core.timeline import (
     timeline_sources,
     timeline_who,
 )
+from core.words import datetime_text
 from customers.models import Customer, PhoneNumber
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
@@ -218,18 +217,13 @@ def _record_page(label: str, row) -> str:
     return reverse("admin:consent_dncrequest_change", args=[row.id])
 
 
-def _when(value: datetime) -> str:
-    """In the viewer's zone, as the page writes its times."""
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
-
-
 def _history_detail(label: str, row) -> str:
     if label == "Consent":
         state = f"revoked via {row.get_revoked_via_display()}" if row.revoked_at else "in force"
         return (
             f"{row.get_purpose_display().lower()} by {row.get_channel_display().lower()}, "
             f"{'written' if row.written else 'not written'}, source: {row.get_source_display()}, "
-            f"granted {_when(row.granted_at)}; {state}"
+            f"granted {datetime_text(row.granted_at)}; {state}"
         )
     if label == "DNC request":
         return f"{row.number} via {row.get_source_display()}" + (f": {row.reason}" if row.reason else "")

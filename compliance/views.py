@@ -215,9 +215,18 @@ def timeline_page(request):
 def _timeline_csv(timeline, subject: str) -> HttpResponse:
     return csv_response(
         filename=f"contact-record-{slugify(subject)}.csv",
-        header=["at (UTC)", "kind", "what", "detail", "who", "via"],
+        header=["at (UTC)", "kind", "what", "detail", "who", "via", "refers to", "logged at (UTC)"],
         rows=(
-            [entry.at.isoformat(), entry.kind, entry.title, entry.detail, entry.who, entry.via]
+            [
+                entry.at.isoformat(),
+                entry.kind,
+                entry.title,
+                entry.detail,
+                entry.who,
+                entry.via,
+                "; ".join(link.text for link in entry.links),  # the decision, campaign, sync run it names
+                entry.logged_at.isoformat() if entry.logged_at else "",
+            ]
             for entry in timeline.entries
         ),
     )

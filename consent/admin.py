@@ -7,7 +7,6 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from accounts.audit import access_record
@@ -17,13 +16,9 @@ from consent.models import ConsentGrant, DncRequest, InboundMessage, OptOutVia, 
 from consent.preferences import preference_url
 from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from core.phones import phone_normalize
+from core.words import day_text
 from customers.admin import CustomerAdmin, ReadableHistoryAdmin
 from customers.models import Customer
-
-
-def _day(value) -> str:
-    """A day in the site's one date format, in the viewer's zone."""
-    return date_format(timezone.localtime(value), "DATE_FORMAT")
 
 
 class ReadOnlyRecordAdmin(ReadableHistoryAdmin):
@@ -134,7 +129,7 @@ class ConsentGrantAdmin(ReadOnlyRecordAdmin):
         if grant.revoked_at:
             return format_html(
                 '<span style="color:#b3261e">revoked {} ({})</span>',
-                _day(grant.revoked_at),
+                day_text(grant.revoked_at),
                 grant.get_revoked_via_display(),
             )
         if grant.expires_at and grant.expires_at <= timezone.now():
@@ -352,9 +347,9 @@ class CustomerConsentAdmin(CustomerAdmin):
                     g.phone_number,
                     f"{'written' if g.written else 'express'} {g.get_purpose_display().lower()} ({g.channel})",
                     g.get_source_display(),
-                    _day(g.granted_at),
-                    _day(g.expires_at) if g.expires_at else "never",
-                    f"revoked {_day(g.revoked_at)} ({g.get_revoked_via_display()})"
+                    day_text(g.granted_at),
+                    day_text(g.expires_at) if g.expires_at else "never",
+                    f"revoked {day_text(g.revoked_at)} ({g.get_revoked_via_display()})"
                     if g.revoked_at
                     else "active",
                 )
@@ -364,7 +359,7 @@ class CustomerConsentAdmin(CustomerAdmin):
         dnc_rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((r.number, r.get_source_display(), _day(r.requested_at), r.reason) for r in requests),
+            ((r.number, r.get_source_display(), day_text(r.requested_at), r.reason) for r in requests),
         )
         return format_html(
             "<table><tr><th>Number</th><th>Consent</th><th>Source</th><th>Granted</th><th>Expires</th>"

@@ -15,9 +15,8 @@ class HistoryAdmin(SimpleHistoryAdmin):
     refused here for everyone, superusers included."""
 
     def history_view(self, request, object_id, extra_context=None):
-        # Who made each change: a link to the user only for those who may open it (superusers).
-        if not request.user.is_superuser:
-            extra_context = {**(extra_context or {}), "admin_user_view": "no-link"}
+        # Who made each change by name, as readonly_user_links_off shows a read-only "by whom".
+        extra_context = {**(extra_context or {}), "admin_user_view": "no-link"}
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
@@ -66,10 +65,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 def readonly_user_links_off() -> None:
-    """A read-only foreign key to a user shows the person, not a link: the
-    admin links it to the user's change page without asking whether the
-    viewer may open it, and only superusers may (a 403, a dead end, for
-    managers and compliance officers). Other read-only links stay."""
+    """A read-only foreign key to a user shows the person, not a link, for
+    everyone: the admin links it to the user's change page without the
+    request, so without asking whether the viewer may open it, and only
+    superusers may (a 403, a dead end, for managers and compliance officers).
+    Superusers reach users from the admin index. Other read-only links stay."""
     from django.contrib.admin import helpers
     from django.contrib.auth import get_user_model
 

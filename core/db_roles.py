@@ -32,6 +32,9 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from psycopg import sql
 
+# Every door's only setting: nothing the app creates can stand in for what its body calls.
+PINNED_SEARCH_PATH = "search_path=pg_catalog, pg_temp"
+
 # What the owner's connection takes from DATABASE_OWNER_URL; the database's
 # name stays the connection's (tests run against test_<name>).
 OWNER_KEYS = ("USER", "PASSWORD", "HOST", "PORT")
@@ -141,6 +144,8 @@ def grants_apply(using: str = "default") -> None:
                 schema, app
             ),
             sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, app),
+            # Which migrations ran is the owner's to say.
+            sql.SQL("REVOKE INSERT, UPDATE, DELETE ON TABLE django_migrations FROM {}").format(app),
         ]
         cursor.execute(
             "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NOT NULL",
@@ -224,4 +229,19 @@ def app_privileges(using: str = "default") -> list[str]:
             for privilege, granted in zip(("UPDATE", "DELETE", "TRUNCATE", "TRIGGER"), may, strict=True):
                 if granted:
                     problems.append(f"{role} may {privilege} {table}")
+        cursor.execute(
+            "SELECT pg_get_userbyid(roleid) FROM pg_auth_members WHERE member = to_regrole(%s) ORDER BY 1",
+            [role],
+        )
+        problems += [
+            f"{role} is a member of {owner} (it may SET ROLE to it)" for (owner,) in cursor.fetchall()
+        ]
+        cursor.execute(
+            """SELECT p.oid::regprocedure::text, p.prosecdef, p.proconfig FROM pg_proc p
+               WHERE p.oid = ANY(ARRAY(SELECT to_regprocedure(name) FROM unnest(%s::text[]) AS name))""",
+            [definer_functions()],
+        )
+        for function, definer, config in cursor.fetchall():
+            if not definer or (config or []) != [PINNED_SEARCH_PATH]:
+                problems.append(f"{function} must be SECURITY DEFINER with {PINNED_SEARCH_PATH}")
     return problems

@@ -17,6 +17,8 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from core.words import person_name
+
 
 @dataclass(frozen=True)
 class TimelineLink:
@@ -97,4 +99,4 @@ def timeline_links(kind: str, ids: Collection[int]) -> dict[int, TimelineLink]:
 
 def timeline_who(user) -> str:
     """How an entry names who acted: the user's name, or "system"."""
-    return (user.get_full_name() or user.username) if user else "system"
+    return person_name(user) if user else "system"

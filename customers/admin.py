@@ -10,8 +10,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -19,6 +17,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from accounts.access import user_may_set_legal_hold
 from core.admin import EstimatedCountPaginator, HistoryAdmin
 from core.phones import phone_normalize
+from core.words import datetime_text, day_text, person_name
 from customers.models import Customer, PhoneNumber
 from customers.services import customer_legal_hold_set
 
@@ -42,15 +41,15 @@ class PlainChanges(HistoricalRecordContextHelper):
         if isinstance(value, DeletedObject):
             return f"a deleted {value.model._meta.verbose_name} (#{value.pk})"
         if isinstance(value, AbstractBaseUser):
-            return value.get_full_name() or value.get_username()
+            return person_name(value)
         if field is not None and field.choices:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(value, bool):
             return "yes" if value else "no"
         if isinstance(value, dt.datetime):
-            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+            return datetime_text(value)
         if isinstance(value, dt.date):
-            return date_format(value, "DATE_FORMAT")
+            return day_text(value)
         return super().prepare_delta_change_value(change, value)
 
 

@@ -8,11 +8,11 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
 from core.history import history_save
+from core.words import datetime_text, person_name
 from customers.admin import ReadableHistoryAdmin
 from helpdesk import services
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
@@ -111,7 +111,7 @@ class QueueAdmin(ReadableHistoryAdmin):
             return super().formfield_for_manytomany(db_field, request, **kwargs)
         kwargs["queryset"] = ticket_assignees()
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        field.label_from_instance = _person  # as the queue's filter and list name them
+        field.label_from_instance = person_name  # as the queue's filter and list name them
         return field
 
     @admin.display(description="Business hours")
@@ -134,14 +134,6 @@ class QueueAdmin(ReadableHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # its tickets keep it (PROTECT); rename or empty it instead
-
-
-def _person(user) -> str:
-    return user.get_full_name() or user.username
-
-
-def _when(value) -> str:
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -290,7 +282,7 @@ class TicketAdmin(ReadableHistoryAdmin):
             return super().formfield_for_foreignkey(db_field, request, **kwargs)
         kwargs["queryset"] = ticket_assignees()
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        field.label_from_instance = _person
+        field.label_from_instance = person_name
         return field
 
     def get_search_results(self, request, queryset, search_term):
@@ -305,21 +297,23 @@ class TicketAdmin(ReadableHistoryAdmin):
 
     @admin.display(description="Assignee", ordering="assignee__last_name")
     def assignee_name(self, ticket: Ticket) -> str:
-        return _person(ticket.assignee) if ticket.assignee else "-"
+        return person_name(ticket.assignee) if ticket.assignee else "-"
 
     @admin.display(description="Due", ordering="due_at")
     def due(self, ticket: Ticket):
         if ticket.is_open and ticket.due_at < timezone.now():
             label = "escalated" if ticket.escalated_at else "overdue"
-            return format_html('<strong style="color:#ba2121">{} ({})</strong>', _when(ticket.due_at), label)
-        return _when(ticket.due_at)
+            return format_html(
+                '<strong style="color:#ba2121">{} ({})</strong>', datetime_text(ticket.due_at), label
+            )
+        return datetime_text(ticket.due_at)
 
     @admin.display(description="Calls it is about")
     def related_calls(self, ticket: Ticket) -> str:
         calls = ticket.related_attempts.select_related("phone_number", "campaign").order_by("handed_at")
         return (
             "; ".join(
-                f"{_when(call.handed_at)} {call.phone_number} ({call.campaign}, decision #{call.decision_id})"
+                f"{datetime_text(call.handed_at)} {call.phone_number} ({call.campaign}, decision #{call.decision_id})"
                 for call in calls
             )
             or "-"

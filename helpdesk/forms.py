@@ -13,6 +13,12 @@ STATUS_FILTERS = [(OPEN, "Open (new, open, waiting)"), (ALL, "All"), *Ticket.Sta
 ME, NOBODY, ANYONE = "me", "none", ""
 
 
+class CustomerSearchForm(forms.Form):
+    """The customer search's one field: a name or a number (NUL and overlong input refused)."""
+
+    q = forms.CharField(max_length=100, required=False)
+
+
 class TicketFilterForm(forms.Form):
     status = forms.ChoiceField(choices=STATUS_FILTERS, required=False)
     type = forms.ChoiceField(choices=[("", "Any type"), *Ticket.Type.choices], required=False)

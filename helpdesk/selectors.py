@@ -11,12 +11,11 @@ from datetime import datetime
 from itertools import chain
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.utils import timezone
-from django.utils.formats import date_format
 
 from compliance.registry.selectors import e164_to_registry_int, registry_listings
 from compliance.registry.sources import source_describe
 from consent.models import ConsentGrant, DncRequest, OptOutVia
+from core.words import day_text
 from customers.models import Customer
 from helpdesk.models import Comment, DataRequestLog, Queue, Ticket, TicketEvent
 
@@ -180,25 +179,22 @@ _SOURCE_WORDS: dict[str, str] = {
 }
 
 
-def _day(value: datetime) -> str:
-    """The day of `value` in the viewer's zone, in the site's one date format."""
-    return date_format(timezone.localtime(value), "DATE_FORMAT")
-
-
 def consent_describe(grant: ConsentGrant, *, now: datetime) -> str:
     """E.g. "Written consent to marketing calls by voice, given Mar 1, 2026
     via web form; revoked May 2, 2026 by SMS"."""
     what = "calls by voice" if grant.channel == "voice" else "text messages"
     words = (
         f"{'Written' if grant.written else 'Express (not written)'} consent to {grant.purpose} {what}, "
-        f"given {_day(grant.granted_at)} {_SOURCE_WORDS.get(grant.source, grant.source)}"
+        f"given {day_text(grant.granted_at)} {_SOURCE_WORDS.get(grant.source, grant.source)}"
     )
     if grant.revoked_at:
-        words += f"; revoked {_day(grant.revoked_at)} {_VIA_WORDS.get(grant.revoked_via, grant.revoked_via)}"
+        words += (
+            f"; revoked {day_text(grant.revoked_at)} {_VIA_WORDS.get(grant.revoked_via, grant.revoked_via)}"
+        )
     elif grant.expires_at and grant.expires_at <= now:
-        words += f"; expired {_day(grant.expires_at)}"
+        words += f"; expired {day_text(grant.expires_at)}"
     elif grant.expires_at:
-        words += f"; expires {_day(grant.expires_at)}"
+        words += f"; expires {day_text(grant.expires_at)}"
     return words
 
 
@@ -255,7 +251,7 @@ def customer_overview(*, customer_id: int, now: datetime) -> CustomerOverview | 
             first = requests[0]
             status.blocked = True
             status.lines.append(
-                f"On the company do-not-call list since {_day(first.requested_at)} "
+                f"On the company do-not-call list since {day_text(first.requested_at)} "
                 f"(asked {_VIA_WORDS.get(first.source, first.source)}): never called again."
             )
         for source in sorted(listed.get(e164_to_registry_int(e164) or 0, ())):
@@ -265,7 +261,7 @@ def customer_overview(*, customer_id: int, now: datetime) -> CustomerOverview | 
             )
         if phone.reassigned_at:
             status.lines.append(
-                f"Reported reassigned on {_day(phone.reassigned_at)}: consents given before then are void."
+                f"Reported reassigned on {day_text(phone.reassigned_at)}: consents given before then are void."
             )
         active = [g for g in grants.get(phone.pk, []) if g.revoked_at is None and not _expired(g, now)]
         if not status.blocked and not active:

@@ -20,12 +20,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import access_required, role_required, user_may_erase
 from accounts.audit import access_record
 from accounts.roles import AGENTS, COMPLIANCE_OFFICERS, MANAGERS, has_role
+from core.words import datetime_text
 from customers import selectors as customer_selectors
 from customers.access import user_sees_whole_customers
 from customers.models import Customer
@@ -33,6 +33,7 @@ from helpdesk import selectors, services
 from helpdesk.export import customer_export
 from helpdesk.forms import (
     CommentForm,
+    CustomerSearchForm,
     QuickTicketForm,
     StatusForm,
     TicketCreateForm,
@@ -280,8 +281,18 @@ def _cell(name: str, value):
     if isinstance(value, bool):
         return "yes" if value else "no"
     if (name == "at" or name.endswith("_at")) and isinstance(value, str):
-        return date_format(timezone.localtime(datetime.fromisoformat(value)), "DATETIME_FORMAT")
+        return _instant_text(value)
     return "—" if value is None else value
+
+
+def _instant_text(value: str) -> str:
+    """An ISO instant in words; anything else (evidence keys ending in `_at`
+    hold what the caller sent: a bare date, "yesterday") as it was written."""
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return datetime_text(instant) if timezone.is_aware(instant) else value
 
 
 @role_required(*DATA_REQUEST_ROLES)
@@ -444,15 +455,16 @@ def customer_search(request):
     """Find a customer by name or number, to open their page or a ticket.
     Without a query it lists nobody; results are capped, throttled per user,
     and show what agents may see (no email)."""
-    query = request.GET.get("q", "").strip()[:100]
+    form = CustomerSearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
     context: dict = {
         "query": query,
         "by_number": customer_selectors.customer_search_by_number(query),
         "customers": [],
         "more": False,
-        "error": "",
+        "error": " ".join(message for messages in form.errors.values() for message in messages),
     }
-    status = 200
+    status = 200 if form.is_valid() else 400
     if query:
         if not _search_allowed(request.user):
             context["error"] = "Too many searches in a minute: wait a moment, then search again."

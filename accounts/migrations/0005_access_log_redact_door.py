@@ -11,15 +11,16 @@ from django.db import migrations
 DOOR = """
 CREATE OR REPLACE FUNCTION accounts_access_log_redact(ids bigint[], targets text[], paths text[])
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     changed bigint;
 BEGIN
     UPDATE {schema}.accounts_accesslog a SET target = r.target, path = r.path
     FROM unnest(ids, targets, paths) AS r(id, target, path)
     WHERE a.id = r.id
-      AND (r.target = a.target OR (r.target LIKE 'hmac:%' AND a.target NOT LIKE 'hmac:%'))
-      AND (r.path = a.path OR r.path LIKE '%(erased %');
+      AND (r.target::text = a.target::text
+           OR (r.target::text LIKE 'hmac:%'::text AND a.target::text NOT LIKE 'hmac:%'::text))
+      AND (r.path::text = a.path::text OR r.path::text LIKE '%(erased %'::text);
     GET DIAGNOSTICS changed = ROW_COUNT;
     RETURN changed;
 END;

@@ -1,8 +1,9 @@
 """The decision log's doors for the owner's role (issue 15): with two
 database roles (core.db_roles) the app's role may only read and append to the
 log, so the erasure of a number and the purge of old rows go through
-functions the owner defines, SECURITY DEFINER with a pinned search_path, each
-doing only that:
+functions the owner defines, SECURITY DEFINER with search_path pinned to
+pg_catalog (every table named with its schema, so nothing the app creates can
+stand in for an operator or a function the body uses), each doing only that:
 
 - compliance_decision_log_erase(numbers): replaces those clear numbers by
   '(erased)' (the chain covers the number's hash, not the number);
@@ -45,19 +46,19 @@ CREATE TRIGGER compliance_decision_log_purge_insert_only
     FOR EACH ROW EXECUTE FUNCTION compliance_insert_only();
 
 CREATE OR REPLACE FUNCTION compliance_decision_log_erase(numbers text[]) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     erased bigint;
 BEGIN
     UPDATE {schema}.compliance_decisionrecord SET phone_number = '(erased)'
-    WHERE phone_number = ANY(numbers) AND phone_number <> '(erased)';
+    WHERE phone_number::text = ANY(numbers) AND phone_number::text <> '(erased)'::text;
     GET DIAGNOSTICS erased = ROW_COUNT;
     RETURN erased;
 END;
 $$;
 
 CREATE OR REPLACE FUNCTION compliance_decision_log_purge(ids bigint[]) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema}, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     bound timestamptz := now() - {minimum};
     sealed_to bigint;
@@ -65,11 +66,15 @@ DECLARE
     lowest bigint;
     highest bigint;
 BEGIN
+    -- Signed: covered by a checkpoint and chained below its position. The app
+    -- may insert checkpoints and links (the seal does), so the real guard is
+    -- the age, stamped by the database; a forged checkpoint fails verify.
     SELECT max(last_id) INTO sealed_to FROM {schema}.compliance_decisioncheckpoint;
     WITH doomed AS (
-        DELETE FROM {schema}.compliance_decisionrecord
-        WHERE id = ANY(ids) AND recorded_at < bound AND id <= coalesce(sealed_to, 0)
-        RETURNING id
+        DELETE FROM {schema}.compliance_decisionrecord d
+        WHERE d.id = ANY(ids) AND d.recorded_at < bound AND d.id <= coalesce(sealed_to, 0)
+          AND EXISTS (SELECT 1 FROM {schema}.compliance_decisionchainlink l WHERE l.decision_id = d.id)
+        RETURNING d.id
     )
     SELECT count(*), min(id), max(id) INTO purged, lowest, highest FROM doomed;
     IF purged > 0 THEN

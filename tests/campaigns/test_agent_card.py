@@ -7,13 +7,19 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group
 
-from accounts.roles import COMPLIANCE_OFFICERS
+from accounts.roles import AGENTS, COMPLIANCE_OFFICERS
 from accounts.services import training_record
 from campaigns.models import CallAttempt
 from campaigns.scripts import call_text
 from campaigns.services import targets_add
 from compliance.registry.services import registry_file_import, registry_source_ensure
-from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
+from tests.factories import (
+    CampaignFactory,
+    ConsentGrantFactory,
+    CustomerFactory,
+    PhoneNumberFactory,
+    UserFactory,
+)
 from tests.otp import login_with_otp
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +163,29 @@ def test_the_decision_is_a_link_only_for_an_agent_who_may_open_it(client, agent,
     card = client.post("/agent/dialer/next/", {"campaign": campaign.pk, "release": first.pk}).content.decode()
     second = CallAttempt.objects.get(ended_at__isnull=True)
     assert f'href="/compliance/decisions/{second.decision_id}/"' in card
+
+
+def test_a_call_whose_lease_ran_out_is_not_said_to_be_on_a_screen(client, agent, time_machine):
+    """The card's recent calls read "on a screen now" as the hand-off does
+    (campaigns.selectors.call_attempts_open: not ended, lease live)."""
+    time_machine.move_to(TUESDAY_MORNING)
+    phone = PhoneNumberFactory(
+        customer=CustomerFactory(state="NY", postal_code="10001"), number="+12127360703"
+    )
+    ConsentGrantFactory(phone_number=phone, purpose="informational", written=True)
+    first, second = (CampaignFactory(name=name, purpose="informational") for name in ("Orders", "Deliveries"))
+    other = UserFactory(username="sam.second")
+    other.groups.add(Group.objects.get(name=AGENTS))
+    for person in (agent, other):
+        training_record(agent=person, by=None, at=TUESDAY_MORNING - dt.timedelta(days=3))
+    for campaign in (first, second):
+        targets_add(campaign=campaign, numbers=[phone.number], by=None)
+    client.force_login(other)
+    assert client.post("/agent/dialer/next/", {"campaign": first.pk}).status_code == 200  # never ended
+
+    time_machine.move_to(TUESDAY_MORNING + dt.timedelta(hours=2))  # its lease long over
+    client.force_login(agent)
+    card = client.post("/agent/dialer/next/", {"campaign": second.pk}).content.decode()
+
+    history = card[card.index('class="history"') :]
+    assert "Orders" in history and "no outcome" in history and "on a screen now" not in history

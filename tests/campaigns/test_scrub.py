@@ -21,7 +21,7 @@ from compliance.facts import facts_gather
 from compliance.policy import PERMANENT_REASONS, TIME_REASONS, decide, next_allowed_at
 from compliance.registry.models import AreaCodeSync
 from compliance.registry.services import registry_file_import, registry_source_ensure
-from compliance.selectors import ruleset_current
+from compliance.ruleset import ruleset_current
 from compliance.services import decision_make
 from config.celery import app
 from consent.models import DncRequest

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from compliance.decision_log import decision_log_seal, decision_log_verify
 from compliance.facts import facts_gather
 from compliance.models import DecisionRecord, JurisdictionRule
-from compliance.selectors import ruleset_current
+from compliance.ruleset import ruleset_current
 from consent.services import consent_revoke
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
 from tests.otp import login_with_otp

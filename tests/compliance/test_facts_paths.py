@@ -15,7 +15,7 @@ from campaigns.selectors import campaign_call_context
 from compliance.facts import _stored_facts_one_query, _stored_facts_orm, facts_gather, facts_gather_many
 from compliance.registry.selectors import e164_to_registry_int
 from compliance.registry.services import registry_file_import, registry_source_ensure
-from compliance.selectors import ruleset_current
+from compliance.ruleset import ruleset_current
 from compliance.services import decision_make
 from consent.services import consent_revoke, suppression_add
 from core import call_history

@@ -21,7 +21,7 @@ from compliance.facts import facts_gather, facts_gather_many
 from compliance.models import DecisionRecord
 from compliance.policy import decide
 from compliance.registry.services import registry_file_import, registry_source_ensure
-from compliance.selectors import ruleset_current
+from compliance.ruleset import ruleset_current
 from compliance.services import decision_make
 from consent.services import consent_revoke
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory

@@ -112,7 +112,10 @@ def test_csv_and_pdf_exports_hold_the_record_and_are_logged(client, compliance_o
     answer = client.get("/compliance/timeline/", {"number": NUMBER, "export": "csv"})
     assert answer["Content-Type"].startswith("text/csv")
     rows = answer.content.decode().splitlines()
-    assert rows[0].startswith("at (UTC),kind,what") and any("dnc_internal" in row for row in rows)
+    assert rows[0] == "at (UTC),kind,what,detail,who,via,refers to,logged at (UTC)"
+    assert any("dnc_internal" in row for row in rows)
+    calls = [row for row in rows if ",call," in row]
+    assert calls and all("decision #" in row for row in calls)  # a call still names the decision behind it
     answer = client.get("/compliance/timeline/", {"number": NUMBER, "export": "pdf"})
     assert answer["Content-Type"] == "application/pdf"
     pdf = pypdfium2.PdfDocument(io.BytesIO(answer.content))

@@ -6,13 +6,14 @@ itself; what may change there goes through the owner's functions."""
 import io
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from psycopg import sql
 
 from accounts.models import AccessLog
 from compliance.checks import db_roles_check
-from core.db_roles import definer_functions, protected_tables
+from core.db_roles import PINNED_SEARCH_PATH, as_owner, definer_functions, protected_tables
 from tests.owner import owner_powers
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +98,7 @@ def test_each_door_is_security_definer_with_a_pinned_search_path_and_closed_to_p
             )
             definer, config, owned_by_another, public, app = cursor.fetchone()
             assert definer and owned_by_another and app and not public, function
-            assert any(item.startswith("search_path=pg_catalog,") for item in config), (function, config)
+            assert config == [PINNED_SEARCH_PATH], (function, config)
 
 
 def test_the_access_log_door_only_erases(agent):
@@ -118,25 +119,53 @@ def test_the_access_log_door_only_erases(agent):
     assert (row.target, row.path, row.action) == ("hmac:ab12", "/c/?q=1", "viewed consent evidence")
 
 
-def test_db_roles_check_passes_on_the_suites_grants_and_names_a_stray_one():
-    out = io.StringIO()
-    call_command("db_roles", "--check", stdout=out)
-    assert "changes none of them" in out.getvalue()
+def _check_problems() -> tuple[int, list[str]]:
+    err = io.StringIO()
+    try:
+        call_command("db_roles", "--check", stdout=io.StringIO(), stderr=err)
+    except SystemExit as exit_info:
+        return int(exit_info.code or 0), err.getvalue().splitlines()
+    return 0, err.getvalue().splitlines()
+
+
+def test_db_roles_check_names_the_suites_one_allowance_and_a_stray_grant():
+    """The suite's role differs from production's in one way only, its
+    membership for owner_powers(); the check names that and nothing else."""
+    role, owner = connection.settings_dict["USER"], settings.DATABASE_OWNER["USER"]
+    assert _check_problems() == (1, [f"PROBLEM: {role} is a member of {owner} (it may SET ROLE to it)"])
     with owner_powers() as cursor:  # a grant slipped in by hand (rolled back with the test)
         cursor.execute(
             sql.SQL("GRANT DELETE ON compliance_decisionrecord TO {}").format(
                 sql.Identifier(connection.settings_dict["USER"])
             )
         )
-    err = io.StringIO()
-    with pytest.raises(SystemExit) as exit_info:
-        call_command("db_roles", "--check", stdout=io.StringIO(), stderr=err)
-    assert exit_info.value.code == 1
-    assert "may DELETE compliance_decisionrecord" in err.getvalue()
+    code, problems = _check_problems()
+    assert code == 1 and f"PROBLEM: {role} may DELETE compliance_decisionrecord" in problems
 
 
-def test_check_deploy_warns_when_the_app_runs_as_the_owner(settings):
-    assert db_roles_check(None) == []
-    settings.DATABASE_OWNER = None
-    (warning,) = db_roles_check(None)
+@pytest.mark.django_db(transaction=True)
+def test_check_deploy_warns_when_the_process_connects_as_the_owner():
+    assert db_roles_check(None) == []  # the app's role
+    with as_owner():  # as migrate runs: the warning is for a web, worker or beat started so
+        (warning,) = db_roles_check(None)
     assert warning.id == "compliance.W002" and "only as safe as the app" in warning.msg
+
+
+def test_nothing_the_app_creates_stands_in_for_what_a_door_calls(db):
+    """The app may create objects in the schema (the registry's partitions),
+    so a door must never find them: an operator planted for the column types
+    its body compares would otherwise run as the owner."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION planted(varchar, varchar) RETURNS boolean LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'planted operator ran as %', current_user; END $$"
+        )
+        cursor.execute("CREATE OPERATOR <> (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = planted)")
+        cursor.execute("SELECT compliance_decision_log_erase(ARRAY['+12127360601'])")
+        assert cursor.fetchone()[0] == 0
+        transaction.set_rollback(True)
+
+
+def test_the_app_role_cannot_write_which_migrations_ran():
+    _refused("INSERT INTO django_migrations (app, name, applied) VALUES ('compliance', '9999_x', now())")
+    _refused("DELETE FROM django_migrations WHERE app = 'compliance'")

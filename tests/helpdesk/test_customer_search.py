@@ -88,6 +88,16 @@ def test_a_query_too_short_or_matching_anything_lists_nobody(client, agent, grac
     assert "Grace" not in _results(page) and "Zimmer" not in _results(page)
 
 
+@pytest.mark.parametrize("query", ["gra\x00ce", "g" * 101])
+def test_a_query_with_a_nul_or_too_long_is_a_400_that_says_so(client, agent, grace, query):
+    client.force_login(agent)
+
+    answer = client.get(URL, {"q": query})
+
+    assert answer.status_code == 400
+    assert "Grace" not in _results(answer.content.decode())
+
+
 def test_a_number_nobody_has_says_so(client, agent, grace):
     client.force_login(agent)
 

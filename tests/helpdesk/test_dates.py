@@ -127,3 +127,29 @@ def test_the_readable_export_shows_instants_as_pages_do(client, compliance_offic
     assert "Mar 1, 2026 10:00 EST" in page  # the consent's grant, in New York
     assert "+00:00" not in page and "T15:00" not in page
     assert download["consents"][0]["granted_at"] == "2026-03-01T15:00:00+00:00"  # the JSON keeps ISO 8601
+
+
+def test_evidence_keys_ending_in_at_that_hold_no_instant_are_shown_as_written(
+    client, compliance_officer, ticket
+):
+    """Evidence takes any keys through the API: a bare date or a word under a
+    `…_at` key is shown as sent, not a 500."""
+    phone = ticket.customer.phone_numbers.get()
+    ConsentGrantFactory(phone_number=phone, evidence={"signed_at": "2026-03-01", "seen_at": "yesterday"})
+    ticket = ticket_create(
+        queue=ticket.queue,
+        customer=ticket.customer,
+        subject="My data",
+        channel="email",
+        type="data_access",
+        legal_basis="gdpr",
+        by=compliance_officer,
+    )
+    ticket_data_access(ticket=ticket, by=compliance_officer)
+    login_with_otp(client, compliance_officer)
+
+    answer = client.get(f"/tickets/{ticket.pk}/export/")
+
+    assert answer.status_code == 200
+    page = _text(answer.content.decode())
+    assert "signed at: 2026-03-01" in page and "seen at: yesterday" in page

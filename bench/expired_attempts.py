@@ -39,7 +39,11 @@ def campaign_ensure(*, name: str, targets: int, reason: str) -> tuple[int, int]:
                 """INSERT INTO campaigns_campaigntarget (campaign_id, phone_number_id, status, priority,
                        attempts, next_attempt_at, blocked_reasons, created_at, updated_at)
                    SELECT %s, id, 'done', 0, 1, now() + interval '10 years', '[]', now(), now()
-                   FROM customers_phonenumber WHERE number IS NOT NULL ORDER BY id DESC LIMIT %s""",
+                   FROM customers_phonenumber p WHERE number IS NOT NULL AND NOT EXISTS (
+                       -- not dialer_data.py's numbers: a new layout deletes and rewrites those
+                       SELECT 1 FROM campaigns_campaigntarget t JOIN campaigns_campaign c ON c.id = t.campaign_id
+                       WHERE t.phone_number_id = p.id AND c.name LIKE 'bench dialer %%')
+                   ORDER BY id DESC LIMIT %s""",
                 [campaign.pk, targets],
             )
         cursor.execute(

@@ -6,12 +6,11 @@ agents without the purge, on the customers of bench/customers_generate.py.
     .venv/bin/python bench/purge_during_handoffs.py [--attempts 5000000] [--targets 90000] \
         [--agents 20] [--workers 4] [--seconds 30] [--max-purge-seconds 600] [--broker-db 5]
 
-Reuses bench/dialer_handoffs.py: its campaign "bench dialer handoffs"
-(informational, manual: no consent or registry needed) filled with the first
---targets numbers, its agents and its gunicorn (production settings). The
-real clock decides calling hours: run it when the first --targets numbers are
-callable (dialer_handoffs names the callable area codes; e.g. 808 numbers
-with Hawaii ZIPs in the evening UTC hours, see bench/README.md).
+Reuses bench/dialer_handoffs.py's campaign "bench dialer handoffs"
+(informational, manual: no consent or registry needed), filled by
+bench/dialer_data.py with --targets numbers in area codes callable for the
+whole run (the real clock decides; outside US hours it says so and exits),
+its agents, gunicorn (production settings) and checks.
 
 The expired rows: campaign "bench purge old attempts" (paused), 50,000 done
 targets on the last numbers, one hand-off decision, and --attempts call
@@ -51,9 +50,10 @@ import django
 
 django.setup()
 
-import dialer_handoffs as dh  # noqa: E402  (campaign, agents, targets, gunicorn)
+import dialer_data  # noqa: E402  (campaign, agents, targets)
+import dialer_handoffs as dh  # noqa: E402  (gunicorn, checks)
 from celery_worker import Worker  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection  # noqa: E402
 from expired_attempts import attempts_make, campaign_ensure  # noqa: E402
 
 from compliance.models import PurgeRun, RetentionPolicy  # noqa: E402
@@ -162,21 +162,11 @@ def main() -> None:
     name = connection.settings_dict["NAME"]
     if connection.vendor != "postgresql" or "bench" not in name:
         sys.exit(f"Refusing to delete call attempts in '{name}': use a PostgreSQL database named *bench*.")
-    with transaction.atomic(), connection.cursor() as cursor:
-        # dialer_handoffs deletes the unsealed decisions of earlier runs: as the purge does (append-only log)
-        cursor.execute("SET LOCAL consentdesk.retention_purge = 'on'")
-        campaign = dh.campaign_reset()
-    tokens = dh.agents_ensure(args.agents)
-    with connection.cursor() as cursor:
-        pairs = dh.callable_pairs(
-            cursor, args.targets, minutes=2 * args.seconds / 60 + args.max_purge_seconds / 60
-        )
-    print(
-        f"database {name}, campaign {campaign.pk}, now {datetime.now(UTC):%H:%M} UTC; callable for the run:"
-    )
-    print("  area codes", ", ".join(sorted({prefix[2:] for prefix, _ in pairs})) or "none")
-    if not dh.targets_load(campaign, args.targets, pairs, 0.0):
-        sys.exit("No target is due now: no area code is in calling hours (08:00-21:00 local).")
+    campaign = dialer_data.campaign_ensure(dh.CAMPAIGN, "bench/purge_during_handoffs.py")
+    print(f"database {name}, campaign {campaign.pk}, now {datetime.now(UTC):%H:%M} UTC")
+    minutes = 2 * args.seconds / 60 + args.max_purge_seconds / 60 + 5
+    layout = dialer_data.targets_ensure(campaign, targets=args.targets, blocked=0.0, minutes=minutes)
+    tokens = dialer_data.agents_ensure(args.agents)
     old = old_attempts_load(args.attempts)
     policy = RetentionPolicy.objects.get(category=CATEGORY)
     if not policy.active or policy.period_days != FIVE_YEARS or policy.action != "delete":
@@ -218,7 +208,7 @@ def main() -> None:
         p95_after = summary("without purge, after", samples, (began + 2, time.perf_counter()))
     finally:
         worker.stop()
-    dh.handoffs_verify(campaign, pairs)
+    dh.handoffs_verify(campaign, layout)
     if run is None:
         print(f"the purge did not finish within {args.max_purge_seconds:.0f} s (RUN INCOMPLETE)")
         return

@@ -31,7 +31,7 @@ from compliance.evidence import (
     WindowEvidence,
     ZoneEvidence,
 )
-from compliance.registry.sources import NATIONAL_KEY, source_key, source_key_parse
+from compliance.registry.sources import LITIGATOR_KEY, NATIONAL_KEY, source_key, source_key_parse
 from compliance.rules import AUTOMATED_MODES, FEDERAL, Rule, RuleSet, window_text
 
 REASON_CODES: tuple[str, ...] = (
@@ -565,7 +565,10 @@ def registry_max_age_days(rules: RuleSet, *, source: str, dates: Iterable[date])
     a state's list. None when no rule gives one: the national registry's data
     then counts as stale, and no decision reads a state's list. The one
     reading of `dnc_list_max_age_days`: decisions, pages, reports and warnings
-    all come here."""
+    all come here. None for the litigator list: its age never blocks a call
+    (the evidence cites it)."""
+    if source == LITIGATOR_KEY:
+        return None
     state = source_key_parse(source)
     if state is None:
         return min(

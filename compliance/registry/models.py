@@ -13,14 +13,16 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from compliance.registry.sources import source_key
+from compliance.registry.sources import source_key_of
 
 # A source's inbox: one folder name below REGISTRY_INBOX_ROOT (no "/", no "..", not absolute).
 INBOX_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}\Z"
 
 
 class RegistrySource(models.Model):
-    """A registry we sync: the National DNC Registry, or one state's list.
+    """A registry we sync: the National DNC Registry, one state's list, or a
+    litigator list (bought from a screening provider: numbers of people who
+    file TCPA suits; no legal duty, and never read as a do-not-call listing).
 
     `active` says whether the source is still subscribed (synced); the numbers
     and sync records of an inactive source keep counting in decisions, since
@@ -29,6 +31,7 @@ class RegistrySource(models.Model):
     class Kind(models.TextChoices):
         NATIONAL = "national", "National DNC Registry"
         STATE = "state", "State DNC list"
+        LITIGATOR = "litigator", "Litigator list"
 
     # Small ids: the id is stored with every registry number (10M+ rows).
     id = models.SmallAutoField(primary_key=True)
@@ -63,8 +66,10 @@ class RegistrySource(models.Model):
             models.UniqueConstraint(fields=["kind", "state"], name="registry_source_unique_kind_state"),
             models.CheckConstraint(
                 name="registry_source_state_matches_kind",
-                condition=Q(kind="national", state="") | Q(kind="state", state__regex=r"^[A-Z]{2}$"),
-                violation_error_message="A national source has no state; a state list needs a two-letter state code.",
+                condition=Q(kind__in=["national", "litigator"], state="")
+                | Q(kind="state", state__regex=r"^[A-Z]{2}$"),
+                violation_error_message="A national or litigator source has no state; a state list needs a "
+                "two-letter state code.",
             ),
         ]
 
@@ -73,8 +78,8 @@ class RegistrySource(models.Model):
 
     @property
     def key(self) -> str:
-        """ "national" or "state:FL": how decisions and rules name a source."""
-        return source_key(state=self.state if self.kind == self.Kind.STATE else None)
+        """ "national", "state:FL" or "litigator": how decisions and rules name a source."""
+        return source_key_of(self.kind, self.state)
 
     @property
     def default_inbox(self) -> str:

@@ -34,7 +34,7 @@ from compliance.registry.models import (
     ShrinkHold,
     SyncRun,
 )
-from compliance.registry.sources import source_key, source_key_parse
+from compliance.registry.sources import source_key_of, source_kind_parse
 from core.lookups import AnyOf
 
 _NANP_E164 = re.compile(r"\+1([2-9]\d{2}[2-9]\d{6})")
@@ -84,18 +84,15 @@ def registry_freshness(*, area_codes: Collection[int]) -> dict[tuple[str, int], 
 
 def registry_source_key(kind: str, state: str) -> str:
     """A source's key (`RegistrySource.key`) from its kind and state columns."""
-    return source_key(state=state if kind == RegistrySource.Kind.STATE else None)
+    return source_key_of(kind, state)
 
 
 def _source_keys(sources: Collection[str]) -> Q:
     """RegistrySource rows named by these keys."""
     condition = Q(pk__in=[])
     for key in sources:
-        state = source_key_parse(key)
-        if state is None:
-            condition |= Q(kind=RegistrySource.Kind.NATIONAL)
-        else:
-            condition |= Q(kind=RegistrySource.Kind.STATE, state=state)
+        kind, state = source_kind_parse(key)
+        condition |= Q(kind=kind, state=state)
     return condition
 
 

@@ -38,7 +38,7 @@ from compliance.registry.models import (
     ShrinkHold,
     SyncRun,
 )
-from compliance.registry.sources import source_key_parse
+from compliance.registry.sources import source_kind_parse
 from compliance.registry.storage import Applied, store_for
 from core.history import history_save, history_user
 
@@ -111,15 +111,14 @@ def shrink_hold_describe(*, hold: ShrinkHold) -> str:
 
 
 def registry_source_ensure(*, key: str, by: AbstractBaseUser | None = None, name: str = "") -> RegistrySource:
-    """The source named by `key` ("national" or "state:FL"), created (with
+    """The source named by `key` ("national", "state:FL" or "litigator"), created (with
     history naming `by`) if it does not exist yet. ValueError on a bad key."""
-    state = source_key_parse(key)
-    if state is None:
-        kind, state = RegistrySource.Kind.NATIONAL, ""
-        default_name = "National DNC Registry"
-    else:
-        kind = RegistrySource.Kind.STATE
-        default_name = f"{state} state do-not-call list"
+    kind, state = source_kind_parse(key)
+    default_name = {
+        RegistrySource.Kind.NATIONAL: "National DNC Registry",
+        RegistrySource.Kind.STATE: f"{state} state do-not-call list",
+        RegistrySource.Kind.LITIGATOR: "Litigator list",
+    }[RegistrySource.Kind(kind)]
     source = RegistrySource.objects.filter(kind=kind, state=state).first()
     if source is not None:
         return source

@@ -22,7 +22,7 @@ HELD_EXIT_CODE = 3  # DESIGN.md "DNC registry files"
 
 class Command(BaseCommand):
     help = (
-        "Import National DNC Registry or state list files. Full files (one number per line, "
+        "Import National DNC Registry, state list or litigator list files. Full files (one number per line, "
         "AAANNNNNNN or AAA,NNNNNNN) replace the numbers of the area codes they contain and mark them "
         "synced; change lists (number,date,action with action A or D) add and delete numbers. "
         "Every line is checked first: a file with any bad line changes nothing. A full file that would "
@@ -34,7 +34,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE", help="registry files, imported together")
         parser.add_argument(
-            "--source", required=True, help='"national" or "state:XX" (e.g. state:FL); created if missing'
+            "--source",
+            required=True,
+            help='"national", "state:XX" (e.g. state:FL) or "litigator" (a litigator list, same layouts); '
+            "created if missing",
         )
         parser.add_argument("--change-list", action="store_true", help="the files are change lists")
         parser.add_argument("--user", help="username recorded as the one who ran the import")

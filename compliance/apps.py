@@ -31,6 +31,8 @@ class ComplianceConfig(AppConfig):
         protected_register("compliance.DecisionChainLink")
         protected_register("compliance.DecisionCheckpoint")
         protected_register("compliance.DecisionLogPurge", insert=False)
+        # The RND query ledger: read and append; the erasure of a number is the owner's door (0011).
+        protected_register("compliance.RndQuery", functions=("compliance_rnd_erase(text[])",))
         customer_eraser_register(customer_erase)  # the one entry point, for apps below compliance
         timeline_sources_register()
 
@@ -81,6 +83,16 @@ class ComplianceConfig(AppConfig):
                 crontab={"minute": "0", "hour": "6"},
                 description="Warns when a subscribed area code's registry data is six days from the maximum age the "
                 "rule set gives its source (dnc_list_max_age_days), after which marketing calls to it are blocked.",
+            )
+        )
+        periodic_task_register(
+            Periodic(
+                name="query the reassigned numbers database",
+                task="compliance.rnd_query_due",
+                crontab={"minute": "40"},
+                description="Sends the RND queries that are due (numbers of active consent-based autodialed or "
+                "prerecorded campaigns and of Maine marketing campaigns without a fresh answer) through the "
+                "configured adapter, in batches of at most 1,000, and records every answer in the RND query ledger.",
             )
         )
         periodic_task_register(

@@ -5,7 +5,7 @@ suppression hashes (with date, source and reason) so that they stay blocked.
 What the law makes us keep survives without the person in it: consent
 records keep their dates, purpose and source (not the IP, user agent or
 recording reference), decisions keep their reasons (the chain covers the
-number's hash, not the number).
+number's hash, not the number; so does the RND query ledger's).
 
 This is the one entry point: the erase API (`via="api"`), the help desk's
 erasure request (`"ticket"`), the retention purge's anonymise step
@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from compliance.decision_log import decision_log_erase
+from compliance.rnd.chain import rnd_ledger_erase
 from consent.models import ConsentGrant, DncRequest, InboundMessage
 from consent.services import number_hash, suppression_add
 from core.erasure import ERASURE_VIAS, TEXT_MARK, ErasureContext, erasure_hooks_run
@@ -100,6 +101,7 @@ def customer_erase(*, customer: Customer, by, via: str, reason: str) -> Erasure:
     DncRequest.history.filter(number__in=numbers).delete()  # after: deleting writes a history row
     InboundMessage.objects.filter(from_number__in=numbers).delete()
     decision_log_erase(numbers)  # the owner's door: the app's role cannot update the log
+    rnd_ledger_erase(numbers)  # the same for the RND query ledger (migration 0011)
 
     for phone in phones:
         phone.number = None

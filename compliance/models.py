@@ -1,8 +1,12 @@
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
+
+# The RND query ledger lives in its own package; imported here so that Django finds the model.
+from compliance.rnd.models import RndQuery  # noqa: F401
 
 
 class JurisdictionRule(models.Model):
@@ -46,6 +50,11 @@ class JurisdictionRule(models.Model):
     )
     ebr_purchase_months = models.PositiveSmallIntegerField(default=0)
     ebr_inquiry_months = models.PositiveSmallIntegerField(default=0)
+    rnd_fresh_hours = models.PositiveIntegerField(
+        default=720,
+        validators=[MinValueValidator(1)],
+        help_text='How long a Reassigned Numbers Database "no" stays fresh after its query (federal row).',
+    )
     citation = models.CharField(max_length=200)
     certainty = models.CharField(max_length=1, choices=Certainty.choices)
     note = models.TextField(blank=True)
@@ -83,6 +92,7 @@ class JurisdictionRule(models.Model):
         "dnc_list_max_age_days",
         "ebr_purchase_months",
         "ebr_inquiry_months",
+        "rnd_fresh_hours",
         "citation",
         "certainty",
         "note",

@@ -68,3 +68,18 @@ def retention_purge_task(category: str | None = None, dry_run: bool = False) -> 
         {"category": run.category, "status": run.status, "deleted": run.deleted, "anonymised": run.anonymised}
         for run in retention_purge(category=category, dry_run=dry_run)
     ]
+
+
+@shared_task(name="compliance.rnd_query_due")
+def rnd_query_due_task() -> dict:
+    """Send the RND queries that are due through the configured adapter
+    (compliance.rnd). Idempotent: what got an answer is no longer due."""
+    from compliance.rnd.adapters import adapter_configured
+    from compliance.rnd.services import rnd_query_due
+
+    run = rnd_query_due(adapter=adapter_configured())
+    if run.sent:
+        logger.info(
+            "RND: %s due, %s sent in %s batch(es): %s", run.due, run.sent, run.batches, dict(run.answers)
+        )
+    return {"candidates": run.candidates, "due": run.due, "sent": run.sent, "answers": dict(run.answers)}

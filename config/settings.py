@@ -324,3 +324,22 @@ REGISTRY_INBOX_SETTLE_SECONDS = env.float("CONSENTDESK_REGISTRY_INBOX_SETTLE_SEC
 # compliance officer's approval (DESIGN.md "DNC registry files").
 REGISTRY_SHRINK_LIMIT = env.float("CONSENTDESK_REGISTRY_SHRINK_LIMIT", default=0.20)
 REGISTRY_SHRINK_FLOOR = env.int("CONSENTDESK_REGISTRY_SHRINK_FLOOR", default=1000)
+
+# --- Reassigned Numbers Database (compliance.rnd.adapters) ---
+# How RND queries are sent: "recorded" (a table of last-disconnect dates from
+# CONSENTDESK_RND_RECORDED, a CSV phone_number,last_disconnect; without one every
+# number is unknown to it: tests, CI, the demo), "file" (upload files to the outbox,
+# result files from the inbox), "dnc_com" (DNC.com's RND Basic API) or "twilio"
+# (Twilio Lookup's reassigned_number). Unset outside debug: nothing is queried (and
+# no answer is made up) until a deployment names one.
+RND_ADAPTER = env.str("CONSENTDESK_RND_ADAPTER", default="recorded" if DEBUG else "")
+RND_RECORDED_FILE = env.str("CONSENTDESK_RND_RECORDED", default="")
+RND_OUTBOX = Path(env.str("CONSENTDESK_RND_OUTBOX", default=str(VAR_DIR / "rnd" / "outbox")))
+RND_INBOX = Path(env.str("CONSENTDESK_RND_INBOX", default=str(VAR_DIR / "rnd" / "inbox")))
+# The result files' layout (the official one is not public): header names of the
+# number, date and answer columns (update_column optional), the date format, and
+# which cell value means yes / no / no_data. JSON; keys as compliance.rnd.adapters.ResultMap.
+RND_RESULT_MAP = env.json("CONSENTDESK_RND_RESULT_MAP", default={})
+RND_DNC_COM_LOGIN_ID = env.str("CONSENTDESK_RND_DNC_COM_LOGIN_ID", default="")
+RND_TWILIO_ACCOUNT_SID = env.str("CONSENTDESK_RND_TWILIO_ACCOUNT_SID", default="")
+RND_TWILIO_AUTH_TOKEN = env.str("CONSENTDESK_RND_TWILIO_AUTH_TOKEN", default="")

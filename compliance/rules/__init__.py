@@ -32,6 +32,9 @@ Semantics of the keys (REGULATIONS.md is the source of the values):
   (on the federal row: the national registry's, TSR 310.4(b)(3)(iv)).
 - `ebr_purchase_months` / `ebr_inquiry_months`: the established business
   relationship after a purchase / an inquiry (federal row only).
+- `rnd_fresh_hours`: how long a Reassigned Numbers Database "no" stays fresh
+  after it was queried (federal row only; the RND is updated monthly, so
+  30 x 24 h [S/?]; read through compliance.rnd.answers.rnd_fresh_window).
 - `citation`, `certainty` ("P" primary text seen, "S" secondary source,
   "?" uncertain, as marked in REGULATIONS.md), `note`.
 """
@@ -76,6 +79,7 @@ RECORD_DEFAULTS: dict[str, object] = {
     "dnc_list_max_age_days": 31,
     "ebr_purchase_months": 0,
     "ebr_inquiry_months": 0,
+    "rnd_fresh_hours": 720,
     "note": "",
 }
 REQUIRED_KEYS = ("jurisdiction", "effective_from", "applies_to", "weekday_window", "citation", "certainty")
@@ -95,6 +99,7 @@ RECORD_KEYS = (
     "dnc_list_max_age_days",
     "ebr_purchase_months",
     "ebr_inquiry_months",
+    "rnd_fresh_hours",
     "citation",
     "certainty",
     "note",
@@ -130,6 +135,7 @@ class Rule:
     dnc_list_max_age_days: int
     ebr_purchase_months: int
     ebr_inquiry_months: int
+    rnd_fresh_hours: int
     citation: str
     certainty: str
     note: str
@@ -162,6 +168,7 @@ class Rule:
             "dnc_list_max_age_days": self.dnc_list_max_age_days,
             "ebr_purchase_months": self.ebr_purchase_months,
             "ebr_inquiry_months": self.ebr_inquiry_months,
+            "rnd_fresh_hours": self.rnd_fresh_hours,
             "citation": self.citation,
             "certainty": self.certainty,
             "note": self.note,
@@ -288,6 +295,7 @@ def rule_from_record(record: Mapping) -> Rule:
         dnc_list_max_age_days=_int(record, "dnc_list_max_age_days", minimum=1),
         ebr_purchase_months=_int(record, "ebr_purchase_months", minimum=0),
         ebr_inquiry_months=_int(record, "ebr_inquiry_months", minimum=0),
+        rnd_fresh_hours=_int(record, "rnd_fresh_hours", minimum=1),
         citation=_text(record, "citation", required=True),
         certainty=_choice(record, "certainty", CERTAINTIES),
         note=_text(record, "note", required=False),
@@ -400,7 +408,11 @@ def rules_seed(apps, using: str) -> int:
     if rule_model.objects.using(using).exists():
         return 0
     now = timezone.now()
-    records = rule_records_from_toml()
+    # A migration's model may predate keys added since (0002 seeds before 0011's rnd_fresh_hours).
+    known = {field.name for field in rule_model._meta.get_fields()}
+    records = [
+        {key: value for key, value in record.items() if key in known} for record in rule_records_from_toml()
+    ]
     for record in records:
         rule = rule_model.objects.using(using).create(**record)
         history_model.objects.using(using).create(

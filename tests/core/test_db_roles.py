@@ -24,6 +24,7 @@ PROTECTED = [
     "compliance_decisioncheckpoint",
     "compliance_decisionlogpurge",
     "compliance_decisionrecord",
+    "compliance_rndquery",
 ]
 
 
@@ -86,6 +87,7 @@ def test_each_door_is_security_definer_with_a_pinned_search_path_and_closed_to_p
         "accounts_access_log_redact(bigint[], text[], text[])",
         "compliance_decision_log_erase(text[])",
         "compliance_decision_log_purge(bigint[])",
+        "compliance_rnd_erase(text[])",
     ]
     with connection.cursor() as cursor:
         for function in definer_functions():

@@ -14,6 +14,7 @@ def test_each_app_registers_its_periodic_tasks_with_core():
         ("record consent expiry", "consent.consents_expire"),
         ("seal the decision log", "compliance.decision_log_seal"),
         ("verify the decision log", "compliance.decision_log_verify"),
+        ("query the reassigned numbers database", "compliance.rnd_query_due"),
         ("escalate overdue tickets", "helpdesk.tickets_escalate"),
     }
 

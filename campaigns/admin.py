@@ -70,7 +70,7 @@ class CampaignAdmin(ReadableHistoryAdmin):
         "starts_at",
         "ends_at",
     ]
-    list_filter = ["status", "purpose", "dialing_mode"]
+    list_filter = ["status", "purpose", "dialing_mode", "litigator_policy"]
     list_select_related = ["created_by"]
     search_fields = ["name", "subject"]
     show_full_result_count = False
@@ -88,7 +88,17 @@ class CampaignAdmin(ReadableHistoryAdmin):
         fieldsets = [
             (
                 "Campaign",
-                {"fields": ["name", "status", "purpose", "dialing_mode", "subject", "caller_id"]},
+                {
+                    "fields": [
+                        "name",
+                        "status",
+                        "purpose",
+                        "dialing_mode",
+                        "subject",
+                        "caller_id",
+                        "litigator_policy",
+                    ]
+                },
             ),
             (
                 "When to call",

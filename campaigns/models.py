@@ -23,6 +23,11 @@ class Campaign(models.Model):
         PAUSED = "paused", "Paused"
         FINISHED = "finished", "Finished"
 
+    class LitigatorPolicy(models.TextChoices):
+        BLOCK = "block", "Block the call"
+        FLAG = "flag", "Allow, and flag for a compliance officer's review"
+        IGNORE = "ignore", "Ignore"
+
     name = models.CharField(max_length=200, unique=True)
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     dialing_mode = models.CharField(max_length=20, choices=DialingMode.choices)
@@ -45,6 +50,14 @@ class Campaign(models.Model):
     script = models.TextField(blank=True, help_text="What the agent says.")
     disclosure = models.TextField(
         blank=True, help_text="What the agent must read: who is calling and why, and how to opt out."
+    )
+    litigator_policy = models.CharField(
+        max_length=10,
+        choices=LitigatorPolicy.choices,
+        blank=True,
+        help_text="What a number on a litigator list means for this campaign's calls. Set when the campaign "
+        "is created (block for marketing, flag for informational) unless chosen; missing or old litigator "
+        "data never blocks a call.",
     )
     paused_reason = models.TextField(blank=True, help_text="Why the campaign was paused automatically.")
     created_by = models.ForeignKey(
@@ -74,6 +87,11 @@ class Campaign(models.Model):
                 | Q(starts_at__lt=models.F("ends_at")),
             ),
             models.CheckConstraint(
+                name="campaign_litigator_policy_known",
+                condition=Q(litigator_policy__in=["block", "flag", "ignore"]),
+                violation_error_message="A litigator policy is block, flag or ignore.",
+            ),
+            models.CheckConstraint(
                 name="campaign_max_attempts_positive",
                 condition=Q(max_attempts_per_day__isnull=True) | Q(max_attempts_per_day__gte=1),
             ),
@@ -81,6 +99,24 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self._litigator_policy_default()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self._litigator_policy_default()
+
+    def _litigator_policy_default(self) -> None:
+        """Stored when the campaign is created (DESIGN.md "Campaigns"): block
+        for marketing, flag for informational. A later change of purpose
+        leaves it as it is."""
+        if not self.litigator_policy:
+            self.litigator_policy = (
+                self.LitigatorPolicy.BLOCK
+                if self.purpose == self.Purpose.MARKETING
+                else self.LitigatorPolicy.FLAG
+            )
 
     def active_at(self, at) -> bool:
         """The campaign may call at `at` (`compliance.policy.campaign_active`)."""

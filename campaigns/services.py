@@ -22,6 +22,7 @@ CAMPAIGN_FIELDS = (
     "window_start",
     "window_end",
     "max_attempts_per_day",
+    "litigator_policy",
     "starts_at",
     "ends_at",
     "script",

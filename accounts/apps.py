@@ -18,7 +18,7 @@ class AccountsConfig(AppConfig):
         readonly_user_links_off()  # the user admin is the superusers': no dead-end links to it
         # Read and appended to by the app's role; rewritten only by erasure, through the owner's door.
         protected_register(
-            "accounts.AccessLog", functions=("accounts_access_log_redact(bigint[], text[], text[])",)
+            "accounts.AccessLog", functions=("accounts_access_log_redact(bigint[], text[], text[], text[])",)
         )
 
         # Permissions are created by post_migrate, after every migration has

@@ -25,9 +25,11 @@ def access_log_erase(context: ErasureContext) -> None:
     terms = context.search_terms()
     if not terms:
         return
+    # Paths hold query strings: an email's "@" is "%40" there.
+    terms = tuple(sorted({*terms, *(quote_plus(term) for term in terms)}))
     condition = Q()
-    for term in terms:  # paths hold query strings: an email's "@" is "%40" there
-        condition |= Q(target__icontains=term) | Q(path__icontains=term) | Q(path__icontains=quote_plus(term))
+    for term in terms:
+        condition |= Q(target__icontains=term) | Q(path__icontains=term)
     changed: list[tuple[int, str, str]] = []
     for row in AccessLog.objects.filter(condition).only("pk", "target", "path"):
         target, path = row.target, row.path
@@ -37,13 +39,14 @@ def access_log_erase(context: ErasureContext) -> None:
             path = context.redact(_unquoted(row.path))[:300]
         if (target, path) != (row.target, row.path):
             changed.append((row.pk, target, path))
-    _redact(changed)
+    _redact(changed, terms)
 
 
-def _redact(rows: list[tuple[int, str, str]]) -> None:
-    """On PostgreSQL through the owner's door (migration 0005): the app's
-    role may not update the access log, the function changes only targets
-    and paths, and only towards erasure."""
+def _redact(rows: list[tuple[int, str, str]], terms: tuple[str, ...]) -> None:
+    """On PostgreSQL through the owner's door (migrations 0005, 0006): the
+    app's role may not update the access log; the function changes only
+    targets and paths, only towards erasure, and only in rows that hold one
+    of the search terms."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -53,7 +56,8 @@ def _redact(rows: list[tuple[int, str, str]]) -> None:
     ids, targets, paths = (list(column) for column in zip(*rows, strict=True))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT accounts_access_log_redact(%s::bigint[], %s::text[], %s::text[])", [ids, targets, paths]
+            "SELECT accounts_access_log_redact(%s::bigint[], %s::text[], %s::text[], %s::text[])",
+            [ids, targets, paths, list(terms)],
         )
 
 

@@ -23,16 +23,26 @@ class ComplianceConfig(AppConfig):
 
         register(ledger_key_check, Tags.security, deploy=True)
         register(db_roles_check, Tags.security, deploy=True)
-        # The app's role reads and appends to the log; its doors are the owner's (migration 0009).
+        # The app's role reads and appends to the log; its doors are the owner's (migrations 0009, 0012).
         protected_register(
             "compliance.DecisionRecord",
-            functions=("compliance_decision_log_erase(text[])", "compliance_decision_log_purge(bigint[])"),
+            functions=(
+                "compliance_decision_log_erase(text[], text[])",
+                "compliance_decision_log_purge(bigint[])",
+            ),
         )
         protected_register("compliance.DecisionChainLink")
         protected_register("compliance.DecisionCheckpoint")
         protected_register("compliance.DecisionLogPurge", insert=False)
         # The RND query ledger: read and append; the erasure of a number is the owner's door (0011).
         protected_register("compliance.RndQuery", functions=("compliance_rnd_erase(text[])",))
+        # Only the rule table's trigger, the owner's, moves the stamp (migrations 0010, 0012).
+        protected_register(
+            "compliance.RuleSetStamp",
+            insert=False,
+            functions=("compliance_ruleset_stamp_bump()",),
+            sequences=("compliance_ruleset_stamp_seq",),
+        )
         customer_eraser_register(customer_erase)  # the one entry point, for apps below compliance
         timeline_sources_register()
 

@@ -95,15 +95,20 @@ def decision_log_append(
 
 
 def decision_log_erase(numbers: list[str]) -> int:
-    """The clear numbers in the log become '(erased)' (a customer's erasure);
-    their hashes stay, so the chain holds. On PostgreSQL through the owner's
-    function (migration 0009): the app's role cannot update the log."""
+    """The clear numbers in the log become '(erased)' (a customer's erasure,
+    after it suppressed them); their hashes stay, so the chain holds. On
+    PostgreSQL through the owner's function (migrations 0009, 0012): the
+    app's role cannot update the log, and the function blanks only numbers
+    with a suppression entry, each named with its hash under the current key."""
     if not numbers:
         return 0
     if connection.vendor != "postgresql":
         return DecisionRecord.objects.filter(phone_number__in=numbers).update(phone_number=ERASED_NUMBER)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT compliance_decision_log_erase(%s::text[])", [list(numbers)])
+        cursor.execute(
+            "SELECT compliance_decision_log_erase(%s::text[], %s::text[])",
+            [list(numbers), [number_hash(number) for number in numbers]],
+        )
         return int(cursor.fetchone()[0])
 
 

@@ -11,9 +11,13 @@ legal minimum), which the app may only EXECUTE.
 
 `DATABASE_OWNER_URL` (settings.DATABASE_OWNER) owns the schema: `migrate`
 and `flush` run as the owner (`as_owner`), and every migrate ends with
-`grants_apply`, so a new table gets the app's grants at once. The registry's
-partitioned table is the app's own (its sync creates, swaps and drops
-partitions), and the app may therefore create tables in the schema.
+`grants_apply`, so a new table gets the app's grants at once. The app owns
+nothing and may create nothing in the schema (only temporary tables, which
+the database's TEMP right gives): an object it owned could carry a trigger,
+a default or an index expression that would run as whoever writes or
+maintains it, the owner included. What the app must build at run time, the
+registry's partitions, the owner's doors registered with `doors_register`
+build for it.
 
 Without an owner (the demo on SQLite, or a deployment that sets only
 DATABASE_URL) everything runs as one role, and `check --deploy` warns that
@@ -45,19 +49,24 @@ class Protected:
     model: str  # "app_label.ModelName": SELECT and INSERT only for the app
     functions: tuple[str, ...] = ()  # the owner's doors to it, "name(argument types)"
     insert: bool = True  # False: SELECT only (rows only a door writes)
+    sequences: tuple[str, ...] = ()  # sequences of the table's own that the app may not touch at all
 
 
 _PROTECTED: dict[str, Protected] = {}
-# Tables the app's role owns (it alters them at run time), with their partitions.
-_APP_OWNED: set[str] = set()
+# The owner's doors to what is no protected table's ("name(argument types)").
+_DOORS: set[str] = set()
 
 
-def protected_register(model: str, *, functions: tuple[str, ...] = (), insert: bool = True) -> None:
-    _PROTECTED[model] = Protected(model, functions, insert)
+def protected_register(
+    model: str, *, functions: tuple[str, ...] = (), insert: bool = True, sequences: tuple[str, ...] = ()
+) -> None:
+    _PROTECTED[model] = Protected(model, functions, insert, sequences)
 
 
-def app_owned_register(table: str) -> None:
-    _APP_OWNED.add(table)
+def doors_register(*functions: str) -> None:
+    """SECURITY DEFINER functions the app may EXECUTE that guard no protected
+    table (the registry's partition management)."""
+    _DOORS.update(functions)
 
 
 def protected_tables() -> list[str]:
@@ -69,7 +78,11 @@ def _table(entry: Protected) -> str:
 
 
 def definer_functions() -> list[str]:
-    return sorted(function for entry in _PROTECTED.values() for function in entry.functions)
+    return sorted({function for entry in _PROTECTED.values() for function in entry.functions} | _DOORS)
+
+
+def protected_sequences() -> list[str]:
+    return sorted(sequence for entry in _PROTECTED.values() for sequence in entry.sequences)
 
 
 def owner_settings() -> dict | None:
@@ -129,17 +142,22 @@ def app_role_ensure(cursor, role: str, password: str | None) -> bool:
 
 def grants_apply(using: str = "default") -> None:
     """As the owner: the app's role gets rows of every table in the schema,
-    SELECT and INSERT only on the protected ones, EXECUTE on their doors, and
-    ownership of the tables it alters at run time."""
+    SELECT and INSERT only on the protected ones, EXECUTE on the doors, and
+    no right to create anything in the schema."""
     if not roles_split(using):
         return
-    app = sql.Identifier(app_user(using))
+    app_name = app_user(using)
+    app = sql.Identifier(app_name)
     with as_owner(using) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT current_schema(), current_user")
         schema_name, owner_name = cursor.fetchone()
         schema, owner = sql.Identifier(schema_name), sql.Identifier(owner_name)
         statements: list[sql.Composable] = [
-            sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(schema, app),
+            sql.SQL("REVOKE CREATE ON SCHEMA {} FROM {}").format(schema, app),
+            # Nor through PUBLIC (a database made before PostgreSQL 15 grants it
+            # on `public`); a no-op unless the owner owns the schema.
+            sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(schema),
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, app),
             sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(
                 schema, app
             ),
@@ -183,19 +201,24 @@ def grants_apply(using: str = "default") -> None:
                 sql.SQL(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC"),
                 sql.SQL(f"GRANT EXECUTE ON FUNCTION {function} TO {{}}").format(app),
             ]
-        if _APP_OWNED:
-            # The owner may take back what it hands over (PostgreSQL 15 wants it a member).
-            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            if not cursor.fetchone()[0]:
-                statements.append(sql.SQL("GRANT {} TO {}").format(app, owner))
-            cursor.execute(
-                """SELECT c.relname FROM pg_class c WHERE c.relname = ANY(%(t)s) AND c.relkind IN ('r', 'p')
-                   UNION SELECT p.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent
-                   JOIN pg_class p ON p.oid = i.inhrelid WHERE c.relname = ANY(%(t)s)""",
-                {"t": sorted(_APP_OWNED)},
+        cursor.execute(
+            "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NOT NULL",
+            [protected_sequences()],
+        )
+        for (sequence,) in cursor.fetchall():  # kept current by a door: nothing for the app
+            statements.append(
+                sql.SQL("REVOKE ALL ON SEQUENCE {} FROM {}").format(sql.Identifier(sequence), app)
             )
-            for (table,) in cursor.fetchall():
-                statements.append(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(table), app))
+        # Before issue 15's partition doors the owner joined the app's role to take
+        # back the registry's partitions; the app owns nothing now.
+        cursor.execute(
+            "SELECT rolsuper, pg_has_role(current_user, to_regrole(%s), 'MEMBER') FROM pg_roles "
+            "WHERE rolname = current_user",
+            [app_name],
+        )
+        superuser, member = cursor.fetchone()
+        if member and not superuser:
+            statements.append(sql.SQL("REVOKE {} FROM {}").format(app, owner))
         for statement in statements:
             cursor.execute(statement)
 
@@ -244,4 +267,39 @@ def app_privileges(using: str = "default") -> list[str]:
         for function, definer, config in cursor.fetchall():
             if not definer or (config or []) != [PINNED_SEARCH_PATH]:
                 problems.append(f"{function} must be SECURITY DEFINER with {PINNED_SEARCH_PATH}")
+        for sequence in protected_sequences():
+            cursor.execute(
+                "SELECT has_sequence_privilege(%(r)s, c.oid, 'USAGE'), has_sequence_privilege(%(r)s, c.oid, 'UPDATE') "
+                "FROM pg_class c WHERE c.oid = to_regclass(%(s)s)",
+                {"r": role, "s": sequence},
+            )
+            found = cursor.fetchone()
+            if found and any(found):
+                problems.append(f"{role} may take or set values of {sequence}")
+        cursor.execute("SELECT has_schema_privilege(%s, current_schema(), 'CREATE')", [role])
+        if cursor.fetchone()[0]:
+            problems.append(f"{role} may CREATE in the schema")
+        problems += [f"{role} owns {kind} {name}" for kind, name in _owned(cursor, role)]
     return problems
+
+
+def _owned(cursor, role: str) -> list[tuple[str, str]]:
+    """What the role owns outside temporary schemas: an object it owns can
+    hold code (a trigger, a default, an operator) that runs as another role."""
+    cursor.execute(
+        """WITH r AS (SELECT to_regrole(%s) AS oid), n AS (
+               SELECT oid FROM pg_namespace WHERE nspname !~ '^pg_(toast_)?temp_')
+           SELECT 'schema', nspname FROM pg_namespace, r WHERE nspowner = r.oid
+           UNION ALL SELECT 'relation', c.oid::regclass::text FROM pg_class c, r
+               WHERE c.relowner = r.oid AND c.relnamespace IN (SELECT oid FROM n)
+           UNION ALL SELECT 'function', p.oid::regprocedure::text FROM pg_proc p, r
+               WHERE p.proowner = r.oid AND p.pronamespace IN (SELECT oid FROM n)
+           UNION ALL SELECT 'type', t.oid::regtype::text FROM pg_type t, r
+               WHERE t.typowner = r.oid AND t.typnamespace IN (SELECT oid FROM n)
+                 AND t.typrelid = 0 AND t.typcategory <> 'A'
+           UNION ALL SELECT 'operator', o.oid::regoperator::text FROM pg_operator o, r
+               WHERE o.oprowner = r.oid AND o.oprnamespace IN (SELECT oid FROM n)
+           ORDER BY 1, 2""",
+        [role],
+    )
+    return cursor.fetchall()

@@ -12,7 +12,12 @@ class RegistryConfig(AppConfig):
     verbose_name = "Do-Not-Call registries"
 
     def ready(self) -> None:
-        from core.db_roles import app_owned_register
+        from core.db_roles import doors_register
 
-        # The sync creates, swaps and drops its partitions as the app's role (storage.py).
-        app_owned_register("registry_number")
+        # The sync's partitions are the owner's, made and swapped by its doors (compliance migration 0012).
+        doors_register(
+            "registry_partition_ensure(smallint)",
+            "registry_load_create(smallint, bigint)",
+            "registry_load_index(smallint, bigint)",
+            "registry_load_swap(smallint, bigint)",
+        )

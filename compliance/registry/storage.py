@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from compliance.registry.formats import ADD, AREA_CODE_DIVISOR, Change, FileScan
@@ -89,7 +89,9 @@ def _gaps(area_codes: list[int]) -> tuple[list[int], list[int]]:
 
 class PostgresStore:
     """COPY into a table created in the import's transaction; indexes built
-    once, after loading; a rebuilt partition swapped in just before commit."""
+    once, after loading; a rebuilt partition swapped in just before commit.
+    Tables are made, indexed and swapped by the owner's functions (compliance
+    migration 0012): the app's role owns none and may create none."""
 
     def __init__(self, connection, *, source_id: int, run_id: int, outermost: bool = False):
         self.connection = connection
@@ -118,11 +120,10 @@ class PostgresStore:
         return None if size is None else size // BYTES_PER_ROW
 
     def _full_rebuild(self, cursor, batches, scan: FileScan, *, exists: bool, guard: Guard) -> Applied:
-        new = f"registry_number_s{self.source_id}_run{self.run_id}"
-        cursor.execute(
-            f"CREATE TABLE {new} (number bigint NOT NULL, source_id smallint NOT NULL "
-            f"DEFAULT {self.source_id} CONSTRAINT registry_number_source CHECK (source_id = {self.source_id}))"
-        )
+        # The owner's doors make, index and swap the load table (compliance
+        # migration 0012): the app's role loads and edits rows, never tables.
+        cursor.execute("SELECT registry_load_create(%s::smallint, %s)", [self.source_id, self.run_id])
+        new = cursor.fetchone()[0]
         # The added and removed counts: streamed beside the COPY when the file
         # allows, else a merge join of the two indexes after the load.
         overlap = (
@@ -155,7 +156,7 @@ class PostgresStore:
             )
             kept = cursor.rowcount
         counts = Counter(scan.area_codes)
-        if not self._unique_index_create(cursor, new):
+        if not self._load_index(cursor):
             # The file repeats numbers: keep one of each and count again.
             cursor.execute(
                 f"DELETE FROM {new} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, row_number() "
@@ -168,8 +169,8 @@ class PostgresStore:
                 [area_codes],
             )
             counts = Counter(dict(cursor.fetchall()))
-            self._unique_index_create(cursor, new, check=True)
-        cursor.execute(f"ANALYZE {new}")
+            if not self._load_index(cursor):
+                raise IntegrityError(f"registry import {self.run_id}: repeated numbers left in {new}")
         applied = Applied(area_codes=counts, method="rebuild")
         new_rows = sum(counts.values())
         if exists:
@@ -188,28 +189,13 @@ class PostgresStore:
         else:
             applied.added = new_rows
         guard(applied)  # before the swap: a held file never locks the readers out
-        if exists:
-            cursor.execute(f"ALTER TABLE registry_number DETACH PARTITION {self.partition}")
-            cursor.execute(f"DROP TABLE {self.partition}")
-        cursor.execute(f"ALTER TABLE {new} RENAME TO {self.partition}")
-        cursor.execute(f"ALTER INDEX {new}_number RENAME TO {self.partition}_number")
-        # The CHECK constraint proves the partition bound: no validation scan.
-        cursor.execute(
-            f"ALTER TABLE registry_number ATTACH PARTITION {self.partition} FOR VALUES IN ({self.source_id})"
-        )
+        cursor.execute("SELECT registry_load_swap(%s::smallint, %s)", [self.source_id, self.run_id])
         return applied
 
-    def _unique_index_create(self, cursor, table: str, *, check: bool = False) -> bool:
-        statement = f"CREATE UNIQUE INDEX {table}_number ON {table} (number)"
-        if check:
-            cursor.execute(statement)
-            return True
-        try:
-            with transaction.atomic(using=self.connection.alias):
-                cursor.execute(statement)
-        except IntegrityError:
-            return False
-        return True
+    def _load_index(self, cursor) -> bool:
+        """The load table's unique index, then ANALYZE; False when it holds a number twice."""
+        cursor.execute("SELECT registry_load_index(%s::smallint, %s)", [self.source_id, self.run_id])
+        return bool(cursor.fetchone()[0])
 
     def _overlap(self, cursor, new: str, area_codes: list[int] | None) -> tuple[Counter[int], Counter[int]]:
         """Per area code (of these area codes, or all when None): the numbers
@@ -283,13 +269,7 @@ class PostgresStore:
         return stage
 
     def _partition_ensure(self, cursor) -> None:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.partition} PARTITION OF registry_number "
-            f"FOR VALUES IN ({self.source_id})"
-        )
-        cursor.execute(
-            f"CREATE UNIQUE INDEX IF NOT EXISTS {self.partition}_number ON {self.partition} (number)"
-        )
+        cursor.execute("SELECT registry_partition_ensure(%s::smallint)", [self.source_id])
 
     # --- change lists ---
 

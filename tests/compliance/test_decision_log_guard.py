@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from compliance.decision_log import decision_log_erase, decision_log_seal, decision_log_verify
 from compliance.models import DecisionChainLink, DecisionCheckpoint, DecisionRecord
+from consent.services import number_hash, suppression_add
 from tests.factories import CampaignFactory, CustomerFactory, PhoneNumberFactory
 from tests.owner import owner_powers
 
@@ -71,6 +72,7 @@ def test_erasing_the_number_is_the_only_change_allowed_and_sealing_changes_no_de
     assert DecisionRecord.objects.filter(pk=decision.pk).values().get() == before
     with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         DecisionRecord.objects.filter(pk=decision.pk).update(phone_number="(erased)")  # not directly
+    suppression_add(e164=decision.phone_number, source="api", reason="erasure: test")  # as an erasure does
     assert decision_log_erase([decision.phone_number]) == 1  # through the owner's function
     assert DecisionRecord.objects.get(pk=decision.pk).phone_number == "(erased)"
     assert decision_log_verify().ok
@@ -78,6 +80,25 @@ def test_erasing_the_number_is_the_only_change_allowed_and_sealing_changes_no_de
         cursor.execute(
             "UPDATE compliance_decisionrecord SET phone_number = '(erased)' WHERE id = %s", [decision.pk]
         )
+
+
+def test_the_erasure_door_blanks_only_a_suppressed_number(decision):
+    """The app's role cannot blank the log's numbers at will: the owner's
+    function needs the number's suppression entry, and the row's own hash
+    must be that entry's (the key is the same)."""
+    number = decision.phone_number
+    assert decision_log_erase([number]) == 0  # not suppressed
+    with connection.cursor() as cursor:  # nor under some other suppressed number's hash
+        other = suppression_add(e164="+13055550177", source="api", reason="erasure: another person")
+        cursor.execute("SELECT compliance_decision_log_erase(%s, %s)", [[number], [other.number_hash]])
+        assert cursor.fetchone()[0] == 0
+        with pytest.raises(DatabaseError, match="one suppression hash per number"), transaction.atomic():
+            cursor.execute("SELECT compliance_decision_log_erase(%s, %s)", [[number], []])
+    assert DecisionRecord.objects.get(pk=decision.pk).phone_number == number
+    suppression_add(e164=number, source="api", reason="erasure: test")
+    assert decision.number_hash == number_hash(number)
+    assert decision_log_erase([number]) == 1
+    assert DecisionRecord.objects.get(pk=decision.pk).phone_number == "(erased)"
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "registry.view_areacodesync",
         "registry.view_shrinkhold",
         "registry.change_shrinkhold",  # approve or reject a file held by the shrink guard (not their own)
+        "registry.view_litigatorreview",
+        "registry.change_litigatorreview",  # sign off or suppress a number flagged by a litigator list
         "django_celery_beat.view_periodictask",
         "django_celery_beat.change_periodictask",  # "run now" from the beat admin
         "django_celery_beat.view_crontabschedule",

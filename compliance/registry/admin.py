@@ -18,7 +18,8 @@ from django.utils.html import format_html
 
 from compliance.registry.folders import RegistryInboxError, registry_inbox_path
 from compliance.registry.inbox import registry_upload_save
-from compliance.registry.models import AreaCodeSync, RegistrySource, ShrinkHold, SyncRun
+from compliance.registry.litigator import litigator_review_decide
+from compliance.registry.models import AreaCodeSync, LitigatorReview, RegistrySource, ShrinkHold, SyncRun
 from compliance.registry.selectors import e164_to_registry_int, registry_freshness, registry_listings
 from compliance.registry.services import shrink_hold_decide, shrink_hold_describe
 from compliance.registry.tasks import registry_inbox_sync_task
@@ -405,6 +406,112 @@ class ShrinkHoldAdmin(HistoryAdmin):
                 "opts": self.model._meta,
                 "original": hold,
                 "summary": shrink_hold_describe(hold=hold),
+                "form": form,
+            },
+            status=status,
+        )
+
+
+class LitigatorReviewDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[
+            ("sign_off", "Sign off: calls to the number may go on"),
+            ("suppress", "Suppress: put the number on the company's do-not-call list"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Why, e.g. the listing is for another person. Kept with the review.",
+    )
+
+
+@admin.register(LitigatorReview)
+class LitigatorReviewAdmin(HistoryAdmin):
+    """Numbers flagged by a litigator list under a campaign whose policy is
+    `flag`. Read-only but for one page: a compliance officer signs a number
+    off or suppresses it, with a reason."""
+
+    list_display = ("number", "status", "source", "flagged_at", "decision_link", "decided_by", "decided_at")
+    list_filter = ("status", "source")
+    list_select_related = ("source", "decided_by")
+    search_fields = ("number",)
+    show_full_result_count = False
+    fields = (
+        "number",
+        "status",
+        "source",
+        "listed_synced_at",
+        "flagged_at",
+        "decision_link",
+        "decided_by",
+        "decided_at",
+        "reason",
+    )
+    readonly_fields = fields
+    change_form_template = "admin/registry/litigatorreview/change_form.html"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the record is written by services only; deciding is the page below
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_decide_permission(self, request) -> bool:
+        return request.user.has_perm("registry.change_litigatorreview")
+
+    def get_urls(self):
+        decide = path(
+            "<int:review_id>/decide/",
+            self.admin_site.admin_view(self.decide_view),
+            name="registry_litigatorreview_decide",
+        )
+        return [decide, *super().get_urls()]
+
+    @admin.display(description="decision")
+    def decision_link(self, review: LitigatorReview) -> str:
+        return format_html(
+            '<a href="{}">#{}</a>', reverse("decision-explain", args=[review.decision_id]), review.decision_id
+        )
+
+    def decide_view(self, request, review_id: int):
+        review = get_object_or_404(LitigatorReview.objects.select_related("source"), pk=review_id)
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        form = LitigatorReviewDecisionForm(request.POST or None)
+        status = 200
+        if request.method == "POST":
+            status = 400
+            if form.is_valid():
+                suppress = form.cleaned_data["decision"] == "suppress"
+                try:
+                    litigator_review_decide(
+                        review=review, by=request.user, suppress=suppress, reason=form.cleaned_data["reason"]
+                    )
+                except ValidationError as exc:
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    self.message_user(
+                        request,
+                        "Suppressed: the number is on the company's do-not-call list; no call goes to it."
+                        if suppress
+                        else "Signed off: calls to the number may go on.",
+                        messages.SUCCESS,
+                    )
+                    return redirect(reverse("admin:registry_litigatorreview_change", args=[review.pk]))
+        return TemplateResponse(
+            request,
+            "admin/registry/litigatorreview/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Sign off or suppress {review.number}",
+                "opts": self.model._meta,
+                "original": review,
                 "form": form,
             },
             status=status,

@@ -12,7 +12,11 @@ class RegistryConfig(AppConfig):
     verbose_name = "Do-Not-Call registries"
 
     def ready(self) -> None:
+        from compliance.registry.litigator import litigator_reviews_erase
         from core.db_roles import doors_register
+        from core.erasure import erasure_hook_register
+
+        erasure_hook_register("registry.litigator_reviews", litigator_reviews_erase)
 
         # The sync's partitions are the owner's, made and swapped by its doors (compliance migration 0012).
         doors_register(

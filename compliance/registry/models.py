@@ -350,3 +350,47 @@ class RegistryUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.source})"
+
+
+class LitigatorReview(models.Model):
+    """A number a litigator list holds, called under a campaign whose
+    litigator policy is `flag` (issue 18): the call went ahead, and a
+    compliance officer signs the number off (calls go on, no further review)
+    or suppresses it (the company's do-not-call list). One review per number.
+
+    Only the flag, the list it came from and when are kept: no names or case
+    titles. An erased customer's number becomes "(erased)" here and in the
+    history; the keyed hash keeps the review unique."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for review"
+        SIGNED_OFF = "signed_off", "Signed off: calls may go on"
+        SUPPRESSED = "suppressed", "Suppressed: on the company's do-not-call list"
+
+    number = models.CharField(max_length=20, help_text="E.164, or '(erased)'.")
+    number_hash = models.CharField(max_length=64, unique=True, help_text="Keyed hash of the number.")
+    source = models.ForeignKey(
+        RegistrySource, on_delete=models.PROTECT, related_name="+", help_text="The litigator list."
+    )
+    listed_synced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the list that holds the number was synced."
+    )
+    # The decision log is append-only and purged through the owner's door: no
+    # foreign key may hold a row of it.
+    decision_id = models.BigIntegerField(help_text="The first decision flagged (allowed, with the flag).")
+    flagged_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it was signed off or suppressed.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["status", "-flagged_at"]
+        indexes = [models.Index(fields=["status", "flagged_at"], name="litigator_review_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.get_status_display().lower()})"

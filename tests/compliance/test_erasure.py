@@ -319,6 +319,7 @@ def test_every_app_registers_its_erasure_hook_and_they_run_in_name_order():
         "campaigns.scrub_cache",
         "campaigns.targets",
         "helpdesk.tickets",
+        "registry.litigator_reviews",
     ]
 
 

@@ -14,21 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef
+from django.db.models import Exists, Min, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.services import training_current_until
+from accounts.models import TrainingPolicy
+from accounts.services import training_policy
 from campaigns.abandonment import campaign_abandonment_check
 from campaigns.models import CallAttempt, Campaign, CampaignTarget
-from campaigns.selectors import LEASE, call_attempts_open, campaign_call_context
-from compliance.facts import facts_gather
+from campaigns.selectors import LEASE, call_attempts_open, campaign_call_context, campaign_with_training
+from compliance.facts import Withheld, facts_gather
 from compliance.models import DecisionRecord
 from compliance.policy import PERMANENT_REASONS, TIME_REASONS, Decision, decide, next_allowed_at
 from compliance.ruleset import ruleset_current
 from compliance.services import Decided, decision_make
 from consent.services import consent_revoke
 from core.history import history_save
-from customers.models import PhoneNumber
+from core.writes import WriteBatch
 
 MAX_CANDIDATES_PER_CALL = 25
 STALE_DATA_RETRY = timedelta(hours=1)
@@ -53,11 +55,14 @@ class HandOff:
 
 
 def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
-    """Lock the next target to decide, skipping those other agents hold:
-    an expired lease first (its agent left; it is decided again before anyone
-    else gets it), else the queue in priority order. Two separate queries so
-    that each is an index scan (target_lease_idx, target_queue_idx): an OR of
-    the two would read and sort every due row of the campaign."""
+    """Lock the next target to decide, skipping those other agents hold, and
+    then its number, in one statement: an expired lease first (its agent
+    left; it is decided again before anyone else gets it), else the queue in
+    priority order, each a subquery on its own index (target_lease_idx,
+    target_queue_idx: an OR of the two would read and sort every due row of
+    the campaign), the second run only when the first finds none. The
+    number's lock waits for an opt-out holding it; its row, the target's and
+    the customer's are read as locked (the latest), for the facts and the card."""
     mine = (
         CampaignTarget.objects.filter(campaign=campaign)
         # A number on an agent's screen, in any campaign, is never handed out
@@ -65,58 +70,88 @@ def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
         .exclude(Exists(call_attempts_open(now).filter(phone_number=OuterRef("phone_number"))))
         .select_for_update(skip_locked=True, of=("self",))
     )
-    expired = (
-        mine.filter(status=CampaignTarget.Status.LEASED, lease_until__lt=now)
-        .order_by("lease_until", "id")
-        .first()
+    expired = mine.filter(status=CampaignTarget.Status.LEASED, lease_until__lt=now).order_by(
+        "lease_until", "id"
     )
-    if expired is not None:
-        return expired
+    queued = mine.filter(status=CampaignTarget.Status.QUEUED, next_attempt_at__lte=now).order_by(
+        "-priority", "next_attempt_at", "id"
+    )
     return (
-        mine.filter(status=CampaignTarget.Status.QUEUED, next_attempt_at__lte=now)
-        .order_by("-priority", "next_attempt_at", "id")
+        CampaignTarget.objects.filter(
+            pk=Coalesce(Subquery(expired.values("pk")[:1]), Subquery(queued.values("pk")[:1]))
+        )
+        .select_related("phone_number__customer")
+        .select_for_update(of=("self", "phone_number"))
         .first()
     )
 
 
-def dialer_next(*, campaign: Campaign, agent, now: datetime | None = None) -> HandOff | None:
+def dialer_next(*, campaign: Campaign | int, agent, now: datetime | None = None) -> HandOff | None:
     """The next callable target for `agent`, leased to them, or None when no
-    target may be called now."""
+    target may be called now. `campaign` is read again (or first, given its
+    id: Campaign.DoesNotExist when there is none) with the agent's training,
+    so a campaign paused a moment ago hands out nothing."""
     now = now or timezone.now()
-    if training_current_until(agent=agent, at=now) is None:
+    campaign_id = campaign if isinstance(campaign, int) else campaign.pk
+    found = campaign_with_training(campaign_id=campaign_id, agent=agent) if 0 < campaign_id < 2**63 else None
+    if found is None:
+        raise Campaign.DoesNotExist(f'Invalid pk "{campaign_id}" - object does not exist.')
+    if _training_until(found, now) is None:
         raise TrainingRequired("You need a current compliance training acknowledgement before taking calls.")
-    campaign = Campaign.objects.get(pk=campaign.pk)
-    if not campaign.active_at(now):
-        raise CampaignNotCallable(f"Campaign '{campaign}' is not active now.")
-    context = campaign_call_context(campaign=campaign)
+    if not found.active_at(now):
+        raise CampaignNotCallable(f"Campaign '{found}' is not active now.")
+    context = campaign_call_context(campaign=found)
     for _ in range(MAX_CANDIDATES_PER_CALL):
         with transaction.atomic():
-            target = _claim(campaign, now)
+            target = _claim(found, now)
             if target is None:
                 return None
-            handoff = _decide_and_lease(target, campaign, context, agent, now)
+            handoff = _decide_and_lease(target, found, context, agent, now)
             if handoff is not None:
                 return handoff
     return None
+
+
+def _training_until(campaign, now: datetime) -> datetime | None:
+    """accounts.services.training_current_until, on what campaign_with_training read."""
+    if campaign.trained_at is None:
+        return None
+    policy = (
+        training_policy()
+        if campaign.training_days is None
+        else TrainingPolicy(validity_days=campaign.training_days)
+    )
+    until = campaign.trained_at + policy.validity
+    return until if until > now else None
 
 
 def _decide_and_lease(target, campaign, context, agent, now) -> HandOff | None:
     if target.status == CampaignTarget.Status.LEASED:
         # An expired lease (the agent left): its call never got a disposition.
         _close_expired_attempt(target, now)
-    phone = PhoneNumber.objects.select_for_update().get(pk=target.phone_number_id)
+    phone = target.phone_number  # locked by the claim
     # Hand-offs of one number queue on its lock: one in another campaign may
-    # have committed its attempt after the claim's snapshot. Left as it is.
-    if call_attempts_open(now).filter(phone_number=phone).exists():
-        return None
+    # have committed its attempt after the claim's snapshot. Left as it is;
+    # the facts' statement reads whether it did.
+    on_screen = call_attempts_open(now).filter(phone_number=phone)
     if phone.number is None:  # erased since it was queued
+        if on_screen.exists():
+            return None
         _move_on(target, ["customer_erased"], None, agent)
         return None
     # The facts, attempt counts included (the call-history provider, campaigns.selectors),
     # are read after the number's lock: the attempt about to be created is not among them.
-    decided = decision_make(
-        number=str(phone.number), context=context, at=now, kind=DecisionRecord.Kind.HANDOFF, actor=agent
-    )
+    try:
+        decided = decision_make(
+            number=str(phone.number),
+            context=context,
+            at=now,
+            kind=DecisionRecord.Kind.HANDOFF,
+            actor=agent,
+            unless=on_screen,
+        )
+    except Withheld:
+        return None
     if not decided.decision.allowed:
         _move_on(target, list(decided.decision.reasons), _retry_at(decided, phone, now), agent)
         return None
@@ -125,8 +160,7 @@ def _decide_and_lease(target, campaign, context, agent, now) -> HandOff | None:
     target.lease_until = now + LEASE
     target.attempts += 1
     target.blocked_reasons = []
-    history_save(target, by=agent, reason="handed to an agent")
-    attempt = CallAttempt.objects.create(
+    attempt = CallAttempt(
         target=target,
         campaign=campaign,
         phone_number=phone,
@@ -136,6 +170,11 @@ def _decide_and_lease(target, campaign, context, agent, now) -> HandOff | None:
         caller_id=campaign.caller_id,
         handed_at=now,
     )
+    # The lease, its history row and the attempt: one statement on PostgreSQL.
+    writes = WriteBatch()
+    writes.save_with_history(target, by=agent, reason="handed to an agent")
+    writes.insert(attempt)
+    writes.run()
     return HandOff(attempt=attempt, target=target, decision=decided.decision, record=decided.record)
 
 
@@ -167,7 +206,9 @@ def _move_on(target: CampaignTarget, reasons: list[str], retry_at: datetime | No
     target.lease_agent = None
     target.lease_until = None
     reason = ("suppressed: " if retry_at is None else "rescheduled: ") + ", ".join(reasons)
-    history_save(target, by=agent, reason=reason)
+    writes = WriteBatch()  # the target and its history row: one statement on PostgreSQL
+    writes.save_with_history(target, by=agent, reason=reason)
+    writes.run()
 
 
 LEASE_EXPIRED_NOTE = "Lease expired before a disposition was recorded."
@@ -283,9 +324,7 @@ def attempt_dispose(
     elif callback_at is not None:
         raise DispositionError("Only a callback takes a callback time.")
     attempt.outcome, attempt.callback_at, attempt.notes, attempt.ended_at = outcome, callback_at, notes, now
-    attempt.save(update_fields=["outcome", "callback_at", "notes", "ended_at"])
-
-    target = CampaignTarget.objects.select_for_update().get(pk=attempt.target_id)
+    target = attempt.target  # locked with the attempt
     target.lease_agent, target.lease_until = None, None
     if outcome == CallAttempt.Outcome.DO_NOT_CALL:
         consent_revoke(
@@ -305,7 +344,11 @@ def attempt_dispose(
         target.status = CampaignTarget.Status.DONE
     else:  # no answer, busy, voicemail, abandoned: try again later
         target.status, target.next_attempt_at = CampaignTarget.Status.QUEUED, now + RETRY_AFTER_NO_CONTACT
-    history_save(target, by=agent, reason=f"disposition: {outcome}")
+    # The outcome, the target and its history row: one statement on PostgreSQL.
+    writes = WriteBatch()
+    writes.update(attempt, update_fields=["outcome", "callback_at", "notes", "ended_at"])
+    writes.save_with_history(target, by=agent, reason=f"disposition: {outcome}")
+    writes.run()
     if outcome == CallAttempt.Outcome.ABANDONED:
         # Over 3% abandoned (30 days) pauses an autodialed or prerecorded campaign.
         campaign_abandonment_check(attempt.campaign, now)

@@ -6,17 +6,31 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
 
+from accounts.models import TrainingAcknowledgement, TrainingPolicy
 from campaigns.models import CallAttempt, Campaign, CampaignTarget
 from compliance.evidence import WindowEvidence
-from compliance.facts import facts_gather
+from compliance.facts import ContextRow, facts_gather
 from compliance.policy import CallContext, decide, next_allowed_at
 from compliance.ruleset import ruleset_current
 from core.call_history import WINDOW, AttemptCounts, SqlFragment
 from core.calls import CallMade
 from core.lookups import AnyOf
 from customers.models import PhoneNumber
+
+# What campaign_call_context reads of a campaign: the check and the hand-off read only these.
+CALL_CONTEXT_FIELDS = (
+    "purpose",
+    "dialing_mode",
+    "subject",
+    "status",
+    "starts_at",
+    "ends_at",
+    "window_start",
+    "window_end",
+    "max_attempts_per_day",
+)
 
 
 def campaign_call_context(*, campaign: Campaign) -> CallContext:
@@ -32,6 +46,35 @@ def campaign_call_context(*, campaign: Campaign) -> CallContext:
         window_start=campaign.window_start,
         window_end=campaign.window_end,
         max_attempts_per_day=campaign.max_attempts_per_day,
+    )
+
+
+def campaign_context_row(*, campaign_id: int) -> ContextRow:
+    """A campaign's call context as the facts query reads it (the check)."""
+    return ContextRow(
+        model=Campaign,
+        pk=campaign_id,
+        fields=CALL_CONTEXT_FIELDS,
+        build=lambda campaign: campaign_call_context(campaign=campaign),
+    )
+
+
+def campaign_with_training(*, campaign_id: int, agent) -> Campaign | None:
+    """The campaign (None when there is none), read with what the hand-off
+    checks of the agent, in one query: `trained_at`, the agent's latest
+    compliance training acknowledgement (None: none), and `training_days`,
+    the training policy's validity (None: no policy row yet)."""
+    return (
+        Campaign.objects.filter(pk=campaign_id)
+        .annotate(
+            trained_at=Subquery(
+                TrainingAcknowledgement.objects.filter(agent=agent)
+                .order_by("-acknowledged_at")
+                .values("acknowledged_at")[:1]
+            ),
+            training_days=Subquery(TrainingPolicy.objects.filter(pk=1).values("validity_days")),
+        )
+        .first()
     )
 
 
@@ -77,20 +120,17 @@ class CallAttemptHistory:
         return {str(number): AttemptCounts(same_subject=s, campaign=c) for number, s, c in rows}
 
     def attempts_24h_sql(
-        self, *, number_sql: str, subject: str, campaign_id: int | None, at: datetime
+        self, *, number_sql: str, subject_sql: str, campaign_sql: str, at: datetime
     ) -> SqlFragment | None:
         if connection.vendor != "postgresql":
             return None
-        sql = f"""(SELECT ARRAY[count(*) FILTER (WHERE ch_a.subject = %(ch_subject)s),
-                        count(*) FILTER (WHERE ch_a.campaign_id = %(ch_campaign)s)]
+        sql = f"""(SELECT ARRAY[count(*) FILTER (WHERE ch_a.subject = {subject_sql}),
+                        count(*) FILTER (WHERE ch_a.campaign_id = {campaign_sql})]
              FROM {CallAttempt._meta.db_table} ch_a
              JOIN {PhoneNumber._meta.db_table} ch_p ON ch_p.id = ch_a.phone_number_id
             WHERE ch_p.number = {number_sql}
               AND ch_a.handed_at > %(ch_since)s AND ch_a.handed_at <= %(ch_at)s)"""
-        return SqlFragment(
-            sql=sql,
-            params={"ch_subject": subject, "ch_campaign": campaign_id, "ch_since": at - WINDOW, "ch_at": at},
-        )
+        return SqlFragment(sql=sql, params={"ch_since": at - WINDOW, "ch_at": at})
 
 
 class CustomerCalls:

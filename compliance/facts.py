@@ -7,26 +7,30 @@ call-history provider (core.call_history), never from the caller.
   queries; whatever the rules are.
 - `facts_gather_in_force`: the same facts and the rule set in force, for a
   decision; on PostgreSQL in the same one statement, which also reads the
-  rule set's stamp and, when asked, the call context's own row (the check
-  API's campaign), so that nothing a decision reads is remembered stale.
+  rule set's stamp, when asked the call context's own row (the check API's
+  campaign, its attempts counted on its own subject in the same statement)
+  and whether the caller's `unless` rows exist (the hand-off's number on
+  another screen), so that nothing a decision reads is remembered stale.
 - `facts_gather_many`: a set of numbers, streamed in chunks, in a fixed
   number of set-based queries per chunk whatever its size; portable
   (SQLite and PostgreSQL); the same CallFacts as `facts_gather` per number.
 """
 
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from django.db import connection, connections
-from django.db.models import CharField, F, Field, Max, Model
+from django.db.models import CharField, F, Field, Max, Model, QuerySet
 from django.db.models.functions import Cast
 
 from compliance.jurisdictions import candidate_states, candidate_zones, number_parse, number_place
 from compliance.policy import CallContext, CallFacts, ConsentFact, RegistryFact
+from compliance.registry.models import AreaCodeSync, RegistryNumber, RegistrySource
 from compliance.registry.selectors import (
     e164_to_registry_int,
     registry_freshness,
@@ -38,7 +42,7 @@ from compliance.rules import RuleSet
 from compliance.ruleset import STAMP_SQL, ruleset_current, ruleset_for
 from consent.models import ConsentGrant, DncRequest, SuppressionEntry
 from consent.services import suppression_hashes, suppression_hashes_many
-from core.call_history import AttemptCounts, SqlFragment, call_history_provider
+from core.call_history import AttemptCounts, call_history_provider
 from core.lookups import AnyOf
 from customers.models import Customer, PhoneNumber
 
@@ -58,9 +62,14 @@ def registry_sources_for(*, states: tuple[str, ...], rules: RuleSet, on: date) -
 def facts_gather(*, number: str, context: CallContext, at: datetime, rules: RuleSet) -> CallFacts:
     """Everything `decide` reads for one number, attempt counts included."""
     e164, valid = number_parse(number)
-    marketing = context.purpose == "marketing"  # registries decide marketing calls only
-    stored = _stored_facts(e164, marketing, context=context, at=at) if e164 else _StoredFacts()
+    stored = _stored_facts(e164, context=context, at=at) if e164 else _NO_STORED_FACTS
     return _facts_build(e164, valid, stored, context=context, at=at, rules=rules)
+
+
+def _registries_decide(context: CallContext) -> bool:
+    """The national and state registries (and their freshness) speak for
+    marketing calls only: the one place facts say so."""
+    return context.purpose == "marketing"
 
 
 class ContextMissing(LookupError):
@@ -72,30 +81,29 @@ class ContextMissing(LookupError):
 
 @dataclass(frozen=True)
 class ContextRow:
-    """A call context built from one row of an app above compliance (the
-    check API's campaign), read by the facts query itself: a change to the
-    row is seen by the very next decision, and reading it costs no round trip
-    of its own. Compliance knows no such model: the caller names it, the
-    fields `build` reads, and `build`, which makes the context of an instance
-    holding those fields (others deferred: reading one would cost a query)."""
+    """A campaign's call context, built from its row by the facts query
+    itself: a change to the row is seen by the very next decision, and
+    reading it costs no round trip of its own. Compliance knows no such
+    model: the caller names it, the fields `build` reads, `build` (the
+    context of an instance holding those fields; others deferred: reading one
+    would cost a query) and the field holding the subject. The row's primary
+    key is the context's campaign id: the statement counts the attempts on
+    the row's own subject and id, as the provider would for the context."""
 
     model: type[Model]
     pk: int
     fields: tuple[str, ...]
     build: Callable[[Any], CallContext]
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.model._meta.label, self.pk)
+    subject: str = "subject"
 
     @property
     def columns(self) -> "list[Field[Any, Any]]":
         """The primary key and `fields`, in the model's order (`Model.from_db`'s)."""
-        wanted = set(self.fields)
+        wanted = {*self.fields, self.subject}
         return [f for f in self.model._meta.concrete_fields if f.primary_key or f.name in wanted]
 
-    def context_of(self, values: tuple[Any, ...]) -> CallContext:
-        """The context of the row's column values (in `columns` order), each
+    def instance_of(self, values: tuple[Any, ...]) -> Any:
+        """The instance of the row's column values (in `columns` order), each
         converted from the database's form as the ORM converts it."""
         columns = self.columns
         converted = []
@@ -104,7 +112,7 @@ class ContextRow:
             for convert in (*connection.ops.get_db_converters(column), *column.get_db_converters(connection)):
                 value = convert(value, column, connection)
             converted.append(value)
-        return self.build(self.model.from_db(connection.alias, [f.attname for f in columns], converted))
+        return self.model.from_db(connection.alias, [f.attname for f in columns], converted)
 
     def context_load(self) -> CallContext | None:
         """The portable twin: the row through the ORM (one query)."""
@@ -117,67 +125,55 @@ class Gathered(NamedTuple):
     rules: RuleSet  # the rule set in force when the facts were read
 
 
-# For a ContextRow, the (subject, campaign id) its context had when this
-# process last built it: the statement takes the attempt counts for them
-# before it reads the row, and the row read tells whether they still hold.
-_row_counted: dict[tuple[str, int], tuple[str, int | None]] = {}
-_ROW_COUNTED_MAX = 10_000
+class Withheld(Exception):
+    """The caller's `unless` rows exist when the facts are read: nothing is decided."""
 
 
-def facts_gather_in_force(*, number: str, context: CallContext | ContextRow, at: datetime) -> Gathered:
+def facts_gather_in_force(
+    *, number: str, context: CallContext | ContextRow, at: datetime, unless: QuerySet[Any] | None = None
+) -> Gathered:
     """The facts of `facts_gather` and the rule set in force to decide them
     by. On PostgreSQL in one statement, which reads besides the facts the rule
     set's stamp (compliance.ruleset: the rules are parsed again only when it
     moved) and, for a ContextRow, the context's row; elsewhere in the
     portable path's queries. Raises ContextMissing when the row is not there.
 
-    The attempt counts of a ContextRow's context are asked for the subject
-    and campaign its row had when this process last read it: when the row
-    read says otherwise (its first decision in this process, or a changed
-    subject) the call-history provider counts them again, one more query; a
-    decision never uses counts taken for a subject its context lacks."""
+    `unless`: rows of the caller's (a call already on an agent's screen)
+    that, when they exist as the facts are read (in the same statement on
+    PostgreSQL), mean nothing is to be decided: raises Withheld."""
     if connection.vendor != "postgresql":
-        return _in_force_portable(number=number, context=context, at=at)
+        return _in_force_portable(number=number, context=context, at=at, unless=unless)
     e164, valid = number_parse(number)
-    if isinstance(context, ContextRow):
-        row: ContextRow | None = context
-        counted_for = _row_counted.get(context.key)
-        marketing = True  # the row's purpose is known once read: read the registries anyway
-    else:
-        row = None
-        counted_for = (context.subject, context.campaign_id)
-        marketing = context.purpose == "marketing"
-    number_read, counts = None, None
-    if e164:
-        as_int = e164_to_registry_int(e164)
-        area_code = as_int // 10_000_000 if as_int is not None and marketing else None
-        number_read = _Number(e164, area_code, as_int)
-        if counted_for is not None:
-            counts = call_history_provider().attempts_24h_sql(
-                number_sql="%(e164)s", subject=counted_for[0], campaign_id=counted_for[1], at=at
-            )
-    read = _one_statement(number_read, counts=counts, stamp=True, row=row)
+    read = _one_statement(
+        _Number.of(e164, registries=isinstance(context, ContextRow) or _registries_decide(context))
+        if e164
+        else None,
+        context=context,
+        at=at,
+        stamp=True,
+        unless=unless,
+    )
+    if read.withheld:
+        raise Withheld
     if isinstance(context, ContextRow):
         if read.row is None:
             raise ContextMissing(context)
-        known = context.context_of(read.row)
-        if len(_row_counted) >= _ROW_COUNTED_MAX:
-            _row_counted.clear()
-        _row_counted[context.key] = (known.subject, known.campaign_id)
-        if counted_for != (known.subject, known.campaign_id):
-            read = read._replace(attempts=None)
+        instance = context.instance_of(read.row)
+        known = context.build(instance)
+        if (known.subject, known.campaign_id) != (getattr(instance, context.subject), context.pk):
+            read = read._replace(attempts=None)  # counted for other than the context's: counted again
     else:
         known = context
-    stored = _NO_STORED_FACTS
-    if e164:
-        stored = _with_attempts(read, e164, context=known, at=at)
-        if known.purpose != "marketing" and stored.area_code is not None:
-            stored = stored._replace(area_code=None, listed_in=_NO_LISTINGS, freshness=_NO_FRESHNESS)
+    stored = _stored_facts(e164, context=known, at=at, read=read) if e164 else _NO_STORED_FACTS
     rules = ruleset_for(read.stamp)
     return Gathered(_facts_build(e164, valid, stored, context=known, at=at, rules=rules), rules)
 
 
-def _in_force_portable(*, number: str, context: CallContext | ContextRow, at: datetime) -> Gathered:
+def _in_force_portable(
+    *, number: str, context: CallContext | ContextRow, at: datetime, unless: QuerySet[Any] | None
+) -> Gathered:
+    if unless is not None and unless.exists():
+        raise Withheld
     if isinstance(context, ContextRow):
         loaded = context.context_load()
         if loaded is None:
@@ -241,7 +237,6 @@ def _facts_build(
     rules: RuleSet,
     registry_memo: dict[tuple[object, ...], tuple[RegistryFact, ...]] | None = None,
 ) -> CallFacts:
-    marketing = context.purpose == "marketing"
     registry: tuple[RegistryFact, ...] = ()
     states: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
@@ -254,7 +249,7 @@ def _facts_build(
             rules=rules,
             on=at.date(),
         )
-        if marketing and stored.area_code is not None:
+        if stored.area_code is not None:  # read only when the registries decide (_stored_facts)
             key = (sources, stored.listed_in, stored.area_code)
             found = registry_memo.get(key) if registry_memo is not None else None
             if found is None:
@@ -345,18 +340,28 @@ class _StoredFacts(NamedTuple):
 _NO_STORED_FACTS = _StoredFacts()
 
 
-def _stored_facts(e164: str, marketing: bool, *, context: CallContext, at: datetime) -> _StoredFacts:
-    as_int = e164_to_registry_int(e164)
-    area_code = as_int // 10_000_000 if as_int is not None and marketing else None
-    if connection.vendor == "postgresql":
-        return _stored_facts_one_query(e164, area_code, as_int, context=context, at=at)
-    return _stored_facts_orm(e164, area_code, as_int, context=context, at=at)
-
-
-def _stored_facts_orm(
-    e164: str, area_code: int | None, as_int: int | None, *, context: CallContext, at: datetime
+def _stored_facts(
+    e164: str, *, context: CallContext, at: datetime, read: "_Read | None" = None
 ) -> _StoredFacts:
+    """What the database knows of `e164` for a call in `context`: read now (one
+    statement on PostgreSQL, the ORM's queries elsewhere), or from `read`, a
+    statement that read it already. The registries only when they decide the
+    call (area code None otherwise)."""
+    registries = _registries_decide(context)
+    if read is None:
+        number = _Number.of(e164, registries=registries)
+        if connection.vendor != "postgresql":
+            return _stored_facts_orm(number, context=context, at=at)
+        read = _one_statement(number, context=context, at=at, stamp=False, unless=None)
+    stored = _with_attempts(read, e164, context=context, at=at)
+    if not registries and stored.area_code is not None:  # read before the context was known
+        stored = stored._replace(area_code=None, listed_in=_NO_LISTINGS, freshness=_NO_FRESHNESS)
+    return stored
+
+
+def _stored_facts_orm(number: "_Number", *, context: CallContext, at: datetime) -> _StoredFacts:
     """The portable path (the SQLite demo): seven queries."""
+    e164, area_code, as_int = number
     phone = PhoneNumber.objects.select_related("customer").filter(number=e164).first()
     c = phone.customer if phone else None
     consents: tuple[ConsentFact, ...] = ()
@@ -422,12 +427,12 @@ def _facts_fetch(numbers: list[str], *, context: CallContext, at: datetime) -> _
     `_stored_facts_orm`, each query over the whole chunk. Touches no state
     but the database connection of the thread it runs on (see
     `facts_gather_many`)."""
-    marketing = context.purpose == "marketing"
+    registries = _registries_decide(context)
     parsed = [(number, *number_parse(number)) for number in numbers]
     e164s = sorted({e164 for _n, e164, _v in parsed if e164})
     as_ints = {e164: e164_to_registry_int(e164) for e164 in e164s}
     area_codes = {
-        e164: as_int // 10_000_000 if as_int is not None and marketing else None
+        e164: as_int // 10_000_000 if as_int is not None and registries else None
         for e164, as_int in as_ints.items()
     }
 
@@ -538,17 +543,6 @@ def _facts_assemble(
 _CONSENT_FIELDS = ("id", "purpose", "channel", "written", "granted_at", "expires_at", "revoked_at")
 
 
-def _stored_facts_one_query(
-    e164: str, area_code: int | None, as_int: int | None, *, context: CallContext, at: datetime
-) -> _StoredFacts:
-    """The same facts as `_stored_facts_orm` in one round trip."""
-    counts = call_history_provider().attempts_24h_sql(
-        number_sql="%(e164)s", subject=context.subject, campaign_id=context.campaign_id, at=at
-    )
-    read = _one_statement(_Number(e164, area_code, as_int), counts=counts, stamp=False, row=None)
-    return _with_attempts(read, e164, context=context, at=at)
-
-
 def _with_attempts(read: "_Read", e164: str, *, context: CallContext, at: datetime) -> _StoredFacts:
     """The number's facts with their attempt counts: those its statement took
     for this context, else the call-history provider's (one more query)."""
@@ -566,32 +560,55 @@ class _Number(NamedTuple):
     area_code: int | None  # None: the registries are not read
     as_int: int | None
 
+    @classmethod
+    def of(cls, e164: str, *, registries: bool) -> "_Number":
+        as_int = e164_to_registry_int(e164)
+        return cls(e164, as_int // 10_000_000 if as_int is not None and registries else None, as_int)
+
 
 class _Read(NamedTuple):
     """What one statement read: the number's facts (None without a number;
-    attempts unset when no counts were asked for), the rule set's stamp, the
-    context row's values (None: no row)."""
+    attempts unset when the provider gave no SQL), the rule set's stamp, the
+    context row's values (None: no row), whether the `unless` rows exist."""
 
     stored: _StoredFacts | None
     attempts: AttemptCounts | None
     stamp: int | None
     row: tuple[Any, ...] | None
+    withheld: bool
 
 
 def _one_statement(
-    number: _Number | None, *, counts: SqlFragment | None, stamp: bool, row: ContextRow | None
+    number: _Number | None,
+    *,
+    context: CallContext | ContextRow,
+    at: datetime,
+    stamp: bool,
+    unless: QuerySet[Any] | None,
 ) -> _Read:
     """One SELECT of whatever is asked: the number's facts, each a subquery on
     its own index (phone number, consents by phone, DNC requests by number,
     suppression by hash, registry numbers by number, area-code syncs by area
-    code, and the call-history provider's attempt counts when given as SQL);
-    the rule set's stamp; the context's row."""
-    from compliance.registry.models import AreaCodeSync, RegistryNumber, RegistrySource
-
+    code, and the call-history provider's attempt counts when it gives SQL,
+    on the context's subject and campaign); the rule set's stamp; a
+    ContextRow's row; whether the `unless` rows exist."""
+    quote = connection.ops.quote_name
+    row = context if isinstance(context, ContextRow) else None
     columns: list[str] = []
     joins: list[str] = []
     params: dict[str, Any] = {}
+    counts = None
     if number is not None:
+        if row is not None:
+            subject_sql = "ctx." + quote(next(f.column for f in row.columns if f.name == row.subject))
+            campaign_sql = "ctx." + quote(row.model._meta.pk.column)
+        else:
+            assert isinstance(context, CallContext)
+            subject_sql, campaign_sql = "%(ctx_subject)s", "%(ctx_campaign)s"
+            params |= {"ctx_subject": context.subject, "ctx_campaign": context.campaign_id}
+        counts = call_history_provider().attempts_24h_sql(
+            number_sql="%(e164)s", subject_sql=subject_sql, campaign_sql=campaign_sql, at=at
+        )
         columns.append(f"""
       c.id, c.state, c.postal_code, c.last_purchase_at, c.last_inquiry_at, c.erased_at, p.reassigned_at,
       (SELECT array_agg(ARRAY[g.id::text, g.purpose, g.channel, g.written::text, g.granted_at::text,
@@ -618,8 +635,11 @@ def _one_statement(
         }
     if stamp:
         columns.append(STAMP_SQL)
+    if unless is not None:
+        sql, unless_params = _named(*unless.values("pk").query.sql_with_params(), prefix="unless")
+        columns.append(f"EXISTS ({sql})")
+        params |= unless_params
     if row is not None:
-        quote = connection.ops.quote_name
         columns.append("ctx.*")  # `found`, then the row's columns
         joins.append(f"""
     LEFT JOIN LATERAL (
@@ -637,8 +657,28 @@ def _one_statement(
     stamp_value = None
     if stamp:
         stamp_value, rest = rest[0], rest[1:]
+    withheld = False
+    if unless is not None:
+        withheld, rest = rest[0], rest[1:]
     found = row is not None and rest[0] is not None
-    return _Read(stored, attempts, stamp_value, rest[1:] if found else None)
+    return _Read(stored, attempts, stamp_value, rest[1:] if found else None, withheld)
+
+
+def _named(sql: str, params: Sequence[Any], *, prefix: str) -> tuple[str, dict[str, Any]]:
+    """A statement compiled by the ORM (`%s` placeholders) as a part of one
+    with named placeholders: each `%s` becomes `%(prefix_i)s`."""
+    named: dict[str, Any] = {}
+
+    def place(match: re.Match[str]) -> str:
+        if match.group() == "%%":
+            return "%%"
+        name = f"{prefix}_{len(named)}"
+        named[name] = params[len(named)]
+        return f"%({name})s"
+
+    text = re.sub(r"%%|%s", place, sql)
+    assert len(named) == len(params), "every parameter placed"
+    return text, named
 
 
 _FACT_COLUMNS = 13  # the number's facts, as `_stored_from` unpacks them

@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from compliance.decision_log import decision_log_append
 from compliance.facts import ContextRow, facts_gather_in_force
@@ -28,15 +30,17 @@ def decision_make(
     at: datetime,
     kind: str,
     actor,
+    unless: QuerySet[Any] | None = None,
 ) -> Decided:
     """Gather the facts (attempt counts included, from the call-history
     provider) under the rule set in force, decide, and log the decision: the
-    one path every hand-off and check takes. On PostgreSQL two statements as
-    a rule: the facts with the rule set's stamp (and a ContextRow's row), then
-    the log's row (`facts_gather_in_force` says when it takes one more).
-    Raises compliance.facts.ContextMissing, logging nothing, when a
-    ContextRow's row does not exist."""
-    facts, rules = facts_gather_in_force(number=number, context=context, at=at)
+    one path every hand-off and check takes. On PostgreSQL two statements:
+    the facts with the rule set's stamp (and a ContextRow's row), then the
+    log's row. Raises, logging nothing, compliance.facts.ContextMissing when a
+    ContextRow's row does not exist, and compliance.facts.Withheld when the
+    caller's `unless` rows exist as the facts are read (a hand-off's number
+    already on another agent's screen)."""
+    facts, rules = facts_gather_in_force(number=number, context=context, at=at, unless=unless)
     decision = decide(facts, rules)
     record = decision_log_append(facts=facts, decision=decision, kind=kind, actor=actor, number=number)
     return Decided(facts=facts, rules=rules, decision=decision, record=record)

@@ -49,11 +49,14 @@ class CallHistoryProvider(Protocol):
         ...
 
     def attempts_24h_sql(
-        self, *, number_sql: str, subject: str, campaign_id: int | None, at: datetime
+        self, *, number_sql: str, subject_sql: str, campaign_sql: str, at: datetime
     ) -> SqlFragment | None:
-        """The same counts as a scalar subquery of a larger SELECT in which
-        `number_sql` is the E.164 number, so that a one-round-trip fact read
-        takes them too; None when the provider cannot (one more query)."""
+        """The same counts as a scalar subquery of a larger SELECT, in which
+        `number_sql`, `subject_sql` and `campaign_sql` are SQL expressions of
+        that SELECT giving the E.164 number, the subject and the campaign id
+        (a parameter, or a column of a row the same statement reads), so that
+        a one-round-trip fact read takes them too; None when the provider
+        cannot (one more query)."""
         ...
 
 

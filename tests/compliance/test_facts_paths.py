@@ -12,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import CallAttempt, CampaignTarget
 from campaigns.selectors import campaign_call_context
-from compliance.facts import _stored_facts_one_query, _stored_facts_orm, facts_gather, facts_gather_many
-from compliance.registry.selectors import e164_to_registry_int
+from compliance.facts import _Number, _stored_facts, _stored_facts_orm, facts_gather, facts_gather_many
 from compliance.registry.services import registry_file_import, registry_source_ensure
 from compliance.ruleset import ruleset_current
 from compliance.services import decision_make
@@ -117,17 +116,15 @@ def _context(*, marketing: bool):
 def test_one_round_trip_reads_what_the_orm_path_reads(numbers, marketing):
     context = _context(marketing=marketing)
     for e164 in numbers:
-        as_int = e164_to_registry_int(e164)
-        area_code = as_int // 10_000_000 if marketing else None
-        one = _stored_facts_one_query(e164, area_code, as_int, context=context, at=T0)
-        orm = _stored_facts_orm(e164, area_code, as_int, context=context, at=T0)
+        one = _stored_facts(e164, context=context, at=T0)  # on PostgreSQL: one statement
+        orm = _stored_facts_orm(_Number.of(e164, registries=marketing), context=context, at=T0)
         assert one == orm, e164
-    rich = _stored_facts_one_query("+15125550101", 512, 5125550101, context=context, at=T0)
+    rich = _stored_facts("+15125550101", context=_context(marketing=True), at=T0)
     assert len(rich.consents) == 3 and sum(1 for c in rich.consents if c.revoked_at) == 2
     assert rich.listed_in == {"national", "state:TX"} and set(rich.freshness) == {"national", "state:TX"}
     assert rich.dnc_requested_at == T0 and rich.customer.state == "TX"
     assert (rich.attempts.same_subject, rich.attempts.campaign) == (3, 2)
-    assert _stored_facts_one_query("+13055550101", 305, 3055550101, context=context, at=T0).suppressed
+    assert _stored_facts("+13055550101", context=context, at=T0).suppressed
 
 
 @pytest.mark.sqlite

@@ -130,7 +130,7 @@ _ROW_SQL = """
     SELECT k,
         (%(codes)s::text[])[k %% %(a)s + 1] AS code,
         k / %(a)s AS m,
-        ((k * 7919) %% 1000) < %(blocked_per_mille)s AND %(c)s > 0 AS blocked
+        ((k::bigint * 7919) %% 1000) < %(blocked_per_mille)s AND %(c)s > 0 AS blocked
     FROM generate_series(0, %(n)s - 1) k"""
 _NUMBER_SQL = "'+1' || r.code || (%(base)s + (r.m / 10000) %% 80)::text || lpad((r.m %% 10000)::text, 4, '0')"
 _STATE_SQL = (

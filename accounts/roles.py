@@ -44,6 +44,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.view_decisionrecord",
         "compliance.view_retentionpolicy",
         "compliance.change_retentionpolicy",
+        "compliance.view_rndpolicy",
+        "compliance.change_rndpolicy",  # the company's RND policy (flag or block), with a note
+        "compliance.view_rndquery",
         "compliance.view_purgerun",
         "accounts.view_trainingacknowledgement",
         "accounts.view_accesslog",  # who saw what

@@ -2,6 +2,7 @@
 numbers queued (several states and zones), and current training for the demo
 agents, so an agent can take calls as soon as the demo starts."""
 
+import hashlib
 from datetime import time, timedelta
 
 from django.contrib.auth import get_user_model
@@ -174,3 +175,59 @@ def demo_call_history_seed(*, by, days: int = 14, per_hour: int = 2) -> int:
                     turn += 1
                     made += 1
     return made
+
+
+def demo_reassigned_seed(*, by) -> int:
+    """One reassigned number: an RND "yes" for the consent date of a demo
+    customer called by the demo's marketing campaign (recorded as the
+    recorded adapter gives it), then a check the engine blocks with
+    `reassigned_number` (see its decision page). Once only."""
+    from compliance.models import DecisionRecord
+    from compliance.rnd.answers import DATE_CONSENT, YES, date_sent_for
+    from compliance.rnd.chain import RndEntry, rnd_ledger_append
+    from compliance.rnd.models import RndQuery
+    from compliance.services import decision_make
+    from consent.models import ConsentGrant
+
+    campaign = Campaign.objects.filter(name="Winter sale (demo)").first()
+    if campaign is None or RndQuery.objects.exists():
+        return 0
+    consent = (
+        ConsentGrant.objects.filter(
+            purpose="marketing",
+            written=True,
+            revoked_at=None,
+            phone_number__targets__campaign=campaign,
+        )
+        .select_related("phone_number")
+        .order_by("id")
+        .first()
+    )
+    if consent is None:
+        return 0
+    now = timezone.now()
+    number = str(consent.phone_number.number)
+    line = f"{number},{date_sent_for(consent.granted_at)},yes"
+    rnd_ledger_append(
+        [
+            RndEntry(
+                number=number,
+                date_sent=date_sent_for(consent.granted_at),
+                date_kind=DATE_CONSENT,
+                answer=YES,
+                provider="recorded",
+                queried_at=now - timedelta(hours=1),
+                response_sha256=hashlib.sha256(line.encode()).hexdigest(),
+                provider_request_id="demo",
+                consent_id=consent.pk,
+            )
+        ]
+    )
+    decision_make(
+        number=number,
+        context=campaign_call_context(campaign=campaign),
+        at=now,
+        kind=DecisionRecord.Kind.CHECK,
+        actor=by,
+    )
+    return 1

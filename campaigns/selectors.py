@@ -30,6 +30,7 @@ CALL_CONTEXT_FIELDS = (
     "window_start",
     "window_end",
     "max_attempts_per_day",
+    "litigator_policy",
 )
 
 
@@ -46,6 +47,7 @@ def campaign_call_context(*, campaign: Campaign) -> CallContext:
         window_start=campaign.window_start,
         window_end=campaign.window_end,
         max_attempts_per_day=campaign.max_attempts_per_day,
+        litigator_policy=campaign.litigator_policy,
     )
 
 

@@ -7,9 +7,10 @@ from django.utils.html import format_html
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import PeriodicTask
 
-from compliance.models import DecisionRecord, JurisdictionRule, PurgeRun, RetentionPolicy
+from compliance.models import DecisionRecord, JurisdictionRule, PurgeRun, RetentionPolicy, RndPolicy
 from compliance.reports import duration_text
 from compliance.retention import retention_purge
+from compliance.rnd.models import RndQuery
 from compliance.rules import RuleError, rule_from_record
 from compliance.tasks import retention_purge_task
 from core.admin import EstimatedCountPaginator, ReadOnlyAdmin
@@ -271,6 +272,53 @@ PURGE_RUN_FIELDS = (
     "by",
 )
 PURGE_TRIGGERS = {"task": "the schedule", "command": "a command", "admin": "the admin", "demo": "the demo"}
+
+
+@admin.register(RndQuery)
+class RndQueryAdmin(ReadOnlyAdmin):
+    """The RND query ledger, read-only: every answer the Reassigned Numbers
+    Database gave, with the date sent, the provider and the hash of the raw
+    response (append-only in the database)."""
+
+    list_display = [
+        "phone_number",
+        "date_sent",
+        "date_kind",
+        "answer",
+        "provider",
+        "queried_at",
+        "consent_id",
+    ]
+    list_filter = ["answer", "provider", "date_kind"]
+    search_fields = ["phone_number"]
+    paginator = EstimatedCountPaginator
+
+
+class RndPolicyForm(forms.ModelForm):
+    class Meta:
+        model = RndPolicy
+        fields = ["policy", "note"]
+        widgets = {"policy": forms.RadioSelect}
+
+
+@admin.register(RndPolicy)
+class RndPolicyAdmin(ReadableHistoryAdmin):
+    """The company's RND policy: one row, changed by compliance officers with
+    a note; its history says who changed it, when and why."""
+
+    form = RndPolicyForm
+    list_display = ["policy", "note", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # one row, made after every migrate
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj._change_reason = (form.cleaned_data.get("note") or "changed in the admin")[:100]
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(PurgeRun)

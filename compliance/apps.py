@@ -13,6 +13,7 @@ class ComplianceConfig(AppConfig):
         from compliance.decision_log import decision_log_purge, decisions_purgeable
         from compliance.erasure import customer_erase
         from compliance.retention import retention_policies_ensure
+        from compliance.rnd.services import rnd_policy_ensure
         from compliance.rules import rules_seed_after_migrate
         from compliance.timeline import timeline_sources_register
         from compliance.watch import SEAL_TASK, VERIFY_TASK
@@ -49,6 +50,7 @@ class ComplianceConfig(AppConfig):
         post_migrate.connect(rules_seed_after_migrate, sender=self, dispatch_uid="compliance_rules_seed")
         # After every app's ready(): every category is registered by then.
         post_migrate.connect(retention_policies_ensure, sender=self, dispatch_uid="retention_policies")
+        post_migrate.connect(rnd_policy_ensure, sender=self, dispatch_uid="rnd_policy")
         retention_category_register(
             RetentionCategory(
                 key="purge_runs",

@@ -8,8 +8,10 @@ covers the stored JSON, so its shape changes only with a new
 `EVIDENCE_VERSION` (a reader then handles both).
 
 Versions:
-- 1: the shape below. Rows logged before the field existed carry no
-  `evidence_version` and read as 1.
+- 1: the shape below without `rnd` and `litigator`. Rows logged before the
+  field existed carry no `evidence_version` and read as 1.
+- 2: adds `rnd` and `litigator` (issue 18). A reader reads both: the keys
+  are optional.
 
 Keys (every key below is documented; a reader, SQL included, reads no other):
 
@@ -40,6 +42,21 @@ Keys (every key below is documented; a reader, SQL included, reads no other):
   and candidate zone; present when a local time is known. SQL reads
   `jurisdiction`, `window` and `zone`.
 - `campaign_window`: the campaign's own window, "HH:MM-HH:MM", if it has one.
+- `rnd` (2): the Reassigned Numbers Database answer the call relied on, when
+  one matters: {`needed`: "consent" (an autodialed or prerecorded call
+  relying on consent: the safe harbor, 47 CFR 64.1200(m)) | "maine" (a
+  marketing call with Maine among the candidate states, 10 M.R.S.A.
+  §1499-B), `date_sent`: "YYYY-MM-DD" | null (no date to ask with),
+  `date_kind`: "consent" | "contact" | null, `consent_id`, `query_id`,
+  `answer`: "yes" | "no" | "no_data" | null (never asked), `queried_at`,
+  `provider`, `fresh_hours`: the rule set's freshness, `fresh`: a "no" still
+  fresh at the call, `safe_harbor`: the call has the safe harbor, `policy`:
+  the company's RND policy ("flag" | "block"), `blocks`: a reason code or
+  null}.
+- `litigator` (2): {`policy`: the campaign's "block" | "flag" | "ignore",
+  `listed`: true | false | null (no data for the area code), `sync_id`,
+  `synced_at`, `flagged`: the call goes ahead and the number goes to the
+  review queue}.
 """
 
 from __future__ import annotations
@@ -47,7 +64,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict, cast
 
-EVIDENCE_VERSION = 1
+EVIDENCE_VERSION = 2
+EVIDENCE_VERSIONS = (1, 2)  # what evidence_read reads
 # What SQL over the stored JSON may read (campaigns/reports.py): top-level key -> keys of its items.
 SQL_FIELDS: dict[str, tuple[str, ...]] = {
     "zones": ("zone", "local_time"),
@@ -108,6 +126,30 @@ class WindowEvidence(TypedDict):
     blocks: str | None
 
 
+class RndEvidence(TypedDict):
+    needed: str
+    date_sent: str | None
+    date_kind: str | None
+    consent_id: int | None
+    query_id: int | None
+    answer: str | None
+    queried_at: str | None
+    provider: str | None
+    fresh_hours: int | None
+    fresh: bool
+    safe_harbor: bool
+    policy: str
+    blocks: str | None
+
+
+class LitigatorEvidence(TypedDict):
+    policy: str
+    listed: bool | None
+    sync_id: int | None
+    synced_at: str | None
+    flagged: bool
+
+
 class Evidence(TypedDict):
     evidence_version: int
     ruleset_version: str
@@ -123,6 +165,8 @@ class Evidence(TypedDict):
     caps: NotRequired[list[CapEvidence]]
     windows: NotRequired[list[WindowEvidence]]
     campaign_window: NotRequired[str]
+    rnd: NotRequired[RndEvidence]
+    litigator: NotRequired[LitigatorEvidence]
 
 
 def evidence_read(data: Mapping[str, Any] | None) -> Evidence:
@@ -132,8 +176,8 @@ def evidence_read(data: Mapping[str, Any] | None) -> Evidence:
     code does not know (written by newer code)."""
     evidence = dict(data or {})
     version = evidence.setdefault("evidence_version", 1)
-    if version != EVIDENCE_VERSION:
-        raise ValueError(f"evidence version {version!r} is not one this code reads ({EVIDENCE_VERSION})")
+    if version not in EVIDENCE_VERSIONS:
+        raise ValueError(f"evidence version {version!r} is not one this code reads {EVIDENCE_VERSIONS}")
     evidence.setdefault("zones", [])
     evidence.setdefault("states", [])
     evidence.setdefault("consent", {"needed": None, "ids": []})

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.formats import date_format
 
-from compliance.evidence import CapEvidence, WindowEvidence, evidence_read
+from compliance.evidence import CapEvidence, LitigatorEvidence, RndEvidence, WindowEvidence, evidence_read
 from compliance.models import DecisionRecord
 from core.call_history import WINDOW
 from core.words import datetime_text
@@ -23,6 +23,8 @@ REASON_TEXT = {
     "dnc_state": "The number is on a state do-not-call list and no exemption applies.",
     "dnc_data_stale": "The registry data for the number's area code is too old (or was never synced).",
     "reassigned_number": "The number was reported reassigned after the consent was given.",
+    "rnd_unverified": "This call needs a fresh “no” from the Reassigned Numbers Database and there is none.",
+    "litigator_listed": "The number is on a litigator list and the campaign blocks such numbers.",
     "timezone_unknown": "The callee's time zone cannot be determined.",
     "outside_calling_hours": "It is outside the calling window in at least one of the callee's possible time zones.",
     "restricted_day": "A candidate state bans this call today (Sunday or a legal holiday).",
@@ -45,6 +47,8 @@ class Explanation:
     call: str = ""  # the call: purpose, dialing mode, the campaign's subject
     consent: str = ""  # the consent needed, and the consents used
     exemption: str | None = None  # the registry exemption, for marketing calls
+    rnd: str | None = None  # the Reassigned Numbers Database answer the call relied on
+    litigator: str | None = None  # the litigator list under the campaign's policy
     attempts: str | None = None  # calls to the number in the 24 hours before, as the caps count them
     ruleset: str = ""  # the rule set's version and the instant decided for
     local_times: list[tuple[str, str]] = field(default_factory=list)  # (zone, the callee's local time)
@@ -56,7 +60,17 @@ class Explanation:
     def checks(self) -> list[str]:
         """Every check in plain words, in order, for the decision page."""
         return [
-            line for line in (self.call, self.consent, self.exemption, self.attempts, self.ruleset) if line
+            line
+            for line in (
+                self.call,
+                self.consent,
+                self.exemption,
+                self.rnd,
+                self.litigator,
+                self.attempts,
+                self.ruleset,
+            )
+            if line
         ]
 
 
@@ -116,6 +130,55 @@ def _attempts_text(facts: dict, subject: str, caps: list[CapEvidence]) -> str | 
     )
 
 
+RND_NEED_TEXT = {
+    "consent": "an autodialed or prerecorded call relying on consent (the safe harbor, 47 CFR 64.1200(m))",
+    "maine": "a marketing call with Maine among the callee's states (10 M.R.S.A. §1499-B)",
+}
+RND_ANSWER_TEXT = {"yes": "“yes” (disconnected since)", "no": "“no”", "no_data": "“no data”"}
+
+
+def rnd_text(rnd: RndEvidence) -> str:
+    """The RND query the call relied on, or that there was none, in words."""
+    need = RND_NEED_TEXT.get(rnd["needed"], rnd["needed"])
+    if rnd["date_sent"] is None:
+        found = "there is no date to ask the RND with"
+    elif rnd["answer"] is None:
+        found = f"the RND was never asked about {rnd['date_sent']}"
+    else:
+        found = (
+            f"query #{rnd['query_id']} for {rnd['date_sent']} ({rnd['date_kind']} date) answered "
+            f"{RND_ANSWER_TEXT.get(rnd['answer'], rnd['answer'])} on {_viewer_text(rnd['queried_at'])} "
+            f"via {rnd['provider']}, {'fresh' if rnd['fresh'] else 'not fresh'} "
+            f"(fresh for {rnd['fresh_hours']} hours)"
+        )
+    harbor = "the safe harbor holds" if rnd["safe_harbor"] else "no safe harbor"
+    outcome = (
+        f"blocks ({rnd['blocks']})"
+        if rnd["blocks"]
+        else f"allowed by the company's RND policy “{rnd['policy']}”"
+    )
+    if rnd["fresh"]:
+        outcome = "allowed"
+    return f"Reassigned Numbers Database, for {need}: {found}; {harbor}; {outcome}."
+
+
+def litigator_text(litigator: LitigatorEvidence) -> str:
+    """The litigator list under the campaign's policy, in words."""
+    listed = {True: "listed", False: "not listed", None: "no litigator data for the area code"}[
+        litigator["listed"]
+    ]
+    synced = _viewer_text(litigator["synced_at"])
+    line = f"Litigator list: {listed}" + (f" (synced {synced})" if synced else "")
+    action = {
+        "block": "the campaign blocks listed numbers",
+        "flag": "the campaign flags listed numbers for review",
+        "ignore": "the campaign ignores the list",
+    }.get(litigator["policy"], litigator["policy"])
+    return f"{line}; {action}" + (
+        "; flagged for a compliance officer's review." if litigator["flagged"] else "."
+    )
+
+
 def decision_explain(*, record: DecisionRecord) -> Explanation:
     evidence = evidence_read(record.evidence)
     facts = record.facts or {}
@@ -159,6 +222,15 @@ def decision_explain(*, record: DecisionRecord) -> Explanation:
                 "sync_id": entry.get("sync_id"),
             }
         )
+    if "rnd" in evidence:
+        explanation.rnd = rnd_text(evidence["rnd"])
+    elif evidence["evidence_version"] >= 2 and "litigator" in evidence:  # decided knowing the RND
+        explanation.rnd = (
+            "Reassigned Numbers Database: no query was relied on; none is needed for this call "
+            "(not an autodialed or prerecorded call relying on consent, nor a marketing call to Maine)."
+        )
+    if "litigator" in evidence:
+        explanation.litigator = litigator_text(evidence["litigator"])
     explanation.windows = evidence.get("windows", [])
     explanation.attempts = _attempts_text(facts, context.get("subject", ""), evidence.get("caps", []))
     explanation.ruleset = (

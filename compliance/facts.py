@@ -3,7 +3,7 @@ instant, always complete: attempt counts come from the registered
 call-history provider (core.call_history), never from the caller.
 
 - `facts_gather`: one number; on PostgreSQL in one round trip (every fact a
-  subquery of one SELECT, the provider's counts included), elsewhere in seven
+  subquery of one SELECT, the provider's counts included), elsewhere in nine
   queries; whatever the rules are.
 - `facts_gather_in_force`: the same facts and the rule set in force, for a
   decision; on PostgreSQL in the same one statement, which also reads the
@@ -29,6 +29,7 @@ from django.db.models import CharField, F, Field, Max, Model, QuerySet
 from django.db.models.functions import Cast
 
 from compliance.jurisdictions import candidate_states, candidate_zones, number_parse, number_place
+from compliance.models import RndPolicy
 from compliance.policy import CallContext, CallFacts, ConsentFact, RegistryFact
 from compliance.registry.models import AreaCodeSync, RegistryNumber, RegistrySource
 from compliance.registry.selectors import (
@@ -37,7 +38,10 @@ from compliance.registry.selectors import (
     registry_listings,
     registry_source_key,
 )
-from compliance.registry.sources import NATIONAL_KEY, source_key
+from compliance.registry.sources import LITIGATOR_KEY, NATIONAL_KEY, source_key
+from compliance.rnd.answers import ERROR, RndAnswer
+from compliance.rnd.models import RndQuery
+from compliance.rnd.selectors import rnd_latest_answers
 from compliance.rules import RuleSet
 from compliance.ruleset import STAMP_SQL, ruleset_current, ruleset_for
 from consent.models import ConsentGrant, DncRequest, SuppressionEntry
@@ -68,8 +72,16 @@ def facts_gather(*, number: str, context: CallContext, at: datetime, rules: Rule
 
 def _registries_decide(context: CallContext) -> bool:
     """The national and state registries (and their freshness) speak for
-    marketing calls only: the one place facts say so."""
+    marketing calls only: the one place facts say so. (The litigator list
+    speaks for every call, under its campaign's policy: the listings are read
+    whatever the purpose.)"""
     return context.purpose == "marketing"
+
+
+def _call_sources(context: CallContext, sources: tuple[str, ...]) -> tuple[str, ...]:
+    """The registry sources whose facts a call gets: the national and state
+    lists for marketing calls, the litigator list for every call."""
+    return (*sources, LITIGATOR_KEY) if _registries_decide(context) else (LITIGATOR_KEY,)
 
 
 class ContextMissing(LookupError):
@@ -145,9 +157,7 @@ def facts_gather_in_force(
         return _in_force_portable(number=number, context=context, at=at, unless=unless)
     e164, valid = number_parse(number)
     read = _one_statement(
-        _Number.of(e164, registries=isinstance(context, ContextRow) or _registries_decide(context))
-        if e164
-        else None,
+        _Number.of(e164) if e164 else None,
         context=context,
         at=at,
         stamp=True,
@@ -188,9 +198,9 @@ def facts_gather_many(
 ) -> Iterator[list[tuple[str, CallFacts]]]:
     """The facts of many numbers, as `facts_gather` would gather each: an
     iterator over chunks of (number as given, facts), in input order. Each
-    chunk takes at most seven set-based queries whatever its size (phones
+    chunk takes at most nine set-based queries whatever its size (phones
     with customers, consents, DNC requests, suppression, registry listings,
-    area-code syncs, attempt counts), so 1M numbers stream in bounded memory.
+    area-code syncs, attempt counts, RND answers, the RND policy), so 1M numbers stream in bounded memory.
 
     On PostgreSQL outside a transaction, the next chunk's queries run on a
     second connection, in a thread, while the caller works through this
@@ -249,7 +259,8 @@ def _facts_build(
             rules=rules,
             on=at.date(),
         )
-        if stored.area_code is not None:  # read only when the registries decide (_stored_facts)
+        if stored.area_code is not None:
+            sources = _call_sources(context, sources)
             key = (sources, stored.listed_in, stored.area_code)
             found = registry_memo.get(key) if registry_memo is not None else None
             if found is None:
@@ -283,6 +294,9 @@ def _facts_build(
         attempts_24h_same_subject=stored.attempts.same_subject,
         attempts_24h_campaign=stored.attempts.campaign,
         context=context,
+        rnd=stored.rnd,
+        rnd_policy=stored.rnd_policy,
+        customer_created_at=customer.created_at if customer else None,
     )
 
 
@@ -317,6 +331,7 @@ class _Customer(NamedTuple):  # a tuple: built once per number of a 1M scrub
     last_purchase_at: datetime | None
     last_inquiry_at: datetime | None
     erased_at: datetime | None
+    created_at: datetime | None  # the contact of last resort (Maine's RND date)
 
 
 _NO_FRESHNESS: dict[str, tuple[datetime, int]] = {}
@@ -335,6 +350,8 @@ class _StoredFacts(NamedTuple):
     # source -> (synced_at, sync run id) for the area code
     freshness: dict[str, tuple[datetime, int]] = _NO_FRESHNESS  # shared, never written
     attempts: AttemptCounts = AttemptCounts()  # from the call-history provider
+    rnd: tuple[RndAnswer, ...] = ()  # the latest RND answer known per date sent
+    rnd_policy: str | None = None  # the company's RND policy (None: no row, read as block)
 
 
 _NO_STORED_FACTS = _StoredFacts()
@@ -346,21 +363,17 @@ def _stored_facts(
     """What the database knows of `e164` for a call in `context`: read now (one
     statement on PostgreSQL, the ORM's queries elsewhere), or from `read`, a
     statement that read it already. The registries only when they decide the
-    call (area code None otherwise)."""
-    registries = _registries_decide(context)
+    call get their facts (`_call_sources`)."""
     if read is None:
-        number = _Number.of(e164, registries=registries)
+        number = _Number.of(e164)
         if connection.vendor != "postgresql":
             return _stored_facts_orm(number, context=context, at=at)
         read = _one_statement(number, context=context, at=at, stamp=False, unless=None)
-    stored = _with_attempts(read, e164, context=context, at=at)
-    if not registries and stored.area_code is not None:  # read before the context was known
-        stored = stored._replace(area_code=None, listed_in=_NO_LISTINGS, freshness=_NO_FRESHNESS)
-    return stored
+    return _with_attempts(read, e164, context=context, at=at)
 
 
 def _stored_facts_orm(number: "_Number", *, context: CallContext, at: datetime) -> _StoredFacts:
-    """The portable path (the SQLite demo): seven queries."""
+    """The portable path (the SQLite demo): nine queries."""
     e164, area_code, as_int = number
     phone = PhoneNumber.objects.select_related("customer").filter(number=e164).first()
     c = phone.customer if phone else None
@@ -389,13 +402,21 @@ def _stored_facts_orm(number: "_Number", *, context: CallContext, at: datetime) 
         attempts=call_history_provider().attempts_24h(
             e164=e164, subject=context.subject, campaign_id=context.campaign_id, at=at
         ),
+        rnd=rnd_latest_answers(numbers=[e164], at=at).get(e164, ()),
+        rnd_policy=_rnd_policy(),
     )
+
+
+def _rnd_policy() -> str | None:
+    return RndPolicy.objects.filter(pk=1).values_list("policy", flat=True).first()
 
 
 def _customer_of(c: Customer | None) -> _Customer | None:
     if c is None:
         return None
-    return _Customer(c.pk, c.state, c.postal_code, c.last_purchase_at, c.last_inquiry_at, c.erased_at)
+    return _Customer(
+        c.pk, c.state, c.postal_code, c.last_purchase_at, c.last_inquiry_at, c.erased_at, c.created_at
+    )
 
 
 def _consent_fact(g: ConsentGrant) -> ConsentFact:
@@ -427,13 +448,11 @@ def _facts_fetch(numbers: list[str], *, context: CallContext, at: datetime) -> _
     `_stored_facts_orm`, each query over the whole chunk. Touches no state
     but the database connection of the thread it runs on (see
     `facts_gather_many`)."""
-    registries = _registries_decide(context)
     parsed = [(number, *number_parse(number)) for number in numbers]
     e164s = sorted({e164 for _n, e164, _v in parsed if e164})
     as_ints = {e164: e164_to_registry_int(e164) for e164 in e164s}
     area_codes = {
-        e164: as_int // 10_000_000 if as_int is not None and registries else None
-        for e164, as_int in as_ints.items()
+        e164: as_int // 10_000_000 if as_int is not None else None for e164, as_int in as_ints.items()
     }
 
     # Rows, not model instances: a phone-number field parses each value it
@@ -453,6 +472,7 @@ def _facts_fetch(numbers: list[str], *, context: CallContext, at: datetime) -> _
             "customer__last_purchase_at",
             "customer__last_inquiry_at",
             "customer__erased_at",
+            "customer__created_at",
         )
     ):
         phones[row[1]] = (row[0], row[2], None if row[3] is None else _Customer._make(row[3:]))
@@ -498,6 +518,8 @@ def _facts_fetch(numbers: list[str], *, context: CallContext, at: datetime) -> _
     attempts = call_history_provider().attempts_24h_many(
         numbers=e164s, subject=context.subject, campaign_id=context.campaign_id, at=at
     )
+    rnd = rnd_latest_answers(numbers=e164s, at=at)
+    rnd_policy = _rnd_policy()
 
     stored_of: dict[str, _StoredFacts] = {}
     no_phone = (None, None, None)
@@ -514,6 +536,8 @@ def _facts_fetch(numbers: list[str], *, context: CallContext, at: datetime) -> _
             listed_in=frozenset(listed.get(as_ints[e164] or 0, _NO_LISTINGS)) if area_code else _NO_LISTINGS,
             freshness=freshness.get(area_code, _NO_FRESHNESS) if area_code else _NO_FRESHNESS,
             attempts=attempts.get(e164, _NO_ATTEMPTS),
+            rnd=rnd.get(e164, ()),
+            rnd_policy=rnd_policy,
         )
     return parsed, stored_of
 
@@ -557,13 +581,13 @@ def _with_attempts(read: "_Read", e164: str, *, context: CallContext, at: dateti
 
 class _Number(NamedTuple):
     e164: str
-    area_code: int | None  # None: the registries are not read
+    area_code: int | None  # None: not a NANP number, no registry lists it
     as_int: int | None
 
     @classmethod
-    def of(cls, e164: str, *, registries: bool) -> "_Number":
+    def of(cls, e164: str) -> "_Number":
         as_int = e164_to_registry_int(e164)
-        return cls(e164, as_int // 10_000_000 if as_int is not None and registries else None, as_int)
+        return cls(e164, as_int // 10_000_000 if as_int is not None else None, as_int)
 
 
 class _Read(NamedTuple):
@@ -610,7 +634,8 @@ def _one_statement(
             number_sql="%(e164)s", subject_sql=subject_sql, campaign_sql=campaign_sql, at=at
         )
         columns.append(f"""
-      c.id, c.state, c.postal_code, c.last_purchase_at, c.last_inquiry_at, c.erased_at, p.reassigned_at,
+      c.id, c.state, c.postal_code, c.last_purchase_at, c.last_inquiry_at, c.erased_at, c.created_at,
+      p.reassigned_at,
       (SELECT array_agg(ARRAY[g.id::text, g.purpose, g.channel, g.written::text, g.granted_at::text,
                               g.expires_at::text, g.revoked_at::text] ORDER BY g.granted_at DESC, g.id DESC)
          FROM {ConsentGrant._meta.db_table} g WHERE g.phone_number_id = p.id),
@@ -622,7 +647,13 @@ def _one_statement(
       (SELECT array_agg(ARRAY[src.kind, src.state, a.synced_at::text, a.sync_run_id::text])
          FROM {AreaCodeSync._meta.db_table} a JOIN {RegistrySource._meta.db_table} src ON src.id = a.source_id
         WHERE a.area_code = %(area_code)s),
-      {counts.sql if counts else "NULL::bigint[]"}""")
+      {counts.sql if counts else "NULL::bigint[]"},
+      (SELECT array_agg(ARRAY[q.id::text, q.date_sent::text, q.date_kind, q.answer, q.queried_at::text,
+                              q.provider, q.rnd_update, q.consent_id::text]
+                        ORDER BY q.date_sent DESC, q.queried_at DESC, q.id DESC)
+         FROM {RndQuery._meta.db_table} q
+        WHERE q.phone_number = %(e164)s AND q.queried_at <= %(at)s AND q.answer <> %(rnd_error)s),
+      (SELECT r.policy FROM {RndPolicy._meta.db_table} r WHERE r.id = 1)""")
         joins.append(f"""
     LEFT JOIN {PhoneNumber._meta.db_table} p ON p.number = %(e164)s
     LEFT JOIN {Customer._meta.db_table} c ON c.id = p.customer_id""")
@@ -631,6 +662,8 @@ def _one_statement(
             "hashes": suppression_hashes(number.e164),
             "area_code": number.area_code,
             "number": number.as_int,
+            "at": at,
+            "rnd_error": ERROR,
             **(counts.params if counts else {}),
         }
     if stamp:
@@ -652,7 +685,9 @@ def _one_statement(
         values = cursor.fetchone()
     stored, attempts, rest = None, None, values
     if number is not None:
-        stored, attempts = _stored_from(values[:_FACT_COLUMNS], number.area_code, counted=counts is not None)
+        stored, attempts = _stored_from(
+            values[:_FACT_COLUMNS], number.e164, number.area_code, counted=counts is not None
+        )
         rest = values[_FACT_COLUMNS:]
     stamp_value = None
     if stamp:
@@ -681,11 +716,11 @@ def _named(sql: str, params: Sequence[Any], *, prefix: str) -> tuple[str, dict[s
     return text, named
 
 
-_FACT_COLUMNS = 13  # the number's facts, as `_stored_from` unpacks them
+_FACT_COLUMNS = 16  # the number's facts, as `_stored_from` unpacks them
 
 
 def _stored_from(
-    values: tuple[Any, ...], area_code: int | None, *, counted: bool
+    values: tuple[Any, ...], e164: str, area_code: int | None, *, counted: bool
 ) -> tuple[_StoredFacts, AttemptCounts | None]:
     (
         cid,
@@ -694,6 +729,7 @@ def _stored_from(
         purchase,
         inquiry,
         erased,
+        created,
         reassigned,
         grants,
         dnc,
@@ -701,9 +737,13 @@ def _stored_from(
         listed,
         synced,
         attempts,
+        answers,
+        rnd_policy,
     ) = values
     stored = _StoredFacts(
-        customer=_Customer(cid, state, postal_code, purchase, inquiry, erased) if cid is not None else None,
+        customer=_Customer(cid, state, postal_code, purchase, inquiry, erased, created)
+        if cid is not None
+        else None,
         reassigned_at=reassigned,
         consents=tuple(
             ConsentFact(
@@ -725,8 +765,36 @@ def _stored_from(
             registry_source_key(kind, state): (datetime.fromisoformat(synced_at), int(run))
             for kind, state, synced_at, run in synced or ()
         },
+        rnd=_rnd_answers(e164, answers),
+        rnd_policy=rnd_policy,
     )
     return stored, AttemptCounts(same_subject=attempts[0], campaign=attempts[1]) if counted else None
+
+
+def _rnd_answers(e164: str, rows: list[list[str | None]] | None) -> tuple[RndAnswer, ...]:
+    """The statement's RND rows (newest date first, the latest answer of each
+    date first) as the latest answer per date sent."""
+    answers: list[RndAnswer] = []
+    seen: set[date] = set()
+    for query_id, sent, kind, answer, queried_at, provider, update, consent_id in rows or ():
+        day = date.fromisoformat(sent)  # type: ignore[arg-type]
+        if day in seen:
+            continue
+        seen.add(day)
+        answers.append(
+            RndAnswer(
+                query_id=int(query_id),  # type: ignore[arg-type]
+                number=e164,
+                date_sent=day,
+                date_kind=kind or "",
+                answer=answer or "",
+                queried_at=datetime.fromisoformat(queried_at),  # type: ignore[arg-type]
+                provider=provider or "",
+                rnd_update=update or "",
+                consent_id=int(consent_id) if consent_id is not None else None,
+            )
+        )
+    return tuple(answers)
 
 
 def _instant(text: str | None) -> datetime | None:

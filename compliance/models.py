@@ -342,3 +342,33 @@ class TaskHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} at {self.ran_at:%Y-%m-%d %H:%M}"
+
+
+class RndPolicy(models.Model):
+    """The company's RND policy (issue 18): what an autodialed or prerecorded
+    call relying on consent does without a fresh RND "no" (no query, "no
+    data", or stale): `flag` allows it, without the safe harbor, and the
+    evidence says so; `block` blocks it (`rnd_unverified`). One row (id 1),
+    made by migration 0013; no row reads as `block` (fail closed). Maine's
+    rule needs a fresh "no" whatever this says."""
+
+    class Policy(models.TextChoices):
+        FLAG = "flag", "Flag: allow, without the safe harbor"
+        BLOCK = "block", "Block: no call without a fresh RND “no”"
+
+    policy = models.CharField(max_length=5, choices=Policy.choices, default=Policy.FLAG)
+    note = models.TextField(help_text="Why this policy (counsel's advice, ...); kept in the history.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "RND policy"
+        verbose_name_plural = "RND policy"
+        constraints = [
+            models.CheckConstraint(name="rnd_policy_one_row", condition=Q(id=1)),
+            models.CheckConstraint(name="rnd_policy_known", condition=Q(policy__in=["flag", "block"])),
+        ]
+
+    def __str__(self) -> str:
+        return f"RND policy: {self.policy}"

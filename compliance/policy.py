@@ -27,11 +27,24 @@ from compliance.evidence import (
     EbrEventEvidence,
     EbrEvidence,
     Evidence,
+    LitigatorEvidence,
     RegistryEvidence,
+    RndEvidence,
     WindowEvidence,
     ZoneEvidence,
 )
 from compliance.registry.sources import LITIGATOR_KEY, NATIONAL_KEY, source_key, source_key_parse
+from compliance.rnd.answers import (
+    DATE_CONSENT,
+    DATE_CONTACT,
+    NO,
+    YES,
+    RndAnswer,
+    answer_for_date,
+    answer_is_fresh,
+    date_sent_for,
+    rnd_fresh_window,
+)
 from compliance.rules import AUTOMATED_MODES, FEDERAL, Rule, RuleSet, window_text
 
 REASON_CODES: tuple[str, ...] = (
@@ -44,6 +57,8 @@ REASON_CODES: tuple[str, ...] = (
     "dnc_state",
     "dnc_data_stale",
     "reassigned_number",
+    "rnd_unverified",
+    "litigator_listed",
     "timezone_unknown",
     "outside_calling_hours",
     "restricted_day",
@@ -61,15 +76,28 @@ PERMANENT_REASONS: frozenset[str] = frozenset(
         "dnc_national",
         "dnc_state",
         "reassigned_number",
+        "litigator_listed",
         "timezone_unknown",
         "customer_erased",
     }
 )
+# rnd_unverified clears with a fresh RND "no": the query task asks for what is due.
 TEMPORARY_REASONS: frozenset[str] = frozenset(
-    {"dnc_data_stale", "outside_calling_hours", "restricted_day", "frequency_cap", "campaign_inactive"}
+    {
+        "dnc_data_stale",
+        "rnd_unverified",
+        "outside_calling_hours",
+        "restricted_day",
+        "frequency_cap",
+        "campaign_inactive",
+    }
 )
 # The reasons that depend on the instant only (what next_allowed_at solves).
 TIME_REASONS: frozenset[str] = frozenset({"outside_calling_hours", "restricted_day", "campaign_inactive"})
+
+LITIGATOR_POLICIES = ("block", "flag", "ignore")
+RND_POLICIES = ("flag", "block")
+MAINE = "ME"
 
 NEXT_ALLOWED_HORIZON = timedelta(days=8)
 _MIDNIGHT = time(0, 0)
@@ -107,6 +135,8 @@ class CallContext:
     window_start: time | None = None  # local to the callee
     window_end: time | None = None  # exclusive
     max_attempts_per_day: int | None = None
+    # The campaign's "block" | "flag" | "ignore"; None (unknown) reads as "block".
+    litigator_policy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +158,11 @@ class CallFacts:
     attempts_24h_same_subject: int  # in the 24 h before `at`, all campaigns with the same subject
     attempts_24h_campaign: int  # in the 24 h before `at`, this campaign
     context: CallContext
+    # RND answers known at `at` (the latest per date sent, errors left out), and
+    # the company's RND policy ("flag" | "block"; None, unknown, reads as "block").
+    rnd: tuple[RndAnswer, ...] = ()
+    rnd_policy: str | None = None
+    customer_created_at: datetime | None = None  # the contact date of last resort (Maine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +228,9 @@ def _consent_states(facts: CallFacts, at: datetime) -> list[tuple[ConsentFact, s
     A revocation revokes every consent of the number granted before it
     (DESIGN.md), not only the row it was recorded on. A consent granted at or
     before the number was reported reassigned was given by the previous
-    subscriber: conservatively it counts for nothing, whenever the call is."""
+    subscriber: conservatively it counts for nothing, whenever the call is.
+    So is one the RND says was followed by a permanent disconnection (a "yes"
+    for its date or a later one)."""
     consents = facts.consents
     if not consents:
         return []
@@ -208,6 +245,7 @@ def _consent_states(facts: CallFacts, at: datetime) -> list[tuple[ConsentFact, s
             revoked_until = revoked_at
     channel = facts.context.channel
     reassigned_at = facts.reassigned_at
+    yes_dates = [answer.date_sent for answer in facts.rnd if answer.answer == YES]
     states = []
     for consent in consents:
         if consent.channel != channel or consent.granted_at > at:
@@ -218,7 +256,11 @@ def _consent_states(facts: CallFacts, at: datetime) -> list[tuple[ConsentFact, s
             state = _REVOKED
         elif consent.expires_at is not None and consent.expires_at <= at:
             state = _EXPIRED
-        elif reassigned_at is not None and consent.granted_at <= reassigned_at:
+        elif (reassigned_at is not None and consent.granted_at <= reassigned_at) or (
+            yes_dates and max(yes_dates) >= date_sent_for(consent.granted_at)
+        ):
+            # Marked reassigned by staff after the consent, or an RND "yes"
+            # for a date on or after the consent's (its UTC date).
             state = _REASSIGNED
         else:
             state = _OK
@@ -396,6 +438,13 @@ def decide(facts: CallFacts, rules: RuleSet) -> Decision:
     if marketing and facts.number_valid:
         _registries(facts, at, plan, written_ids, written_reasons, blocked, evidence)
 
+    # The Reassigned Numbers Database: the safe harbor of consent-based
+    # automated calls, Maine's check before a marketing call.
+    _rnd(facts, rules, automated and need is not None, consent_ids, evidence, blocked)
+    # Litigator lists: the campaign's policy; missing or old data never blocks.
+    if facts.number_valid:
+        _litigator(facts, evidence, blocked)
+
     # Attempt caps: a state's on the same subject, the campaign's own.
     caps: list[CapEvidence] = []
     for jurisdiction, cap in plan.caps:
@@ -490,6 +539,13 @@ def decision_key(facts: CallFacts, rules: RuleSet) -> tuple[object, ...]:
         tuple((fact.source, fact.listed, fact.synced_at) for fact in facts.registry),
         facts.attempts_24h_same_subject,
         facts.attempts_24h_campaign,
+        # The RND: the answers by date, the company's policy, the contact dates Maine asks with.
+        tuple((answer.date_sent, answer.answer, answer.queried_at) for answer in facts.rnd),
+        facts.rnd_policy,
+        frozenset((consent.id, consent.granted_at) for consent in facts.consents) if facts.rnd else None,
+        (facts.last_purchase_at, facts.last_inquiry_at, facts.customer_created_at)
+        if MAINE in facts.candidate_states
+        else None,
     )
 
 
@@ -646,6 +702,109 @@ def _registries(
         or any(isinstance(entry, dict) and entry.get("void") == "reassigned" for entry in ebr.values())
     ):
         blocked.add("reassigned_number")
+
+
+def _rnd(
+    facts: CallFacts,
+    rules: RuleSet,
+    consent_based: bool,
+    consent_ids: list[int],
+    evidence: Evidence,
+    blocked: set[str],
+) -> None:
+    """The Reassigned Numbers Database, where an answer matters: an
+    autodialed or prerecorded call relying on consent has the safe harbor of
+    47 CFR 64.1200(m) only with a fresh "no" for the consent's date (without
+    one, the company's RND policy says: `block` -> rnd_unverified, `flag` ->
+    allowed without the safe harbor); a marketing call with Maine among the
+    candidate states needs a fresh "no" (10 M.R.S.A. §1499-B; EBR calls
+    exempt), asked with the consent's date when it relies on consent, else
+    with the latest contact (purchase, inquiry, the record's creation). A
+    "yes" for that contact's date means the number changed hands since:
+    reassigned_number. (A "yes" for a consent's date voided the consent
+    already: `_consent_states`.)"""
+    if not facts.number_valid:
+        return
+    context, at = facts.context, facts.at
+    maine = (
+        context.purpose == "marketing"
+        and MAINE in facts.candidate_states
+        and evidence.get("exemption") != "ebr"
+    )
+    relied = set(consent_ids) or set(evidence["consent"].get("exemption_ids", ()))
+    if not maine and not (consent_based and relied):
+        return  # no answer matters (or the missing consent blocks already)
+    policy = facts.rnd_policy if facts.rnd_policy in RND_POLICIES else "block"
+    window = rnd_fresh_window(rules, on=at.astimezone(UTC).date())
+    candidates: list[tuple[date, str, int | None]] = [
+        (date_sent_for(consent.granted_at), DATE_CONSENT, consent.id)
+        for consent in facts.consents
+        if consent.id in relied
+    ]
+    if not candidates:
+        contacts = (facts.last_purchase_at, facts.last_inquiry_at, facts.customer_created_at)
+        contact = max((moment for moment in contacts if moment is not None and moment <= at), default=None)
+        if contact is not None:
+            candidates.append((date_sent_for(contact), DATE_CONTACT, None))
+    # The newest date first: a fresh "no" for any date the call relies on is the safe harbor.
+    chosen: tuple[date | None, str | None, int | None, RndAnswer | None] = (None, None, None, None)
+    fresh = False
+    for candidate_day, candidate_kind, candidate_id in sorted(
+        candidates, key=lambda candidate: candidate[0], reverse=True
+    ):
+        found = answer_for_date(facts.rnd, date_sent=candidate_day)
+        if found is not None and found.answer == NO and answer_is_fresh(found, at=at, window=window):
+            chosen, fresh = (candidate_day, candidate_kind, candidate_id, found), True
+            break
+        if chosen[0] is None:
+            chosen = (candidate_day, candidate_kind, candidate_id, found)
+    day, kind, consent_id, answer = chosen
+    blocks = None
+    if kind == DATE_CONTACT and answer is not None and answer.answer == YES:
+        blocks = "reassigned_number"
+    elif not fresh and (maine or policy == "block"):
+        blocks = "rnd_unverified"
+    if blocks:
+        blocked.add(blocks)
+    rnd: RndEvidence = {
+        "needed": "maine" if maine else "consent",
+        "date_sent": None if day is None else day.isoformat(),
+        "date_kind": kind,
+        "consent_id": consent_id,
+        "query_id": None if answer is None else answer.query_id,
+        "answer": None if answer is None else answer.answer,
+        "queried_at": None if answer is None else answer.queried_at.isoformat(),
+        "provider": None if answer is None else answer.provider,
+        "fresh_hours": None if window is None else int(window.total_seconds() // 3600),
+        "fresh": fresh,
+        "safe_harbor": fresh and consent_based and kind == DATE_CONSENT,
+        "policy": policy,
+        "blocks": blocks,
+    }
+    evidence["rnd"] = rnd
+
+
+def _litigator(facts: CallFacts, evidence: Evidence, blocked: set[str]) -> None:
+    """A litigator list under the campaign's policy: `block` ->
+    litigator_listed; `flag` -> the call goes ahead and the number goes to
+    the review queue (the caller files it); `ignore` -> cited only. No data
+    for the number's area code, or old data, never blocks: the evidence says
+    which. It only ever adds a block."""
+    policy = facts.context.litigator_policy
+    if policy not in LITIGATOR_POLICIES:
+        policy = "block"  # unknown: fail closed
+    fact = next((fact for fact in facts.registry if fact.source == LITIGATOR_KEY), None)
+    listed = None if fact is None or (fact.synced_at is None and not fact.listed) else fact.listed
+    if listed and policy == "block":
+        blocked.add("litigator_listed")
+    litigator: LitigatorEvidence = {
+        "policy": policy,
+        "listed": listed,
+        "sync_id": None if fact is None else fact.sync_id,
+        "synced_at": None if fact is None or fact.synced_at is None else _sync_time_text(fact.synced_at),
+        "flagged": bool(listed) and policy == "flag",
+    }
+    evidence["litigator"] = litigator
 
 
 def _calling_hours(

@@ -11,6 +11,7 @@ from compliance.decision_log import decision_log_append
 from compliance.facts import ContextRow, facts_gather_in_force
 from compliance.models import DecisionRecord
 from compliance.policy import CallContext, CallFacts, Decision, decide
+from compliance.registry.litigator import litigator_review_flag
 from compliance.rules import RuleSet
 
 
@@ -43,4 +44,14 @@ def decision_make(
     facts, rules = facts_gather_in_force(number=number, context=context, at=at, unless=unless)
     decision = decide(facts, rules)
     record = decision_log_append(facts=facts, decision=decision, kind=kind, actor=actor, number=number)
+    litigator = decision.evidence.get("litigator")
+    if decision.allowed and litigator and litigator["flagged"] and facts.e164:
+        # The campaign flags litigator-listed numbers: the call goes ahead and
+        # a compliance officer reviews the number (once).
+        litigator_review_flag(
+            number=facts.e164,
+            synced_at=datetime.fromisoformat(litigator["synced_at"]) if litigator["synced_at"] else None,
+            decision_id=record.pk,
+            at=at,
+        )
     return Decided(facts=facts, rules=rules, decision=decision, record=record)

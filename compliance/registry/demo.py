@@ -11,6 +11,8 @@ freshness) shows real registry data.
   `+1 AAA 555 0010` and above are not.
 - The Texas (512) and Pennsylvania (215) state lists, whose rules ask for
   them: numbers ending 0000-0004 of the same exchanges.
+- A litigator list holding one number: the first demo customer's
+  (`litigator_demo_number`).
 
 Idempotent: files identical to a run that succeeded in the last week are
 not imported again; older ones are, which keeps a long-lived demo fresh.
@@ -24,9 +26,10 @@ from django.utils import timezone
 
 from compliance.registry.formats import registry_files_checksum
 from compliance.registry.models import SyncRun
-from compliance.registry.selectors import sync_run_get_succeeded
+from compliance.registry.selectors import e164_to_registry_int, sync_run_get_succeeded
 from compliance.registry.services import registry_file_import, registry_source_ensure
-from compliance.registry.sources import NATIONAL_KEY, source_key
+from compliance.registry.sources import LITIGATOR_KEY, NATIONAL_KEY, source_key
+from customers.models import PhoneNumber
 
 NATIONAL_AREA_CODES = (212, 305, 312, 415, 512, 206, 801, 401, 860, 602, 208, 405, 410, 215)
 STATE_AREA_CODES = {source_key(state="TX"): (512,), source_key(state="PA"): (215,)}
@@ -43,17 +46,32 @@ def registry_demo_numbers(*, area_codes, last_digits: range) -> list[int]:
     )
 
 
+def litigator_demo_number() -> int | None:
+    """The demo's one number on a litigator list: the first demo customer's,
+    the first target of the informational demo campaigns (whose litigator
+    policy is flag: its calls go ahead and it waits for review)."""
+    first = PhoneNumber.objects.exclude(number=None).order_by("id").values_list("number", flat=True).first()
+    return None if first is None else e164_to_registry_int(str(first))
+
+
 def registry_demo_seed(*, by=None) -> list[SyncRun]:
     """Sync the demo's registry data; returns the runs it imported (none
     when everything was synced in the last week)."""
-    plans: list[tuple[str, tuple[int, ...], range]] = [(NATIONAL_KEY, NATIONAL_AREA_CODES, range(10))]
-    plans += [(key, area_codes, range(5)) for key, area_codes in STATE_AREA_CODES.items()]
+    plans: list[tuple[str, list[int]]] = [
+        (NATIONAL_KEY, registry_demo_numbers(area_codes=NATIONAL_AREA_CODES, last_digits=range(10)))
+    ]
+    plans += [
+        (key, registry_demo_numbers(area_codes=area_codes, last_digits=range(5)))
+        for key, area_codes in STATE_AREA_CODES.items()
+    ]
+    litigated = litigator_demo_number()
+    if litigated is not None:
+        plans.append((LITIGATOR_KEY, [litigated]))
     runs = []
     with tempfile.TemporaryDirectory(prefix="consentdesk-registry-demo-") as directory:
-        for key, area_codes, last_digits in plans:
+        for key, numbers in plans:
             source = registry_source_ensure(key=key, by=by)
             path = Path(directory) / f"{key.replace(':', '-')}-demo.txt"
-            numbers = registry_demo_numbers(area_codes=area_codes, last_digits=last_digits)
             path.write_text("".join(f"{number}\n" for number in numbers))
             previous = sync_run_get_succeeded(source=source, checksum=registry_files_checksum(paths=[path]))
             if previous and timezone.now() - previous.started_at < REFRESH_AFTER:

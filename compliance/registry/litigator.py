@@ -20,17 +20,20 @@ ERASED = "(erased)"
 
 
 def litigator_review_flag(
-    *, number: str, source_id: int, synced_at: datetime | None, decision_id: int, at: datetime
+    *, number: str, synced_at: datetime | None, decision_id: int, at: datetime
 ) -> LitigatorReview | None:
     """Put `number` in the review queue, once: None when it already has a
     review (open, signed off or suppressed)."""
     digest = number_hash(number)
     if LitigatorReview.objects.filter(number_hash=digest).exists():
         return None
+    source = RegistrySource.objects.filter(kind=RegistrySource.Kind.LITIGATOR).first()
+    if source is None:  # the list was listing the number a moment ago
+        return None
     review = LitigatorReview(
         number=number,
         number_hash=digest,
-        source=RegistrySource(pk=source_id),
+        source=source,
         listed_synced_at=synced_at,
         decision_id=decision_id,
         flagged_at=at,

@@ -27,6 +27,7 @@ from compliance.rnd.models import RndQuery
 from compliance.rnd.selectors import rnd_answered
 from compliance.ruleset import ruleset_current
 from consent.models import ConsentGrant
+from core.history import history_note
 
 logger = logging.getLogger(__name__)
 
@@ -222,3 +223,15 @@ def rnd_import(*, data: bytes) -> RndImport:
         )
     rnd_ledger_append(entries)
     return RndImport(recorded=len(entries), already=already)
+
+
+def rnd_policy_ensure(sender=None, *, using: str = "default", **kwargs) -> None:
+    """The company's RND policy row, with its default (`flag`, DESIGN.md),
+    where none exists (post_migrate, so a flush makes it again; never changes
+    an existing one)."""
+    from compliance.models import RndPolicy
+
+    if not RndPolicy.objects.using(using).filter(pk=1).exists():
+        policy = RndPolicy(pk=1, policy=RndPolicy.Policy.FLAG, note="the default policy (DESIGN.md)")
+        history_note(policy, by=None, reason="default RND policy")
+        policy.save(using=using)

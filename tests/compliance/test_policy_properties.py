@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import event, given, settings
@@ -22,6 +22,7 @@ from compliance.policy import (
     decision_key,
     next_allowed_at,
 )
+from compliance.rnd.answers import RndAnswer, date_sent_for
 from tests.compliance.policy_factories import rules
 
 NUMBERS = [
@@ -40,6 +41,7 @@ NUMBERS = [
     "+12125550123",  # NY
     "+15045550123",  # LA
     "+19075550123",  # AK, two zones
+    "+12075550123",  # ME: the RND check before marketing calls
     "+18005550123",  # toll-free
     "+1555",  # invalid
 ]
@@ -50,6 +52,7 @@ ADDRESSES = [
     ("RI", "02903"),
     ("CA", "94105"),
     ("UT", "84101"),
+    ("ME", "04101"),
 ]
 OWN_LISTS = ("LA", "PA", "TX")
 
@@ -112,7 +115,7 @@ def call_facts(draw) -> CallFacts:
             max_size=3,
         )
     )
-    sources = ["national", *(f"state:{s}" for s in states if s in OWN_LISTS)]
+    sources = ["national", *(f"state:{s}" for s in states if s in OWN_LISTS), "litigator"]
     registry = tuple(
         RegistryFact(
             source=source,
@@ -143,6 +146,7 @@ def call_facts(draw) -> CallFacts:
         window_start=time(window[0]) if window else None,
         window_end=time(window[1]) if window else None,
         max_attempts_per_day=draw(st.one_of(st.none(), st.integers(1, 5))),
+        litigator_policy=draw(st.sampled_from(["block", "flag", "ignore", None])),
     )
     requested = before(draw(usually(None, maybe_before)))
     return CallFacts(
@@ -163,11 +167,35 @@ def call_facts(draw) -> CallFacts:
         attempts_24h_same_subject=draw(usually(0, st.integers(0, 5))),
         attempts_24h_campaign=draw(usually(0, st.integers(0, 5))),
         context=context,
+        rnd=tuple(
+            {
+                answer.date_sent: answer for answer in draw(st.lists(rnd_answers(at, consents), max_size=3))
+            }.values()
+        ),
+        rnd_policy=draw(st.sampled_from(["flag", "block", None])),
+        customer_created_at=before(draw(maybe_before)),
+    )
+
+
+def rnd_answers(at, consents):
+    """RND answers for the consents' dates (or others), some fresh, some stale."""
+    days = [date_sent_for(consent.granted_at) for consent in consents] or [at.date()]
+    return st.builds(
+        RndAnswer,
+        query_id=st.integers(1, 999),
+        number=st.just("+12075550123"),
+        date_sent=st.one_of(st.sampled_from(days), st.dates(date(2020, 1, 1), date(2027, 12, 31))),
+        date_kind=st.just("consent"),
+        answer=st.sampled_from(["yes", "no", "no", "no_data"]),
+        queried_at=st.timedeltas(timedelta(0), timedelta(days=60)).map(lambda delta: at - delta),
+        provider=st.just("recorded"),
+        rnd_update=st.just(""),
+        consent_id=st.none(),
     )
 
 
 def test_the_reason_codes_split_into_permanent_and_temporary():
-    assert len(REASON_CODES) == 15
+    assert len(REASON_CODES) == 17
     assert set(REASON_CODES) == PERMANENT_REASONS | TEMPORARY_REASONS
     assert not PERMANENT_REASONS & TEMPORARY_REASONS
     assert TIME_REASONS <= TEMPORARY_REASONS
@@ -283,3 +311,43 @@ def test_facts_with_one_decision_key_get_the_same_reasons(facts, data):
     if same_key:
         assert decide(other, rules()).reasons == decide(facts, rules()).reasons
         assert next_allowed_at(other, rules()) == next_allowed_at(facts, rules())
+
+
+@given(call_facts(), st.sampled_from(["block", "flag", "ignore", None]))
+def test_a_litigator_match_never_turns_a_block_into_an_allow(facts, policy):
+    """Issue 18: a litigator listing only ever adds a block, whatever the
+    campaign's policy; it never lifts another rule's."""
+    listed = replace(
+        facts,
+        context=replace(facts.context, litigator_policy=policy),
+        registry=(
+            *(fact for fact in facts.registry if fact.source != "litigator"),
+            RegistryFact(source="litigator", listed=True, synced_at=facts.at - timedelta(days=2), sync_id=9),
+        ),
+    )
+    unlisted = replace(listed, registry=tuple(fact for fact in listed.registry if fact.source != "litigator"))
+    with_match, without = decide(listed, rules()), decide(unlisted, rules())
+    assert set(without.reasons) <= set(with_match.reasons)
+    assert set(with_match.reasons) - set(without.reasons) <= {"litigator_listed"}
+    if policy in ("block", None) and facts.number_valid:
+        assert "litigator_listed" in with_match.reasons
+
+
+@given(call_facts(), st.data())
+def test_an_rnd_yes_never_turns_a_block_into_an_allow(facts, data):
+    """A "yes" voids what it touches; it never allows what was blocked."""
+    day = data.draw(st.dates(date(2019, 1, 1), date(2027, 12, 31)))
+    yes = RndAnswer(
+        query_id=1000,
+        number="+12075550123",
+        date_sent=day,
+        date_kind="consent",
+        answer="yes",
+        queried_at=facts.at - timedelta(days=1),
+        provider="recorded",
+        rnd_update="",
+        consent_id=None,
+    )
+    after = replace(facts, rnd=(*(answer for answer in facts.rnd if answer.date_sent != day), yes))
+    if not decide(facts, rules()).allowed:
+        assert not decide(after, rules()).allowed

@@ -15,6 +15,7 @@ from campaigns import dialer
 from campaigns.models import CallAttempt
 from campaigns.services import targets_add
 from compliance.decision_log import decision_log_seal, decision_log_verify
+from compliance.evidence import EVIDENCE_VERSION
 from compliance.models import DecisionRecord
 from compliance.registry.services import registry_file_import, registry_source_ensure
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
@@ -96,7 +97,7 @@ def test_the_proof_page_reads_a_decision_logged_before_evidence_had_a_version(
 ):
     attempt, consent, sync = allowed_call
     new = attempt.decision
-    assert new.evidence["evidence_version"] == 1
+    assert new.evidence["evidence_version"] == EVIDENCE_VERSION
     old = DecisionRecord.objects.create(
         decided_at=new.decided_at,
         kind=new.kind,

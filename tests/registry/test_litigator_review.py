@@ -25,18 +25,14 @@ NUMBER = "+12127360001"
 
 @pytest.fixture
 def review():
-    source = registry_source_ensure(key="litigator")
-    return litigator_review_flag(
-        number=NUMBER, source_id=source.pk, synced_at=None, decision_id=41, at=FLAGGED_AT
-    )
+    registry_source_ensure(key="litigator")
+    return litigator_review_flag(number=NUMBER, synced_at=None, decision_id=41, at=FLAGGED_AT)
 
 
 def test_a_number_is_flagged_once_with_history(review):
     assert review.status == "open" and review.number == NUMBER and review.decision_id == 41
     assert review.history.get().history_change_reason.startswith("flagged")
-    again = litigator_review_flag(
-        number=NUMBER, source_id=review.source_id, synced_at=None, decision_id=42, at=FLAGGED_AT
-    )
+    again = litigator_review_flag(number=NUMBER, synced_at=None, decision_id=42, at=FLAGGED_AT)
     assert again is None
     assert LitigatorReview.objects.count() == 1
 

@@ -46,8 +46,10 @@ from campaigns import dialer
 from campaigns.models import CampaignTarget
 from campaigns.services import targets_add
 from compliance.models import PurgeRun, RetentionPolicy
+from compliance.registry.litigator import litigator_review_flag
 from compliance.registry.models import AreaCodeSync, ShrinkHold, SyncRun
 from compliance.registry.services import registry_source_ensure
+from compliance.rnd.services import rnd_import
 from consent.models import InboundMessage
 from consent.preferences import preference_token
 from consent.services import consent_revoke, suppression_add
@@ -267,6 +269,8 @@ ADMIN_ACCESS: dict[str, dict[str, set]] = {
     "compliance.jurisdictionrule": {V: {M_, O_, S_}, A: {O_, S_}, C: {O_, S_}, D: set()},
     "compliance.purgerun": {V: {O_, S_}, A: set(), C: set(), D: set()},
     "compliance.retentionpolicy": {V: {O_, S_}, A: set(), C: {O_, S_}, D: set()},
+    "compliance.rndpolicy": {V: {O_, S_}, A: set(), C: {O_, S_}, D: set()},
+    "compliance.rndquery": {V: {O_, S_}, A: set(), C: set(), D: set()},
     "consent.consentgrant": {V: {M_, O_, S_}, A: {M_, S_}, C: set(), D: set()},
     "consent.dncrequest": {V: {M_, O_, S_}, A: {M_, O_, S_}, C: set(), D: set()},
     "consent.inboundmessage": {V: {M_, O_, S_}, A: set(), C: {M_, S_}, D: set()},
@@ -285,6 +289,7 @@ ADMIN_ACCESS: dict[str, dict[str, set]] = {
     "otp_totp.totpdevice": {V: {S_}, A: set(), C: {S_}, D: {S_}},
     "registry.areacodesync": {V: {O_, S_}, A: set(), C: set(), D: set()},
     "registry.registrysource": {V: {O_, S_}, A: {O_, S_}, C: {O_, S_}, D: set()},
+    "registry.litigatorreview": {V: {O_, S_}, A: set(), C: set(), D: set()},
     "registry.shrinkhold": {V: {O_, S_}, A: set(), C: set(), D: set()},
     "registry.syncrun": {V: {O_, S_}, A: set(), C: set(), D: set()},
 }
@@ -316,6 +321,11 @@ ADMIN_ROWS: dict[str, Row] = {
         page(OFFICER, yes=OK, no=LOGIN, **{MANAGER: 403}),
         method="post",
         kwargs=lambda w: {"hold_id": w["admin_objects"]["registry.shrinkhold"].pk},
+    ),
+    "admin/registry/litigatorreview/<int:review_id>/decide/": Row(
+        page(OFFICER, yes=OK, no=LOGIN, **{MANAGER: 403}),
+        method="post",
+        kwargs=lambda w: {"review_id": w["admin_objects"]["registry.litigatorreview"].pk},
     ),
     "admin/campaigns/campaign/<int:campaign_id>/scrub/": Row(
         page(MANAGER, OFFICER, no=LOGIN), kwargs=lambda w: {"campaign_id": w["campaign"].pk}
@@ -439,6 +449,11 @@ def _admin_objects(w) -> dict:
     )
     if not ShrinkHold.objects.exists():
         _required(ShrinkHold, source=source, held_run=run)
+    registry_source_ensure(key="litigator")
+    litigator_review_flag(number="+12127360088", synced_at=None, decision_id=1, at=now)
+    rnd_import(
+        data=f"phone_number,date,answer,queried_at\n+12127360088,2026-01-05,no,{now.isoformat()}\n".encode()
+    )
     for axes_model in (AccessAttempt, AccessFailureLog, AxesAccessLog):
         _required(axes_model, username="matrix.agent", ip_address="10.0.0.1")
     ClockedSchedule.objects.create(clocked_time=now)

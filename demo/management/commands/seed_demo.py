@@ -4,7 +4,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.demo import demo_users_seed
-from campaigns.demo import demo_call_history_seed, demo_campaigns_seed, demo_checks_seed
+from campaigns.demo import (
+    demo_call_history_seed,
+    demo_campaigns_seed,
+    demo_checks_seed,
+    demo_reassigned_seed,
+)
 from compliance.models import PurgeRun
 from compliance.registry.demo import registry_demo_seed
 from compliance.retention import retention_purge
@@ -38,6 +43,7 @@ class Command(BaseCommand):
             targets = demo_campaigns_seed(by=admin)
             checks = demo_checks_seed(by=admin)
             past_calls = demo_call_history_seed(by=admin)
+            reassigned = demo_reassigned_seed(by=admin)
         with transaction.atomic():
             tickets = demo_helpdesk_seed(by=admin)
         purges = self._purge_preview(admin)
@@ -49,6 +55,11 @@ class Command(BaseCommand):
         if past_calls:
             self.stdout.write(
                 f"{past_calls} past calls over two weeks, each decided by the engine (see Reports)."
+            )
+        if reassigned:
+            self.stdout.write(
+                "One reassigned number (an RND 'yes' after its consent) and one number on a litigator list "
+                "(flagged for review: admin, Litigator reviews)."
             )
         self.stdout.write(
             f"{tickets} demo help-desk tickets in the Customer care, Privacy requests and Complaints queues."

@@ -8,6 +8,7 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from accounts.roles import ALL_ROLES, user_roles_remember
+from core.prepared import PreparedSelect
 
 # One EXISTS per role, each on the membership's index: portable, no array aggregate.
 _ROLE_COLUMNS = {f"holds_role_{index}": role for index, role in enumerate(ALL_ROLES)}
@@ -17,6 +18,11 @@ _HOLDS = {
     )
     for column, role in _ROLE_COLUMNS.items()
 }
+# Compiled once (core.prepared): compiling it cost every API request about six times
+# the CPU of running it.
+_TOKEN_WITH_ROLES = PreparedSelect(
+    lambda key: Token.objects.select_related("user").annotate(**_HOLDS).filter(key=key), "key"
+)
 
 
 class TokenRolesAuthentication(TokenAuthentication):
@@ -27,7 +33,7 @@ class TokenRolesAuthentication(TokenAuthentication):
     user deactivated stops the token at the very next request."""
 
     def authenticate_credentials(self, key):
-        token = Token.objects.select_related("user").annotate(**_HOLDS).filter(key=key).first()
+        token = _TOKEN_WITH_ROLES.first(key=key)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         user = token.user

@@ -35,8 +35,8 @@ class ComplianceConfig(AppConfig):
         protected_register("compliance.DecisionChainLink")
         protected_register("compliance.DecisionCheckpoint")
         protected_register("compliance.DecisionLogPurge", insert=False)
-        # The RND query ledger: read and append; the erasure of a number is the owner's door (0011).
-        protected_register("compliance.RndQuery", functions=("compliance_rnd_erase(text[])",))
+        # The RND query ledger: read and append; the erasure of a number is the owner's door (0011, 0014).
+        protected_register("compliance.RndQuery", functions=("compliance_rnd_erase(text[], text[])",))
         # Only the rule table's trigger, the owner's, moves the stamp (migrations 0010, 0012).
         protected_register(
             "compliance.RuleSetStamp",

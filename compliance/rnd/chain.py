@@ -165,11 +165,16 @@ def rnd_ledger_verify(*, chunk: int = 5000) -> RndChainCheck:
 def rnd_ledger_erase(numbers: Sequence[str]) -> int:
     """The clear numbers become '(erased)' (a customer's erasure); their
     hashes stay, so the chain holds. On PostgreSQL through the owner's
-    function (migration 0011): the app's role cannot update the ledger."""
+    function (migrations 0011, 0014): the app's role cannot update the
+    ledger, and the function blanks only numbers with a suppression entry
+    (an erasure writes one first), each named with its hash."""
     if not numbers:
         return 0
     if connection.vendor != "postgresql":
         return RndQuery.objects.filter(phone_number__in=numbers).update(phone_number=ERASED_NUMBER)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT compliance_rnd_erase(%s::text[])", [list(numbers)])
+        cursor.execute(
+            "SELECT compliance_rnd_erase(%s::text[], %s::text[])",
+            [list(numbers), [number_hash(number) for number in numbers]],
+        )
         return int(cursor.fetchone()[0])

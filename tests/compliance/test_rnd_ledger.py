@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, transaction
 from compliance.erasure import customer_erase
 from compliance.rnd.chain import RndEntry, rnd_ledger_append, rnd_ledger_erase, rnd_ledger_verify
 from compliance.rnd.models import RndQuery
-from consent.services import number_hash
+from consent.services import number_hash, suppression_add
 from core.db_roles import app_privileges
 from tests.factories import ConsentGrantFactory, PhoneNumberFactory
 from tests.owner import owner_powers
@@ -119,3 +119,14 @@ def test_erasure_blanks_the_number_and_keeps_the_chain():
     assert sorted(RndQuery.objects.values_list("phone_number", flat=True)) == ["(erased)", "+12125550151"]
     assert rnd_ledger_verify().ok
     assert rnd_ledger_erase(["+12125550150"]) == 0  # already erased
+
+
+def test_the_erase_door_blanks_only_a_suppressed_number():
+    """The app's role cannot blank ledger rows of someone not erased: the
+    owner's door asks for the number's suppression entry (migration 0014)."""
+    rnd_ledger_append([_entry("+12125550152")])
+    assert rnd_ledger_erase(["+12125550152"]) == 0
+    assert RndQuery.objects.get().phone_number == "+12125550152"
+    suppression_add(e164="+12125550152", source="api", reason="erased")
+    assert rnd_ledger_erase(["+12125550152"]) == 1
+    assert RndQuery.objects.get().phone_number == "(erased)" and rnd_ledger_verify().ok

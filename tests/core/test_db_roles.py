@@ -99,7 +99,7 @@ def test_each_door_is_security_definer_with_a_pinned_search_path_and_closed_to_p
         "accounts_access_log_redact(bigint[], text[], text[], text[])",
         "compliance_decision_log_erase(text[], text[])",
         "compliance_decision_log_purge(bigint[])",
-        "compliance_rnd_erase(text[])",
+        "compliance_rnd_erase(text[], text[])",
         "compliance_ruleset_stamp_bump()",
         "registry_load_create(smallint, bigint)",
         "registry_load_index(smallint, bigint)",

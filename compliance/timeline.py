@@ -25,8 +25,9 @@ from django.db.models import Q
 from django.urls import reverse
 
 from compliance.models import DecisionRecord
-from compliance.registry.models import SyncRun
+from compliance.registry.models import LitigatorReview, SyncRun
 from compliance.registry.selectors import e164_to_registry_int, registry_area_code
+from compliance.rnd.models import RndQuery
 from consent.models import ConsentGrant, DncRequest
 from core.timeline import (
     TimelineEntry,
@@ -165,6 +166,69 @@ def registry_entries(query: TimelineQuery) -> list[TimelineEntry]:
     ]
 
 
+RND_ANSWER_WORDS = {
+    "yes": "yes: disconnected on or after the date",
+    "no": "no: not disconnected since the date",
+    "no_data": "no data",
+    "error": "no answer (error)",
+}
+
+
+def rnd_entries(query: TimelineQuery) -> list[TimelineEntry]:
+    """The number's RND queries and litigator-list flags (issue 18): what the
+    RND answered, for which date, from which provider; when a litigator list
+    flagged the number and what a compliance officer decided."""
+    if not query.numbers:
+        return []
+    entries = [
+        TimelineEntry(
+            at=row.queried_at,
+            kind="rnd",
+            title=f"Reassigned Numbers Database: {RND_ANSWER_WORDS.get(row.answer, row.answer)}",
+            detail=f"{row.phone_number}, date sent {row.date_sent.isoformat()} ({row.get_date_kind_display()})",
+            via=row.provider,
+            link=reverse("admin:compliance_rndquery_change", args=[row.pk]),
+        )
+        for row in RndQuery.objects.filter(query.within("queried_at"), phone_number__in=query.numbers)
+    ]
+    for review in LitigatorReview.objects.filter(number__in=query.numbers).select_related(
+        "source", "decided_by"
+    ):
+        link = reverse("admin:registry_litigatorreview_change", args=[review.pk])
+        entries.append(
+            TimelineEntry(
+                at=review.flagged_at,
+                kind="rnd",
+                title=f"On {review.source}: flagged for a compliance officer's review",
+                detail=review.number,
+                via="campaign litigator policy: flag",
+                link=link,
+                links=(
+                    TimelineLink(
+                        f"decision #{review.decision_id}",
+                        reverse("decision-explain", args=[review.decision_id]),
+                    ),
+                ),
+            )
+        )
+        if review.decided_at is not None:
+            entries.append(
+                TimelineEntry(
+                    at=review.decided_at,
+                    kind="rnd",
+                    title=f"Litigator review: {review.get_status_display()}",
+                    detail=review.reason,
+                    who=timeline_who(review.decided_by),
+                    link=link,
+                )
+            )
+    return [entry for entry in entries if _in(query, entry.at)]
+
+
+def _in(query: TimelineQuery, at: datetime) -> bool:
+    return (query.since is None or at >= query.since) and (query.until is None or at < query.until)
+
+
 def history_entries(query: TimelineQuery) -> list[TimelineEntry]:
     return _history(query.customer_id, query.phone_ids, query.numbers, query.within("history_date"))
 
@@ -174,6 +238,9 @@ def timeline_sources_register() -> None:
     for source in (
         TimelineSource(kind="history", label="Record changes", order=0, entries=history_entries),
         TimelineSource(kind="registry", label="Registry syncs", order=1, entries=registry_entries),
+        TimelineSource(
+            kind="rnd", label="Reassigned numbers and litigator lists", order=1, entries=rnd_entries
+        ),
         TimelineSource(kind="decision", label="Compliance decisions", order=2, entries=decision_entries),
     ):
         timeline_source_register(source)

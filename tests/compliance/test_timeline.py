@@ -244,3 +244,32 @@ def test_the_record_says_each_value_in_words(client, compliance_officer, story):
     assert "+12127360801 via Help-desk ticket" in html  # the DNC request's channel
     assert re.search(r"\+12127360801 \((Mobile|Landline|VoIP|Unknown)\)", html)  # the kind's label
     assert "When (UTC)" not in html and not re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", html)
+
+
+@pytest.mark.sqlite
+def test_rnd_answers_and_litigator_flags_are_on_the_record(client, compliance_officer):
+    """Issue 18: the timeline shows the number's RND queries and its litigator
+    review, flagged and decided, with who."""
+    from compliance.registry.litigator import litigator_review_decide, litigator_review_flag
+    from compliance.rnd.services import rnd_import
+
+    PhoneNumberFactory(customer=CustomerFactory(state="NY"), number=NUMBER)
+    rnd_import(
+        data=f"phone_number,date,answer,queried_at\n{NUMBER},2026-09-01,no,2026-11-16T12:00:00+00:00\n".encode()
+    )
+    registry_source_ensure(key="litigator")
+    review = litigator_review_flag(
+        number=NUMBER, synced_at=None, decision_id=1, at=dt.datetime(2026, 11, 16, 13, 0, tzinfo=dt.UTC)
+    )
+    litigator_review_decide(review=review, by=compliance_officer, suppress=False, reason="another person")
+    login_with_otp(client, compliance_officer)
+
+    page = client.get("/compliance/timeline/", {"number": NUMBER})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Reassigned Numbers Database: no: not disconnected since the date" in html
+    assert "date sent 2026-09-01" in html
+    assert "On Litigator list: flagged for a compliance officer" in html
+    assert "Litigator review: Signed off: calls may go on" in html
+    only = client.get("/compliance/timeline/", {"number": NUMBER, "kind": "decision"}).content.decode()
+    assert "Reassigned Numbers Database" not in only

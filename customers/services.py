@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from accounts.access import user_may_set_legal_hold
 from core.history import history_note, history_save
@@ -153,4 +154,26 @@ def customer_legal_hold_set(*, customer: Customer, on: bool, reason: str, by) ->
         by=by,
         reason="legal hold set" if on else "legal hold lifted",
         update_fields=["legal_hold", "legal_hold_reason", "updated_at"],
+    )
+
+
+@transaction.atomic
+def phone_number_mark_reassigned(*, phone: PhoneNumber, by, reason: str) -> PhoneNumber:
+    """Record that `phone` now belongs to someone else (an RND "yes", the
+    person who answered said so): every consent and business relationship
+    from before now is void for it. The number's row is locked as the
+    dialer's hand-off locks it, so no later hand-off relies on a voided
+    consent. The history keeps who, when and why; a number already marked
+    keeps its first date."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the number is reassigned (kept in its history)."]})
+    phone = PhoneNumber.objects.select_for_update().get(pk=phone.pk)
+    if phone.number is None:
+        raise ValidationError("This number was erased.")
+    if phone.reassigned_at is not None:
+        raise ValidationError(f"Already marked reassigned on {phone.reassigned_at:%Y-%m-%d}.")
+    phone.reassigned_at = timezone.now()
+    return history_save(
+        phone, by=by, reason=f"marked reassigned: {reason}"[:100], update_fields=["reassigned_at"]
     )

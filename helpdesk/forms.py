@@ -124,3 +124,13 @@ def errors_onto(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+class ReassignedForm(forms.Form):
+    """Why a number is marked reassigned (kept in its history)."""
+
+    reason = forms.CharField(
+        max_length=200,
+        strip=True,
+        help_text="E.g. the person who answered is not the customer; the RND answered yes.",
+    )

@@ -13,7 +13,9 @@ from itertools import chain
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from compliance.registry.selectors import e164_to_registry_int, registry_listings
-from compliance.registry.sources import source_describe
+from compliance.registry.sources import LITIGATOR_KEY, source_describe
+from compliance.rnd.answers import NO, YES, RndAnswer
+from compliance.rnd.selectors import rnd_latest_answers
 from consent.models import ConsentGrant, DncRequest, OptOutVia
 from core.words import day_text
 from customers.models import Customer
@@ -205,6 +207,8 @@ class NumberStatus:
     blocked: bool
     lines: list[str] = field(default_factory=list)
     consents: list[str] = field(default_factory=list)
+    phone_id: int | None = None
+    reassigned: bool = False
 
 
 @dataclass
@@ -231,6 +235,7 @@ def customer_overview(*, customer_id: int, now: datetime) -> CustomerOverview | 
     for request in DncRequest.objects.filter(number__in=numbers).order_by("requested_at"):
         dnc.setdefault(str(request.number), []).append(request)
     listed = registry_listings(numbers=[n for n in map(e164_to_registry_int, numbers) if n])
+    rnd = rnd_latest_answers(numbers=numbers, at=now)
 
     statuses = []
     for phone in phones:
@@ -245,7 +250,13 @@ def customer_overview(*, customer_id: int, now: datetime) -> CustomerOverview | 
             )
             continue
         e164 = str(phone.number)
-        status = NumberStatus(label=phone.number.as_national, kind=phone.get_kind_display(), blocked=False)
+        status = NumberStatus(
+            label=phone.number.as_national,
+            kind=phone.get_kind_display(),
+            blocked=False,
+            phone_id=phone.pk,
+            reassigned=phone.reassigned_at is not None,
+        )
         requests = dnc.get(e164, [])
         if requests:
             first = requests[0]
@@ -256,9 +267,16 @@ def customer_overview(*, customer_id: int, now: datetime) -> CustomerOverview | 
             )
         for source in sorted(listed.get(e164_to_registry_int(e164) or 0, ())):
             where = source_describe(source)
+            if source == LITIGATOR_KEY:
+                status.lines.append(
+                    f"On {where}: each campaign's litigator policy blocks the call or flags it for review."
+                )
+                continue
             status.lines.append(
                 f"On {where}: marketing calls need written consent or a current business relationship."
             )
+        for answer in rnd.get(e164, ()):
+            status.lines.append(_rnd_line(answer))
         if phone.reassigned_at:
             status.lines.append(
                 f"Reported reassigned on {day_text(phone.reassigned_at)}: consents given before then are void."
@@ -276,6 +294,19 @@ def customer_overview(*, customer_id: int, now: datetime) -> CustomerOverview | 
         tickets=tickets,
         open_tickets=sum(1 for t in tickets if t.is_open),
     )
+
+
+def _rnd_line(answer: RndAnswer) -> str:
+    """One RND answer for the customer page, in words."""
+    asked = f"asked {day_text(answer.queried_at)} about {answer.date_sent:%b %-d, %Y}"
+    if answer.answer == YES:
+        return (
+            f"Reassigned Numbers Database ({asked}): yes, disconnected since: consents given on or before "
+            "that date are void."
+        )
+    if answer.answer == NO:
+        return f"Reassigned Numbers Database ({asked}): no, not disconnected since."
+    return f"Reassigned Numbers Database ({asked}): no data."
 
 
 def _expired(grant: ConsentGrant, now: datetime) -> bool:

@@ -23,4 +23,9 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/erase/", views.ticket_erase, name="ticket-erase"),
     path("customers/", views.customer_search, name="customer-search"),
     path("customers/<int:customer_id>/", views.customer_detail, name="customer-detail"),
+    path(
+        "customers/<int:customer_id>/numbers/<int:phone_id>/reassigned/",
+        views.number_mark_reassigned,
+        name="number-reassigned",
+    ),
 ]

@@ -28,13 +28,15 @@ from accounts.roles import AGENTS, COMPLIANCE_OFFICERS, MANAGERS, has_role
 from core.words import datetime_text
 from customers import selectors as customer_selectors
 from customers.access import user_sees_whole_customers
-from customers.models import Customer
+from customers.models import Customer, PhoneNumber
+from customers.services import phone_number_mark_reassigned
 from helpdesk import selectors, services
 from helpdesk.export import customer_export
 from helpdesk.forms import (
     CommentForm,
     CustomerSearchForm,
     QuickTicketForm,
+    ReassignedForm,
     StatusForm,
     TicketCreateForm,
     TicketFilterForm,
@@ -436,8 +438,42 @@ def customer_detail(request, customer_id: int):
             "overview": overview,
             "now": timezone.now(),
             "sees_whole_customer": user_sees_whole_customers(request.user),
+            "may_mark_reassigned": has_role(request.user, *REASSIGN_ROLES),
         },
     )
+
+
+REASSIGN_ROLES = (AGENTS, COMPLIANCE_OFFICERS)
+
+
+@role_required(*REASSIGN_ROLES)
+@require_POST
+def number_mark_reassigned(request, customer_id: int, phone_id: int):
+    """Mark one of the customer's numbers as reassigned (issue 18): agents
+    (the person who answered is someone else) and compliance officers (an
+    RND "yes"), with a reason; the number's history keeps who and why."""
+    phone = get_object_or_404(PhoneNumber, pk=phone_id, customer_id=customer_id)
+    form = ReassignedForm(request.POST)
+    if form.is_valid():
+        try:
+            phone_number_mark_reassigned(phone=phone, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if not form.is_valid():
+        overview = selectors.customer_overview(customer_id=customer_id, now=timezone.now())
+        return render(
+            request,
+            "helpdesk/customer.html",
+            {
+                "overview": overview,
+                "now": timezone.now(),
+                "sees_whole_customer": user_sees_whole_customers(request.user),
+                "may_mark_reassigned": True,
+                "reassigned_errors": {phone.pk: " ".join(str(m) for ms in form.errors.values() for m in ms)},
+            },
+            status=400,
+        )
+    return redirect("customer-detail", customer_id=customer_id)
 
 
 def _search_allowed(user) -> bool:

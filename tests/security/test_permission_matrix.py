@@ -215,6 +215,14 @@ ROWS: dict[str, Row] = {
     ),
     "customers/": Row(page(*ROLES_ALL)),
     "customers/<int:customer_id>/": Row(page(*ROLES_ALL)),
+    "customers/<int:customer_id>/numbers/<int:phone_id>/reassigned/": Row(
+        page(AGENT, OFFICER, yes=OK),
+        method="post",
+        kwargs=lambda w: {
+            "customer_id": w["customer"].pk,
+            "phone_id": w["customer"].phone_numbers.order_by("pk").first().pk,
+        },
+    ),
 }
 
 # Extra requests on the same doors: exports by query string, and writes on

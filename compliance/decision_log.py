@@ -47,6 +47,7 @@ from compliance.retention import rows_unreferenced
 from consent.services import number_hash, suppression_hashes, suppression_key_id, suppression_keys
 from core.erasure import TEXT_MARK
 from core.history import history_user
+from core.prepared import PreparedInsert
 from core.retention import FIVE_YEARS
 from customers.models import Customer
 
@@ -64,11 +65,22 @@ def _json_default(value):
     return str(value)
 
 
+def _jsonable_default(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # What dataclasses.asdict gives, field by field, left to the encoder's
+        # own recursion (asdict deep-copied every value first: 0.2 ms a decision).
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    return _json_default(value)
+
+
 def to_jsonable(value) -> Any:
     """Dataclasses (facts, evidence) as plain JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = dataclasses.asdict(value)
-    return json.loads(json.dumps(value, default=_json_default))
+    is_dataclass = dataclasses.is_dataclass(value) and not isinstance(value, type)
+    return json.loads(json.dumps(value, default=_jsonable_default if is_dataclass else _json_default))
+
+
+# The log's INSERT compiled once (core.prepared): compiling it cost as much as running it.
+_LOG_INSERT = PreparedInsert(DecisionRecord)
 
 
 def decision_log_append(
@@ -77,7 +89,7 @@ def decision_log_append(
     shown = (facts.e164 or number)[:40]
     stored_facts = to_jsonable(facts)
     stored_facts["e164"] = None  # kept once, erasable, in phone_number
-    return DecisionRecord.objects.create(
+    record = DecisionRecord(
         decided_at=facts.at,
         kind=kind,
         phone_number=shown,
@@ -92,6 +104,8 @@ def decision_log_append(
         facts=stored_facts,
         ruleset_version=decision.evidence.get("ruleset_version", ""),
     )
+    _LOG_INSERT.save(record)
+    return record
 
 
 def decision_log_erase(numbers: list[str]) -> int:

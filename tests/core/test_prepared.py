@@ -1,16 +1,24 @@
 """core.prepared: a SELECT compiled once answers as the queryset itself
-would, with each call's own values, on every thread's own connection."""
+would, with each call's own values, on every thread's own connection; an
+INSERT compiled once writes the row save() writes."""
 
+import dataclasses
+import datetime as dt
+import json
 import threading
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, signals
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from core.prepared import PreparedSelect
+from compliance.decision_log import _json_default, to_jsonable
+from compliance.models import DecisionRecord
+from compliance.policy import CallContext, CallFacts, ConsentFact, RegistryFact
+from compliance.rnd.answers import RndAnswer
+from core.prepared import PreparedInsert, PreparedSelect
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +90,103 @@ def test_a_value_that_is_not_one_plain_parameter_is_refused(agent):
         lambda name: User.objects.annotate(n=Count("groups")).filter(username=name), "name"
     )
     assert counted.first(name=agent.username).n == 1
+
+
+LOG_INSERT = PreparedInsert(DecisionRecord)
+
+
+def _decision(actor, **fields) -> DecisionRecord:
+    return DecisionRecord(
+        decided_at=dt.datetime(2026, 11, 17, 15, tzinfo=dt.UTC),
+        kind="check",
+        phone_number="+12127360601",
+        number_hash="ab" * 32,
+        actor=actor,
+        allowed=False,
+        reasons=["consent_missing", "dnc_national"],
+        evidence={"ruleset_version": "v1", "zones": ["America/New_York"], "nested": {"n": [1, None, 2.5]}},
+        facts={"e164": None},
+        ruleset_version="v1",
+        **fields,
+    )
+
+
+def _values(record: DecisionRecord) -> dict:
+    return {f.attname: getattr(record, f.attname) for f in DecisionRecord._meta.concrete_fields}
+
+
+def test_an_insert_writes_and_returns_what_save_does(agent):
+    by_save = _decision(agent)
+    by_save.save(force_insert=True)
+    prepared = _decision(agent)
+    with CaptureQueriesContext(connection) as queries:
+        LOG_INSERT.save(prepared)
+    assert len(queries) == 1 and queries[0]["sql"].startswith('INSERT INTO "compliance_decisionrecord"')
+    assert prepared.pk == by_save.pk + 1 and prepared.recorded_at is not None  # returned: pk, db_default
+    assert not prepared._state.adding and prepared._state.db == "default"
+    stored = DecisionRecord.objects.get(pk=prepared.pk)
+    assert {**_values(stored), "id": None, "recorded_at": None} == {
+        **_values(DecisionRecord.objects.get(pk=by_save.pk)),
+        "id": None,
+        "recorded_at": None,
+    }
+    assert stored.recorded_at == prepared.recorded_at and stored.actor_id == agent.pk
+    again = _decision(None, number_key_id="k1")  # other values, the same columns: the same statement
+    LOG_INSERT.save(again)
+    assert DecisionRecord.objects.get(pk=again.pk).actor_id is None
+
+
+def test_an_insert_with_a_receiver_goes_through_save_and_sends_the_signals(agent):
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append((instance.pk, created))
+
+    signals.post_save.connect(receiver, sender=DecisionRecord)
+    try:
+        record = _decision(agent)
+        LOG_INSERT.save(record)
+    finally:
+        signals.post_save.disconnect(receiver, sender=DecisionRecord)
+    assert seen == [(record.pk, True)]
+
+
+def test_an_unsaved_related_object_is_refused_as_save_refuses_it():
+    with pytest.raises(ValueError, match="unsaved related object 'actor'"):
+        LOG_INSERT.save(_decision(User(username="never.saved")))
+
+
+def test_facts_as_json_are_what_dataclasses_asdict_gave():
+    """to_jsonable walks the dataclasses itself; the log keeps the same JSON."""
+    at = dt.datetime(2026, 11, 17, 15, tzinfo=dt.UTC)
+    facts = CallFacts(
+        at=at,
+        e164="+12127360601",
+        number_valid=True,
+        candidate_zones=("America/New_York",),
+        candidate_states=("NY",),
+        customer_id=7,
+        customer_erased=False,
+        consents=(ConsentFact(1, "marketing", "voice", True, at, None, None),),
+        internal_dnc=False,
+        dnc_requested_at=None,
+        registry=(RegistryFact(source="national", listed=True, synced_at=at, sync_id=3),),
+        last_purchase_at=at,
+        last_inquiry_at=None,
+        reassigned_at=None,
+        attempts_24h_same_subject=1,
+        attempts_24h_campaign=2,
+        context=CallContext(
+            purpose="marketing",
+            dialing_mode="manual",
+            subject="orders",
+            campaign_id=4,
+            window_start=dt.time(9),
+        ),
+        rnd=(RndAnswer(5, "+12127360601", at.date(), "consent", "no", at, "recorded", "", 1),),
+        rnd_policy="flag",
+    )
+    evidence = {"consents": [2], "states": {"NY"}, "windows": [(dt.time(8), dt.time(21))], "at": at}
+    for value in (facts, evidence):
+        asdict = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+        assert to_jsonable(value) == json.loads(json.dumps(asdict, default=_json_default))

@@ -23,7 +23,7 @@ from accounts.roles import COMPLIANCE_OFFICERS, MANAGERS, has_role
 from campaigns import services
 from campaigns.abandonment import AUTOMATED_MODES, MAX_RATE_PERCENT, campaign_abandonment_rate
 from campaigns.models import Campaign, CampaignScrub, CampaignTarget
-from campaigns.scrub import CLASS_LABELS, CLASSES, SYNC_LIMIT, scrub_start
+from campaigns.scrub import CLASS_LABELS, CLASSES, RND_STATUS_LABELS, RND_STATUSES, SYNC_LIMIT, scrub_start
 from compliance.explain import REASON_TEXT
 from compliance.reports import duration_text
 from consent.models import Purpose
@@ -339,6 +339,8 @@ class CampaignAdmin(ReadableHistoryAdmin):
                 "run": run,
                 "rows": _scrub_rows(run),
                 "reason_rows": _reason_rows(run),
+                "rnd_rows": _rnd_rows(run),
+                "rnd_queries_needed": (run.result or {}).get("rnd_queries_needed") if run else None,
                 "opens": _opens(run),
                 "took": duration_text(run.duration.total_seconds()) if run and run.duration else "",
                 "in_progress": run is not None
@@ -385,6 +387,17 @@ def _opens(run: CampaignScrub | None) -> list[tuple[datetime, int]]:
     8601 in its JSON), as instants the page shows in the viewer's zone."""
     hours = (run.result or {}).get("opens_by_hour", {}) if run else {}
     return sorted((datetime.fromisoformat(hour), n) for hour, n in hours.items())
+
+
+def _rnd_rows(run: CampaignScrub | None) -> list[tuple[str, int]]:
+    """The Reassigned Numbers Database's answers for the targets where one
+    matters (none before issue 18's scrubs, or when none matters)."""
+    if run is None or run.status != CampaignScrub.Status.SUCCEEDED:
+        return []
+    counts = run.result.get("rnd") or {}
+    if not any(counts.values()):
+        return []
+    return [(RND_STATUS_LABELS[status], counts.get(status, 0)) for status in RND_STATUSES]
 
 
 def _reason_rows(run: CampaignScrub | None) -> list[tuple[str, int, str]]:

@@ -79,12 +79,25 @@ FACTS_CHUNK = 25_000  # each set goes as one parameter (core.lookups.AnyOf), on 
 # by the worker, with a progress bar.
 SYNC_LIMIT = 50_000
 
+# Where an RND answer matters for a target (consent-based automated calls,
+# Maine marketing): what the ledger holds for it at the scrub's instant. A
+# launch needs a query for each "stale" and "missing" one.
+RND_STATUSES = ("yes", "no", "no_data", "stale", "missing")
+RND_STATUS_LABELS = {
+    "yes": "“Yes”: disconnected since the consent or contact",
+    "no": "A fresh “no” (the safe harbor)",
+    "no_data": "“No data”",
+    "stale": "A “no” older than the freshness window",
+    "missing": "Never asked",
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class TargetVerdict:
     klass: str
     reasons: tuple[str, ...]
     opens_at: datetime | None
+    rnd: str | None = None  # where an RND answer matters: one of RND_STATUSES
 
 
 # A target whose number was erased with its customer has no number left to
@@ -102,10 +115,13 @@ class ScrubResult:
     opens_by_hour: Counter = dataclasses.field(default_factory=Counter)
     decisions: int = 0  # distinct fact keys decided
     targets: dict[int, TargetVerdict] | None = None
+    rnd: Counter = dataclasses.field(default_factory=Counter)
 
     def add(self, verdict: TargetVerdict, count: int) -> None:
         self.total += count
         self.classes[verdict.klass] += count
+        if verdict.rnd is not None:
+            self.rnd[verdict.rnd] += count
         for reason in verdict.reasons:
             self.reasons[reason] += count
             self.reasons_by_class[verdict.klass][reason] += count
@@ -124,6 +140,8 @@ class ScrubResult:
             },
             "opens_by_hour": dict(sorted(self.opens_by_hour.items())),
             "decisions": self.decisions,
+            "rnd": {status: self.rnd.get(status, 0) for status in RND_STATUSES},
+            "rnd_queries_needed": self.rnd.get("stale", 0) + self.rnd.get("missing", 0),
         }
 
 
@@ -167,12 +185,31 @@ class VerdictMemo:
         found = self.verdicts.get(key)
         if found is None:
             rules = self.rules
-            found = self.verdicts[key] = verdict_classify(
-                decision=decide(facts, rules),
-                opens_at=lambda: next_allowed_at(facts, rules),
-                today_ends_at=self.today_ends_at,
+            decision = decide(facts, rules)
+            found = self.verdicts[key] = dataclasses.replace(
+                verdict_classify(
+                    decision=decision,
+                    opens_at=lambda: next_allowed_at(facts, rules),
+                    today_ends_at=self.today_ends_at,
+                ),
+                rnd=rnd_status(decision, facts),
             )
         return found
+
+
+def rnd_status(decision: Decision, facts: CallFacts) -> str | None:
+    """What the RND ledger holds for a call where an answer matters (the
+    decision's `rnd` evidence; a consent voided by a "yes" counts as "yes"),
+    None where no answer matters."""
+    rnd = decision.evidence.get("rnd")
+    if rnd is None:
+        voided = "reassigned_number" in decision.reasons and any(a.answer == "yes" for a in facts.rnd)
+        return "yes" if voided else None
+    if rnd["answer"] is None:
+        return "missing"
+    if rnd["answer"] == "no":
+        return "no" if rnd["fresh"] else "stale"
+    return rnd["answer"]
 
 
 @contextmanager

@@ -215,7 +215,7 @@ def engine_verdicts(campaign, at, today_ends_at):
     for target in CampaignTarget.objects.filter(campaign=campaign).select_related("phone_number"):
         phone = target.phone_number
         if phone.number is None:
-            verdicts[target.pk] = ("never", ("customer_erased",))
+            verdicts[target.pk] = ("never", ("customer_erased",), None)
             continue
         facts = facts_gather(number=str(phone.number), context=context, at=at, rules=rules)
         decision = decide(facts, rules)
@@ -228,7 +228,7 @@ def engine_verdicts(campaign, at, today_ends_at):
             klass = "later_today"
         else:
             klass = "later"
-        verdicts[target.pk] = (klass, decision.reasons)
+        verdicts[target.pk] = (klass, decision.reasons, scrub.rnd_status(decision, facts))
     return verdicts
 
 
@@ -267,14 +267,14 @@ def assert_scrub_matches_the_engine(campaign, at, monkeypatch):
     result = scrub.scrub_compute(campaign=campaign, at=at, with_targets=True, batch_size=7)
 
     expected = engine_verdicts(campaign, at, today_ends_at)
-    got = {pk: (verdict.klass, verdict.reasons) for pk, verdict in result.targets.items()}
+    got = {pk: (verdict.klass, verdict.reasons, verdict.rnd) for pk, verdict in result.targets.items()}
     numbers = dict(CampaignTarget.objects.filter(campaign=campaign).values_list("pk", "phone_number__number"))
     wrong = {numbers[pk]: (got.get(pk), expected[pk]) for pk in expected if got.get(pk) != expected[pk]}
     assert not wrong, wrong
     assert result.total == len(expected)
     # The mix really is mixed, and the counts add up to it.
     assert sum(result.classes.values()) == len(expected)
-    assert len({klass for klass, _ in expected.values()}) >= 2
+    assert len({klass for klass, _reasons, _rnd in expected.values()}) >= 2
     assert result.decisions < len(expected)
 
 
@@ -334,3 +334,38 @@ def test_a_big_campaign_is_scrubbed_by_the_worker_with_its_progress_recorded(man
     assert (run.rows_done, run.rows_total, run.progress_percent) == (5, 5, 100)
     assert run.result["classes"]["now"] == 5
     assert run.requested_by == manager and run.duration is not None
+
+
+def test_the_scrub_counts_rnd_answers_and_the_queries_a_launch_needs(manager):
+    """Issue 18: for an autodialed marketing campaign (every call relies on
+    consent), what the RND query ledger holds per target: yes, a fresh no,
+    no data, a stale no, never asked; the stale and unasked need a query."""
+    from compliance.rnd.services import rnd_import
+
+    at = TUESDAY_EARLY
+    campaign = CampaignFactory(purpose="marketing", dialing_mode="autodialed", subject="sale", status="draft")
+    granted = at - dt.timedelta(days=200)
+    answers = {
+        "yes": (1, "yes"),
+        "no": (1, "no"),
+        "no_data": (1, "no_data"),
+        "stale": (40, "no"),
+        "missing": None,
+    }
+    lines = []
+    numbers = []
+    for index, (_status, answer) in enumerate(answers.items()):
+        number = f"+1212736{index:04d}"
+        phone = PhoneNumberFactory(customer=CustomerFactory(state="NY", postal_code="10001"), number=number)
+        ConsentGrantFactory(phone_number=phone, purpose="marketing", written=True, granted_at=granted)
+        numbers.append(number)
+        if answer is not None:
+            days, value = answer
+            queried = (at - dt.timedelta(days=days)).isoformat()
+            lines.append(f"{number},{granted.astimezone(dt.UTC).date().isoformat()},{value},{queried}\n")
+    rnd_import(data=("phone_number,date,answer,queried_at\n" + "".join(lines)).encode())
+    targets_add(campaign=campaign, numbers=numbers, by=manager)
+    summary = scrub.scrub_compute(campaign=campaign, at=at).as_json()
+    assert summary["rnd"] == {"yes": 1, "no": 1, "no_data": 1, "stale": 1, "missing": 1}
+    assert summary["rnd_queries_needed"] == 2
+    assert summary["reasons"]["reassigned_number"] == 1

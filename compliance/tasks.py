@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from compliance.decision_log import decision_log_seal, decision_log_verify_record
+from compliance.rnd.chain import rnd_ledger_verify
 from compliance.watch import (
     SEAL_TASK,
     VERIFY_TASK,
@@ -36,9 +37,10 @@ def decision_log_seal_task() -> int:
 
 @shared_task(name=VERIFY_TASK)
 def decision_log_verify_task() -> dict:
-    """Recompute the whole chain; a broken chain is logged as an error (the
-    alerting hook) and returned, so it shows in the task results; so is any
-    drift of the schedule (a disabled or rescheduled seal, say)."""
+    """Recompute the whole chain, and the RND query ledger's; a broken chain
+    is logged as an error (the alerting hook) and returned, so it shows in
+    the task results; so is any drift of the schedule (a disabled or
+    rescheduled seal, say)."""
     result = decision_log_verify_record()
     decision_log_watch_log(decision_log_watch())
     if result.ok:
@@ -50,12 +52,28 @@ def decision_log_verify_task() -> dict:
             result.problem,
             result.checked,
         )
+    rnd = rnd_ledger_verify()  # the RND query ledger's own chain (issue 18), on the same watch
+    if rnd.ok:
+        logger.info("RND query ledger intact: %s row(s) verified", rnd.checked)
+    else:
+        logger.error(
+            "RND query ledger BROKEN at query #%s: %s (%s row(s) verified before it)",
+            rnd.broken_id,
+            rnd.problem,
+            rnd.checked,
+        )
     return {
         "ok": result.ok,
         "checked": result.checked,
         "unsealed": result.unsealed,
         "broken_id": result.broken_id,
         "problem": result.problem,
+        "rnd_ledger": {
+            "ok": rnd.ok,
+            "checked": rnd.checked,
+            "broken_id": rnd.broken_id,
+            "problem": rnd.problem,
+        },
     }
 
 

@@ -130,3 +130,19 @@ def test_the_erase_door_blanks_only_a_suppressed_number():
     suppression_add(e164="+12125550152", source="api", reason="erased")
     assert rnd_ledger_erase(["+12125550152"]) == 1
     assert RndQuery.objects.get().phone_number == "(erased)" and rnd_ledger_verify().ok
+
+
+def test_the_nightly_verify_checks_the_rnd_ledger_too(rows, caplog):
+    """An edited RND answer is named by the nightly task, beside the decision log's result."""
+    from compliance.tasks import decision_log_verify_task
+
+    assert decision_log_verify_task()["rnd_ledger"]["ok"] is True
+    with owner_powers() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            cursor.execute("UPDATE compliance_rndquery SET answer = 'no' WHERE id = %s", [rows[1].pk])
+        finally:
+            cursor.execute("RESET session_replication_role")
+    result = decision_log_verify_task()["rnd_ledger"]
+    assert (result["ok"], result["broken_id"]) == (False, rows[1].pk)
+    assert f"RND query ledger BROKEN at query #{rows[1].pk}" in caplog.text

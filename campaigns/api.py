@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -300,12 +301,14 @@ class DispositionView(APIView):
         },
     )
     def post(self, request, pk: int):
-        # The caller's own attempts only: anyone else's is a 404, as if it did not exist.
-        attempt = get_object_or_404(CallAttempt.objects.filter(agent=request.user), pk=pk)
         serializer = DispositionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            attempt = dialer.attempt_dispose(attempt=attempt, agent=request.user, **serializer.validated_data)
+            # The caller's own attempts only, read (locked) by the service: anyone
+            # else's is a 404, as if it did not exist.
+            attempt = dialer.attempt_dispose(attempt=pk, agent=request.user, **serializer.validated_data)
+        except CallAttempt.DoesNotExist:
+            raise Http404 from None
         except dialer.DispositionError as exc:
             return Response({"outcome": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"attempt": attempt.pk, "outcome": attempt.outcome})

@@ -10,19 +10,24 @@ rescheduled to the next moment it could be allowed). On SQLite (the demo)
 select_for_update is a no-op and IMMEDIATE transactions serialise writers.
 """
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
 
-from django.db import transaction
-from django.db.models import Exists, Min, OuterRef, Subquery
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Exists, Min, Model, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from accounts.models import TrainingPolicy
 from accounts.services import training_policy
 from campaigns.abandonment import campaign_abandonment_check
 from campaigns.models import CallAttempt, Campaign, CampaignTarget
-from campaigns.selectors import LEASE, call_attempts_open, campaign_call_context, campaign_with_training
+from campaigns.selectors import LEASE, call_attempts_open, campaign_call_context, campaigns_with_training
 from compliance.facts import Withheld, facts_gather
 from compliance.models import DecisionRecord
 from compliance.policy import PERMANENT_REASONS, TIME_REASONS, Decision, decide, next_allowed_at
@@ -54,7 +59,87 @@ class HandOff:
     record: DecisionRecord
 
 
-def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
+M = TypeVar("M", bound=Model)
+
+_AT = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)  # the instant a statement is compiled for
+_KEY0 = -(2**62)  # the ids it is compiled for: _KEY0, _KEY0 - 1, ... (never a row's)
+
+
+class _Compiled(Generic[M]):
+    """A query of the hand-off, compiled once per thread and connection on
+    PostgreSQL and afterwards run with new values: compiling the claim cost
+    several times what running it costs (issue 17). `build(at, *ids)` makes
+    the queryset from an instant and ids only, so every instant among the
+    compiled statement's parameters is `at` or an offset from it (a lease's
+    start, `now - LEASE`) and every id one of `ids`: run at another instant
+    with other ids, each is moved by the same offset or swapped. The
+    instances are built as the queryset's own iteration builds them
+    (select_related objects, annotations). Elsewhere (the SQLite demo) the
+    queryset itself runs, the portable twin."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], ids: int) -> None:
+        self._build, self._ids, self._local = build, ids, threading.local()
+
+    def first(self, at: datetime, *ids: int) -> M | None:
+        assert len(ids) == self._ids
+        if connection.vendor != "postgresql":
+            return self._build(at, *ids).first()
+        compiled = getattr(self._local, "compiled", None)
+        if compiled is None or compiled["connection"] is not connections[DEFAULT_DB_ALIAS]:
+            compiled = self._local.compiled = self._compile()
+        if compiled["locks"] and not connection.in_atomic_block:  # as the queryset would refuse
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        params = list(compiled["params"])
+        for index, offset in compiled["instants"]:
+            params[index] = at + offset
+        for index, key in compiled["ids"]:
+            params[index] = ids[key]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled["sql"], params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        compiler = compiled["compiler"]
+        if compiled["converters"]:
+            row = next(compiler.apply_converters([row], compiled["converters"]))
+        instance = compiled["model"].from_db(connection.alias, compiled["init_list"], row[compiled["fields"]])
+        for populator in compiled["related_populators"]:
+            populator.populate(row, instance)
+        for name, position in compiled["annotations"].items():
+            setattr(instance, name, row[position])
+        return instance
+
+    def _compile(self) -> dict[str, Any]:
+        keys = [_KEY0 - k for k in range(self._ids)]
+        query = self._build(_AT, *keys)[:1].query
+        compiler = query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()  # fills compiler.select, klass_info, annotation_col_map
+        instants = [(i, p - _AT) for i, p in enumerate(params) if isinstance(p, datetime)]
+        swapped = [(i, keys.index(p)) for i, p in enumerate(params) if type(p) is int and p in keys]
+        if {key for _i, key in swapped} != set(range(self._ids)):
+            raise ValueError("every id must be a plain parameter of the statement")
+        select, klass_info = compiler.select, compiler.klass_info
+        assert klass_info is not None, "a queryset of model instances"
+        columns = klass_info["select_fields"]
+        fields = slice(columns[0], columns[-1] + 1)
+        return {
+            "connection": connections[DEFAULT_DB_ALIAS],
+            "locks": query.select_for_update,
+            "compiler": compiler,  # kept for its converters
+            "sql": sql,
+            "params": tuple(params),
+            "instants": instants,
+            "ids": swapped,
+            "converters": compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
+            "model": klass_info["model"],
+            "init_list": [column[0].target.attname for column in select[fields]],
+            "fields": fields,
+            "related_populators": get_related_populators(klass_info, select, connection.alias),
+            "annotations": dict(compiler.annotation_col_map or {}),
+        }
+
+
+def _claim_query(now: datetime, campaign_id: int) -> QuerySet[CampaignTarget]:
     """Lock the next target to decide, skipping those other agents hold, and
     then its number, in one statement: an expired lease first (its agent
     left; it is decided again before anyone else gets it), else the queue in
@@ -64,7 +149,7 @@ def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
     number's lock waits for an opt-out holding it; its row, the target's and
     the customer's are read as locked (the latest), for the facts and the card."""
     mine = (
-        CampaignTarget.objects.filter(campaign=campaign)
+        CampaignTarget.objects.filter(campaign_id=campaign_id)
         # A number on an agent's screen, in any campaign, is never handed out
         # again (one index probe of attempt_number_time_idx per row examined).
         .exclude(Exists(call_attempts_open(now).filter(phone_number=OuterRef("phone_number"))))
@@ -80,10 +165,23 @@ def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
         CampaignTarget.objects.filter(
             pk=Coalesce(Subquery(expired.values("pk")[:1]), Subquery(queued.values("pk")[:1]))
         )
+        .order_by()
         .select_related("phone_number__customer")
         .select_for_update(of=("self", "phone_number"))
-        .first()
     )
+
+
+_claimed = _Compiled(_claim_query, ids=1)
+
+
+def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
+    return _claimed.first(now, campaign.pk)
+
+
+_campaign_read = _Compiled(
+    lambda _at, campaign_id, agent_id: campaigns_with_training(campaign_id=campaign_id, agent_id=agent_id),
+    ids=2,
+)
 
 
 def dialer_next(*, campaign: Campaign | int, agent, now: datetime | None = None) -> HandOff | None:
@@ -93,7 +191,8 @@ def dialer_next(*, campaign: Campaign | int, agent, now: datetime | None = None)
     so a campaign paused a moment ago hands out nothing."""
     now = now or timezone.now()
     campaign_id = campaign if isinstance(campaign, int) else campaign.pk
-    found = campaign_with_training(campaign_id=campaign_id, agent=agent) if 0 < campaign_id < 2**63 else None
+    # The campaign with the agent's training (campaigns.selectors.campaign_with_training), compiled once.
+    found = _campaign_read.first(now, campaign_id, agent.pk) if 0 < campaign_id < 2**63 else None
     if found is None:
         raise Campaign.DoesNotExist(f'Invalid pk "{campaign_id}" - object does not exist.')
     if _training_until(found, now) is None:
@@ -299,19 +398,36 @@ def _callback_check(attempt: CallAttempt, callback_at: datetime) -> None:
         )
 
 
+def _attempt_query(_at: datetime, attempt_id: int, agent_id: int) -> QuerySet[CallAttempt]:
+    """The agent's attempt, its target and its number locked (the number's
+    lock is the one the opt-out and the hand-off take)."""
+    return (
+        CallAttempt.objects.filter(pk=attempt_id, agent_id=agent_id)
+        .order_by()
+        .select_for_update(of=("self", "target", "phone_number"))
+        .select_related("target", "phone_number", "campaign")
+    )
+
+
+_attempt_locked = _Compiled(_attempt_query, ids=2)
+
+
 @transaction.atomic
 def attempt_dispose(
-    *, attempt: CallAttempt, agent, outcome: str, callback_at: datetime | None = None, notes: str = ""
+    *, attempt: CallAttempt | int, agent, outcome: str, callback_at: datetime | None = None, notes: str = ""
 ) -> CallAttempt:
     """Record how a call went. "do_not_call" is an opt-out (via agent); a
-    callback is queued for its time and decided again when due."""
-    attempt = (
-        CallAttempt.objects.select_for_update(of=("self", "target", "phone_number"))
-        .select_related("target", "phone_number", "campaign")
-        .get(pk=attempt.pk)
-    )
-    if attempt.agent_id != agent.pk:
-        raise DispositionError("This call was handed to another agent.")
+    callback is queued for its time and decided again when due. `attempt`
+    is read again, locked, only if it is the agent's: given its id, the
+    agent's attempt or CallAttempt.DoesNotExist (the API's 404: nobody
+    else's attempt is locked, nor said to exist)."""
+    given = attempt
+    found = _attempt_locked.first(timezone.now(), given if isinstance(given, int) else given.pk, agent.pk)
+    if found is None:
+        if isinstance(given, CallAttempt) and given.agent_id != agent.pk:
+            raise DispositionError("This call was handed to another agent.")
+        raise CallAttempt.DoesNotExist("No such call of yours.")
+    attempt = found
     if attempt.outcome:
         raise DispositionError(f"This call already has a disposition ({attempt.get_outcome_display()}).")
     if outcome not in CallAttempt.Outcome.values:

@@ -66,17 +66,18 @@ def campaign_with_training(*, campaign_id: int, agent) -> Campaign | None:
     checks of the agent, in one query: `trained_at`, the agent's latest
     compliance training acknowledgement (None: none), and `training_days`,
     the training policy's validity (None: no policy row yet)."""
-    return (
-        Campaign.objects.filter(pk=campaign_id)
-        .annotate(
-            trained_at=Subquery(
-                TrainingAcknowledgement.objects.filter(agent=agent)
-                .order_by("-acknowledged_at")
-                .values("acknowledged_at")[:1]
-            ),
-            training_days=Subquery(TrainingPolicy.objects.filter(pk=1).values("validity_days")),
-        )
-        .first()
+    return campaigns_with_training(campaign_id=campaign_id, agent_id=agent.pk).first()
+
+
+def campaigns_with_training(*, campaign_id: int, agent_id: int) -> QuerySet[Campaign]:
+    """campaign_with_training's query."""
+    return Campaign.objects.filter(pk=campaign_id).annotate(
+        trained_at=Subquery(
+            TrainingAcknowledgement.objects.filter(agent_id=agent_id)
+            .order_by("-acknowledged_at")
+            .values("acknowledged_at")[:1]
+        ),
+        training_days=Subquery(TrainingPolicy.objects.filter(pk=1).values("validity_days")),
     )
 
 

@@ -4,6 +4,7 @@ agents, so an agent can take calls as soon as the demo starts."""
 
 import hashlib
 from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -192,20 +193,28 @@ def demo_reassigned_seed(*, by) -> int:
     campaign = Campaign.objects.filter(name="Winter sale (demo)").first()
     if campaign is None or RndQuery.objects.exists():
         return 0
-    consent = (
-        ConsentGrant.objects.filter(
-            purpose="marketing",
-            written=True,
-            revoked_at=None,
-            phone_number__targets__campaign=campaign,
-        )
-        .select_related("phone_number")
-        .order_by("id")
-        .first()
+    # A number on no registry (numbers ending 0000-0009 are: compliance.registry.demo)
+    # and not the litigator list's, so that the decision shows the reassignment alone.
+    consent = next(
+        (
+            grant
+            for grant in ConsentGrant.objects.filter(
+                purpose="marketing",
+                written=True,
+                revoked_at=None,
+                phone_number__targets__campaign=campaign,
+            )
+            .select_related("phone_number")
+            .order_by("id")
+            if int(str(grant.phone_number.number)[-4:]) >= 10
+        ),
+        None,
     )
     if consent is None:
         return 0
     now = timezone.now()
+    # At noon in New York today: inside the campaign's window for the demo's eastern numbers.
+    noon = now.astimezone(ZoneInfo("America/New_York")).replace(hour=12, minute=0, second=0, microsecond=0)
     number = str(consent.phone_number.number)
     line = f"{number},{date_sent_for(consent.granted_at)},yes"
     rnd_ledger_append(
@@ -226,7 +235,7 @@ def demo_reassigned_seed(*, by) -> int:
     decision_make(
         number=number,
         context=campaign_call_context(campaign=campaign),
-        at=now,
+        at=noon,
         kind=DecisionRecord.Kind.CHECK,
         actor=by,
     )

@@ -1,7 +1,7 @@
 """One decision in plain words: what was checked, what blocked, with the local times."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.utils.formats import date_format
@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 from compliance.evidence import CapEvidence, LitigatorEvidence, RndEvidence, WindowEvidence, evidence_read
 from compliance.models import DecisionRecord
 from core.call_history import WINDOW
-from core.words import datetime_text
+from core.words import datetime_text, day_text
 
 WINDOW_HOURS = int(WINDOW.total_seconds() // 3600)  # the caps' rolling window, in words
 
@@ -140,13 +140,14 @@ RND_ANSWER_TEXT = {"yes": "“yes” (disconnected since)", "no": "“no”", "n
 def rnd_text(rnd: RndEvidence) -> str:
     """The RND query the call relied on, or that there was none, in words."""
     need = RND_NEED_TEXT.get(rnd["needed"], rnd["needed"])
-    if rnd["date_sent"] is None:
+    day = day_text(date.fromisoformat(rnd["date_sent"])) if rnd["date_sent"] else None
+    if day is None:
         found = "there is no date to ask the RND with"
     elif rnd["answer"] is None:
-        found = f"the RND was never asked about {rnd['date_sent']}"
+        found = f"the RND was never asked about {day}"
     else:
         found = (
-            f"query #{rnd['query_id']} for {rnd['date_sent']} ({rnd['date_kind']} date) answered "
+            f"query #{rnd['query_id']} for {day} ({rnd['date_kind']} date) answered "
             f"{RND_ANSWER_TEXT.get(rnd['answer'], rnd['answer'])} on {_viewer_text(rnd['queried_at'])} "
             f"via {rnd['provider']}, {'fresh' if rnd['fresh'] else 'not fresh'} "
             f"(fresh for {rnd['fresh_hours']} hours)"

@@ -726,16 +726,33 @@ def _rnd(
     if not facts.number_valid:
         return
     context, at = facts.context, facts.at
-    maine = (
-        context.purpose == "marketing"
-        and MAINE in facts.candidate_states
-        and evidence.get("exemption") != "ebr"
-    )
+    # Maine exempts calls to a person with an established business
+    # relationship, whether or not the call also has written consent.
+    ebr = evidence.get("ebr")
+    maine = context.purpose == "marketing" and MAINE in facts.candidate_states and not (ebr and ebr["basis"])
     relied = set(consent_ids) or set(evidence["consent"].get("exemption_ids", ()))
-    if not maine and not (consent_based and relied):
-        return  # no answer matters (or the missing consent blocks already)
     policy = facts.rnd_policy if facts.rnd_policy in RND_POLICIES else "block"
     window = rnd_fresh_window(rules, on=at.astimezone(UTC).date())
+    if consent_based and not relied and not maine:
+        # No usable consent (that blocks already): cite the "yes" that voided one, if one did.
+        voided = _rnd_voiding(facts)
+        if voided is not None:
+            voided_consent, yes = voided
+            evidence["rnd"] = _rnd_evidence(
+                "consent",
+                yes.date_sent,
+                DATE_CONSENT,
+                voided_consent.id,
+                yes,
+                window,
+                False,
+                False,
+                policy,
+                "reassigned_number",
+            )
+        return
+    if not maine and not (consent_based and relied):
+        return  # no answer matters
     candidates: list[tuple[date, str, int | None]] = [
         (date_sent_for(consent.granted_at), DATE_CONSENT, consent.id)
         for consent in facts.consents
@@ -766,8 +783,51 @@ def _rnd(
         blocks = "rnd_unverified"
     if blocks:
         blocked.add(blocks)
-    rnd: RndEvidence = {
-        "needed": "maine" if maine else "consent",
+    evidence["rnd"] = _rnd_evidence(
+        "maine" if maine else "consent",
+        day,
+        kind,
+        consent_id,
+        answer,
+        window,
+        fresh,
+        fresh and consent_based and kind == DATE_CONSENT,
+        policy,
+        blocks,
+    )
+
+
+def _rnd_voiding(facts: CallFacts) -> tuple[ConsentFact, RndAnswer] | None:
+    """The latest consent of the call's channel an RND "yes" voided, with that answer."""
+    found = None
+    for consent in facts.consents:
+        if consent.channel != facts.context.channel or consent.granted_at > facts.at:
+            continue
+        granted_on = date_sent_for(consent.granted_at)
+        yes = max(
+            (a for a in facts.rnd if a.answer == YES and a.date_sent >= granted_on),
+            key=lambda a: (a.queried_at, a.query_id),
+            default=None,
+        )
+        if yes is not None and (found is None or consent.granted_at > found[0].granted_at):
+            found = (consent, yes)
+    return found
+
+
+def _rnd_evidence(
+    needed: str,
+    day: date | None,
+    kind: str | None,
+    consent_id: int | None,
+    answer: RndAnswer | None,
+    window: timedelta | None,
+    fresh: bool,
+    safe_harbor: bool,
+    policy: str,
+    blocks: str | None,
+) -> RndEvidence:
+    return {
+        "needed": needed,
         "date_sent": None if day is None else day.isoformat(),
         "date_kind": kind,
         "consent_id": consent_id,
@@ -777,11 +837,10 @@ def _rnd(
         "provider": None if answer is None else answer.provider,
         "fresh_hours": None if window is None else int(window.total_seconds() // 3600),
         "fresh": fresh,
-        "safe_harbor": fresh and consent_based and kind == DATE_CONSENT,
+        "safe_harbor": safe_harbor,
         "policy": policy,
         "blocks": blocks,
     }
-    evidence["rnd"] = rnd
 
 
 def _litigator(facts: CallFacts, evidence: Evidence, blocked: set[str]) -> None:

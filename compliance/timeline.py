@@ -39,7 +39,7 @@ from core.timeline import (
     timeline_sources,
     timeline_who,
 )
-from core.words import datetime_text
+from core.words import datetime_text, day_text
 from customers.models import Customer, PhoneNumber
 
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
@@ -185,7 +185,7 @@ def rnd_entries(query: TimelineQuery) -> list[TimelineEntry]:
             at=row.queried_at,
             kind="rnd",
             title=f"Reassigned Numbers Database: {RND_ANSWER_WORDS.get(row.answer, row.answer)}",
-            detail=f"{row.phone_number}, date sent {row.date_sent.isoformat()} ({row.get_date_kind_display()})",
+            detail=f"{row.phone_number}, date sent {day_text(row.date_sent)} ({row.get_date_kind_display()})",
             via=row.provider,
             link=reverse("admin:compliance_rndquery_change", args=[row.pk]),
         )

@@ -127,5 +127,6 @@ def call_facts(
         attempts_24h_same_subject=0,
         attempts_24h_campaign=0,
         context=context(),
+        rnd_policy="flag",  # the company's default RND policy (DESIGN.md)
     )
     return replace(facts, **overrides) if overrides else facts

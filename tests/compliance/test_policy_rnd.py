@@ -45,10 +45,18 @@ def facts(*, number: str = NEW_YORK, rnd=(), policy: str | None = "flag", **over
     return replace(base, rnd=tuple(rnd), rnd_policy=policy)
 
 
-def test_a_yes_for_the_consents_date_voids_it():
-    decision = decide(facts(rnd=[answer("yes")]), rules())
+def test_a_yes_for_the_consents_date_voids_it_and_the_evidence_cites_it():
+    decision = decide(facts(rnd=[answer("yes", query_id=31)]), rules())
     assert "reassigned_number" in decision.reasons
     assert decision.evidence["consent"]["ids"] == []
+    rnd = decision.evidence["rnd"]
+    assert (rnd["query_id"], rnd["answer"], rnd["date_sent"], rnd["consent_id"]) == (
+        31,
+        "yes",
+        "2025-01-10",
+        1,
+    )
+    assert rnd["blocks"] == "reassigned_number" and rnd["safe_harbor"] is False
 
 
 def test_a_yes_for_a_later_date_voids_it_and_one_for_an_earlier_date_does_not():
@@ -186,3 +194,18 @@ def test_missing_or_unlisted_litigator_data_never_blocks_and_is_cited(listed):
     decision = decide(litigator(listed, "block"), rules())
     assert decision.allowed
     assert decision.evidence["litigator"]["listed"] is listed
+
+
+def test_a_maine_call_with_consent_and_an_ebr_is_an_ebr_call():
+    """Maine exempts a call to a person with an established business
+    relationship, written consent or not: revoking the consent can never
+    turn a Maine block into an allow (a hypothesis property found it)."""
+    with_both = facts(
+        number=PORTLAND_ME,
+        context=context(dialing_mode="manual"),
+        last_purchase_at=AT - timedelta(days=30),
+        policy="block",
+    )
+    decision = decide(with_both, rules())
+    assert decision.allowed, decision.reasons
+    assert "rnd" not in decision.evidence

@@ -268,7 +268,7 @@ def test_rnd_answers_and_litigator_flags_are_on_the_record(client, compliance_of
     assert page.status_code == 200
     html = page.content.decode()
     assert "Reassigned Numbers Database: no: not disconnected since the date" in html
-    assert "date sent 2026-09-01" in html
+    assert "date sent Sep 1, 2026" in html
     assert "On Litigator list: flagged for a compliance officer" in html
     assert "Litigator review: Signed off: calls may go on" in html
     only = client.get("/compliance/timeline/", {"number": NUMBER, "kind": "decision"}).content.decode()

@@ -46,12 +46,15 @@ class CampaignSerializer(StrictTypes, serializers.ModelSerializer):
             "window_start",
             "window_end",
             "max_attempts_per_day",
+            "litigator_policy",
             "starts_at",
             "ends_at",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        # Optional: stored when the campaign is created (block for marketing, flag for informational).
+        extra_kwargs = {"litigator_policy": {"required": False, "allow_blank": False}}
 
     def validate(self, attrs):
         merged = {

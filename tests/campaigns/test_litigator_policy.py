@@ -57,3 +57,28 @@ def test_the_admin_form_offers_the_policy(client, manager):
     page = client.get("/admin/campaigns/campaign/add/")
     assert page.status_code == 200
     assert b'name="litigator_policy"' in page.content
+
+
+def test_the_campaigns_api_takes_and_shows_the_policy(manager):
+    """DESIGN.md "Campaigns": `litigator_policy?`, stored at creation."""
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(manager)
+    body = {"subject": "sale", "caller_id": "+12125550100", "dialing_mode": "manual", "status": "draft"}
+    made = api.post("/api/v1/campaigns/", {**body, "name": "m", "purpose": "marketing"}, format="json")
+    assert made.status_code == 201, made.json()
+    assert made.json()["litigator_policy"] == "block"
+    chosen = api.post(
+        "/api/v1/campaigns/",
+        {**body, "name": "i", "purpose": "informational", "litigator_policy": "ignore"},
+        format="json",
+    )
+    assert chosen.status_code == 201 and chosen.json()["litigator_policy"] == "ignore"
+    bad = api.post(
+        "/api/v1/campaigns/",
+        {**body, "name": "b", "purpose": "marketing", "litigator_policy": "warn"},
+        format="json",
+    )
+    assert bad.status_code == 400 and "litigator_policy" in bad.json()
+    assert not Campaign.objects.filter(name="b").exists()

@@ -1,10 +1,11 @@
 """Writes of compliance: decisions made and logged."""
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from compliance.decision_log import decision_log_append
@@ -23,7 +24,6 @@ class Decided:
     record: DecisionRecord
 
 
-@transaction.atomic
 def decision_make(
     *,
     number: str,
@@ -40,18 +40,38 @@ def decision_make(
     log's row. Raises, logging nothing, compliance.facts.ContextMissing when a
     ContextRow's row does not exist, and compliance.facts.Withheld when the
     caller's `unless` rows exist as the facts are read (a hand-off's number
-    already on another agent's screen)."""
-    facts, rules = facts_gather_in_force(number=number, context=context, at=at, unless=unless)
-    decision = decide(facts, rules)
-    record = decision_log_append(facts=facts, decision=decision, kind=kind, actor=actor, number=number)
-    litigator = decision.evidence.get("litigator")
-    if decision.allowed and litigator and litigator["flagged"] and facts.e164:
-        # The campaign flags litigator-listed numbers: the call goes ahead and
-        # a compliance officer reviews the number (once).
-        litigator_review_flag(
-            number=facts.e164,
-            synced_at=datetime.fromisoformat(litigator["synced_at"]) if litigator["synced_at"] else None,
-            decision_id=record.pk,
-            at=at,
-        )
+    already on another agent's screen).
+
+    One transaction (a savepoint in the caller's) holds whatever it writes
+    together. On PostgreSQL the facts are one statement, read at READ
+    COMMITTED in a transaction or out of one alike, so the transaction holds
+    the writes only, and only when there are two (the log's row and a
+    litigator flag): a lone INSERT is its own transaction, and a check saves
+    a BEGIN and a COMMIT round trip (a hand-off a savepoint's). The portable
+    path reads in several queries: there the transaction holds them too."""
+    reads_in_one_statement = connection.vendor == "postgresql"
+    with nullcontext() if reads_in_one_statement else transaction.atomic():
+        facts, rules = facts_gather_in_force(number=number, context=context, at=at, unless=unless)
+        decision = decide(facts, rules)
+        flag = _litigator_flag(facts, decision)
+        with transaction.atomic() if flag else nullcontext():
+            record = decision_log_append(
+                facts=facts, decision=decision, kind=kind, actor=actor, number=number
+            )
+            if flag:
+                flagged_number, synced_at = flag
+                litigator_review_flag(
+                    number=flagged_number, synced_at=synced_at, decision_id=record.pk, at=at
+                )
     return Decided(facts=facts, rules=rules, decision=decision, record=record)
+
+
+def _litigator_flag(facts: CallFacts, decision: Decision) -> tuple[str, datetime | None] | None:
+    """The number and its list's sync time when the campaign flags this
+    litigator-listed number: the call goes ahead and a compliance officer
+    reviews the number (once)."""
+    litigator = decision.evidence.get("litigator")
+    if not (decision.allowed and litigator and litigator["flagged"] and facts.e164):
+        return None
+    synced_at = litigator["synced_at"]
+    return facts.e164, datetime.fromisoformat(synced_at) if synced_at else None

@@ -5,8 +5,11 @@ the decision and its log entry as before. Nothing is remembered stale: a
 change to the rules or to the campaign is seen by the very next check."""
 
 import datetime as dt
+import io
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -17,6 +20,7 @@ from campaigns.selectors import campaign_call_context, campaign_context_row
 from compliance.facts import ContextMissing, facts_gather, facts_gather_in_force
 from compliance.models import DecisionRecord, JurisdictionRule, RuleSetStamp
 from compliance.policy import decide
+from compliance.registry.models import LitigatorReview
 from compliance.rules import ruleset_build
 from compliance.ruleset import ruleset_current
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
@@ -89,6 +93,44 @@ def test_a_check_with_a_token_takes_three_statements(api, miami, marketing, mana
     assert (record.kind, record.actor, record.campaign_id) == ("check", manager, marketing.pk)
     assert record.evidence == body["evidence"]
     assert body["evidence"]["ruleset_version"] == ruleset_current().version
+
+
+def test_a_check_sends_no_transaction_control_its_log_row_being_one_statement(api, miami, marketing):
+    """The facts are one statement and the log's row another: no BEGIN and
+    COMMIT (here, in the test's transaction, no savepoint) around them."""
+    check(api, marketing.pk)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(
+            "/api/v1/compliance/check/",
+            {"phone_number": "+13057360001", "campaign": marketing.pk, "at": EARLY_TUESDAY.isoformat()},
+            format="json",
+        )
+    assert response.status_code == 200
+    assert len(queries) == 3, [q["sql"] for q in queries]
+
+
+def test_a_flagged_litigator_number_is_logged_and_flagged_in_one_transaction(api, miami, settings):
+    """The decision's row and the review's rows commit together (a savepoint here)."""
+    path = Path(settings.VAR_DIR) / "litigators.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("3057360001\n")
+    call_command("dnc_import", "--source", "litigator", str(path), stdout=io.StringIO())
+    campaign = CampaignFactory(purpose="marketing", dialing_mode="manual", litigator_policy="flag")
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(
+            "/api/v1/compliance/check/",
+            {"phone_number": "+13057360001", "campaign": campaign.pk, "at": EARLY_TUESDAY.isoformat()},
+            format="json",
+        )
+    assert response.json()["evidence"]["litigator"]["flagged"] is True
+    sent = [q["sql"] for q in queries]
+    opened = next(i for i, sql in enumerate(sent) if sql.startswith("SAVEPOINT"))
+    closed = next(i for i, sql in enumerate(sent) if sql.startswith("RELEASE SAVEPOINT"))
+    written = [sql for sql in sent[opened:closed] if sql.startswith("INSERT")]
+    assert written[0].startswith('INSERT INTO "compliance_decisionrecord"'), sent
+    assert any("litigatorreview" in sql for sql in written[1:]), sent
+    assert not any(sql.startswith("INSERT") for sql in sent[:opened] + sent[closed:]), sent
+    assert LitigatorReview.objects.get().decision_id == response.json()["decision"]
 
 
 def test_the_attempts_are_counted_on_the_campaigns_own_row_in_the_same_statement(api, miami, marketing):

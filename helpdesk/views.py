@@ -422,28 +422,17 @@ def ticket_quick(request):
     return render(request, "helpdesk/_quick_ticket_done.html", {"ticket": ticket})
 
 
+REASSIGN_ROLES = (AGENTS, COMPLIANCE_OFFICERS)
+
+
 @role_required(*TICKET_ROLES)
 @require_GET
 def customer_detail(request, customer_id: int):
     """A customer for the help desk: tickets, consents in plain words and
     what stops calling each number."""
-    overview = selectors.customer_overview(customer_id=customer_id, now=timezone.now())
-    if overview is None:
-        raise Http404("No such customer.")
+    page = _customer_page(request, customer_id)  # a 404 for no such customer: nothing viewed
     access_record(request, action="viewed customer", target=f"customer #{customer_id}")
-    return render(
-        request,
-        "helpdesk/customer.html",
-        {
-            "overview": overview,
-            "now": timezone.now(),
-            "sees_whole_customer": user_sees_whole_customers(request.user),
-            "may_mark_reassigned": has_role(request.user, *REASSIGN_ROLES),
-        },
-    )
-
-
-REASSIGN_ROLES = (AGENTS, COMPLIANCE_OFFICERS)
+    return page
 
 
 @role_required(*REASSIGN_ROLES)
@@ -460,20 +449,27 @@ def number_mark_reassigned(request, customer_id: int, phone_id: int):
         except ValidationError as exc:
             form.add_error(None, exc)
     if not form.is_valid():
-        overview = selectors.customer_overview(customer_id=customer_id, now=timezone.now())
-        return render(
-            request,
-            "helpdesk/customer.html",
-            {
-                "overview": overview,
-                "now": timezone.now(),
-                "sees_whole_customer": user_sees_whole_customers(request.user),
-                "may_mark_reassigned": True,
-                "reassigned_errors": {phone.pk: " ".join(str(m) for ms in form.errors.values() for m in ms)},
-            },
-            status=400,
-        )
+        error = " ".join(str(message) for messages in form.errors.values() for message in messages)
+        return _customer_page(request, customer_id, reassigned_errors={phone.pk: error}, status=400)
     return redirect("customer-detail", customer_id=customer_id)
+
+
+def _customer_page(request, customer_id: int, *, reassigned_errors: dict | None = None, status: int = 200):
+    overview = selectors.customer_overview(customer_id=customer_id, now=timezone.now())
+    if overview is None:
+        raise Http404("No such customer.")
+    return render(
+        request,
+        "helpdesk/customer.html",
+        {
+            "overview": overview,
+            "now": timezone.now(),
+            "sees_whole_customer": user_sees_whole_customers(request.user),
+            "may_mark_reassigned": has_role(request.user, *REASSIGN_ROLES),
+            "reassigned_errors": reassigned_errors or {},
+        },
+        status=status,
+    )
 
 
 def _search_allowed(user) -> bool:

@@ -5,6 +5,8 @@ The numbers table itself is not registered: with 10M+ rows, a changelist
 (and its COUNT(*)) is no use; the lookup page answers the only question
 worth asking of it, "who lists this number?"."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +29,45 @@ from compliance.selectors import registry_limits, registry_older_than_limit
 from core.admin import HistoryAdmin, ReadOnlyAdmin
 from core.history import history_save
 from core.phones import phone_normalize
+
+
+def decision_page(
+    model_admin: admin.ModelAdmin,
+    request,
+    *,
+    form: forms.Form,
+    decide: Callable[[str, str], str],
+    done: str,
+    template: str,
+    context: dict,
+):
+    """A page where a second person decides a held record with a reason (a
+    shrink hold, a litigator review): on a valid POST, `decide(choice,
+    reason)` records it and says what follows (shown as a message, then back
+    to the record), or raises ValidationError per field (400 with the form)."""
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                message = decide(form.cleaned_data["decision"], form.cleaned_data["reason"])
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                model_admin.message_user(request, message, messages.SUCCESS)
+                return redirect(done)
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.model._meta,
+            "form": form,
+            **context,
+        },
+        status=status,
+    )
 
 
 class RegistryUploadForm(forms.Form):
@@ -372,43 +413,31 @@ class ShrinkHoldAdmin(HistoryAdmin):
         hold = get_object_or_404(ShrinkHold.objects.select_related("source", "uploaded_by"), pk=hold_id)
         if not self.has_decide_permission(request):
             raise PermissionDenied
-        form = ShrinkHoldDecisionForm(request.POST or None)
-        status = 200
-        if request.method == "POST":
-            status = 400
-            if form.is_valid():
-                approve = form.cleaned_data["decision"] == "approve"
-                try:
-                    with transaction.atomic():
-                        shrink_hold_decide(
-                            hold=hold, by=request.user, approve=approve, reason=form.cleaned_data["reason"]
-                        )
-                        if approve:  # the sync imports approved holds first
-                            transaction.on_commit(registry_inbox_sync_task.delay)
-                except ValidationError as exc:
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    self.message_user(
-                        request,
-                        "Approved: the inbox sync imports it now; watch its run under Sync runs."
-                        if approve
-                        else "Rejected: nothing was imported; the file is in the inbox's rejected/ folder.",
-                        messages.SUCCESS,
-                    )
-                    return redirect(reverse("admin:registry_shrinkhold_change", args=[hold.pk]))
-        return TemplateResponse(
+
+        def decide(choice: str, reason: str) -> str:
+            approve = choice == "approve"
+            with transaction.atomic():
+                shrink_hold_decide(hold=hold, by=request.user, approve=approve, reason=reason)
+                if approve:  # the sync imports approved holds first
+                    transaction.on_commit(registry_inbox_sync_task.delay)
+            return (
+                "Approved: the inbox sync imports it now; watch its run under Sync runs."
+                if approve
+                else "Rejected: nothing was imported; the file is in the inbox's rejected/ folder."
+            )
+
+        return decision_page(
+            self,
             request,
-            "admin/registry/shrinkhold/decide.html",
-            {
-                **self.admin_site.each_context(request),
+            form=ShrinkHoldDecisionForm(request.POST or None),
+            decide=decide,
+            done=reverse("admin:registry_shrinkhold_change", args=[hold.pk]),
+            template="admin/registry/shrinkhold/decide.html",
+            context={
                 "title": f"Approve or reject shrink hold #{hold.pk}",
-                "opts": self.model._meta,
                 "original": hold,
                 "summary": shrink_hold_describe(hold=hold),
-                "form": form,
             },
-            status=status,
         )
 
 
@@ -482,37 +511,22 @@ class LitigatorReviewAdmin(HistoryAdmin):
         review = get_object_or_404(LitigatorReview.objects.select_related("source"), pk=review_id)
         if not self.has_decide_permission(request):
             raise PermissionDenied
-        form = LitigatorReviewDecisionForm(request.POST or None)
-        status = 200
-        if request.method == "POST":
-            status = 400
-            if form.is_valid():
-                suppress = form.cleaned_data["decision"] == "suppress"
-                try:
-                    litigator_review_decide(
-                        review=review, by=request.user, suppress=suppress, reason=form.cleaned_data["reason"]
-                    )
-                except ValidationError as exc:
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    self.message_user(
-                        request,
-                        "Suppressed: the number is on the company's do-not-call list; no call goes to it."
-                        if suppress
-                        else "Signed off: calls to the number may go on.",
-                        messages.SUCCESS,
-                    )
-                    return redirect(reverse("admin:registry_litigatorreview_change", args=[review.pk]))
-        return TemplateResponse(
+
+        def decide(choice: str, reason: str) -> str:
+            suppress = choice == "suppress"
+            litigator_review_decide(review=review, by=request.user, suppress=suppress, reason=reason)
+            return (
+                "Suppressed: the number is on the company's do-not-call list; no call goes to it."
+                if suppress
+                else "Signed off: calls to the number may go on."
+            )
+
+        return decision_page(
+            self,
             request,
-            "admin/registry/litigatorreview/decide.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"Sign off or suppress {review.number}",
-                "opts": self.model._meta,
-                "original": review,
-                "form": form,
-            },
-            status=status,
+            form=LitigatorReviewDecisionForm(request.POST or None),
+            decide=decide,
+            done=reverse("admin:registry_litigatorreview_change", args=[review.pk]),
+            template="admin/registry/litigatorreview/decide.html",
+            context={"title": f"Sign off or suppress {review.number}", "original": review},
         )

@@ -565,5 +565,5 @@ def test_the_customer_page_costs_a_bounded_number_of_queries(
         ConsentGrantFactory(phone_number=phone, purpose="informational", channel="sms", written=False)
         TicketFactory(queue=queue, customer=customer)
     _login(client, agent)
-    with django_assert_max_num_queries(11)  # one more since issue 18: the RND answers:
+    with django_assert_max_num_queries(11):  # one more since issue 18: the RND answers
         assert client.get(f"/customers/{customer.pk}/").status_code == 200

@@ -332,6 +332,11 @@ REGISTRY_SHRINK_FLOOR = env.int("CONSENTDESK_REGISTRY_SHRINK_FLOOR", default=100
 # result files from the inbox), "dnc_com" (DNC.com's RND Basic API) or "twilio"
 # (Twilio Lookup's reassigned_number). Unset outside debug: nothing is queried (and
 # no answer is made up) until a deployment names one.
+# Litigator screening by a provider's lookup (compliance.registry.litigator_adapters):
+# "recorded" (canned matches from CONSENTDESK_LITIGATOR_RECORDED, a CSV
+# phone_number,level,listed_on) or unset (nothing is screened; list files still load).
+LITIGATOR_ADAPTER = env.str("CONSENTDESK_LITIGATOR_ADAPTER", default="")
+LITIGATOR_RECORDED_FILE = env.str("CONSENTDESK_LITIGATOR_RECORDED", default="")
 RND_ADAPTER = env.str("CONSENTDESK_RND_ADAPTER", default="recorded" if DEBUG else "")
 RND_RECORDED_FILE = env.str("CONSENTDESK_RND_RECORDED", default="")
 RND_OUTBOX = Path(env.str("CONSENTDESK_RND_OUTBOX", default=str(VAR_DIR / "rnd" / "outbox")))

@@ -21,7 +21,14 @@ from django.utils.html import format_html
 from compliance.registry.folders import RegistryInboxError, registry_inbox_path
 from compliance.registry.inbox import registry_upload_save
 from compliance.registry.litigator import litigator_review_decide
-from compliance.registry.models import AreaCodeSync, LitigatorReview, RegistrySource, ShrinkHold, SyncRun
+from compliance.registry.models import (
+    AreaCodeSync,
+    LitigatorListing,
+    LitigatorReview,
+    RegistrySource,
+    ShrinkHold,
+    SyncRun,
+)
 from compliance.registry.selectors import e164_to_registry_int, registry_freshness, registry_listings
 from compliance.registry.services import shrink_hold_decide, shrink_hold_describe
 from compliance.registry.tasks import registry_inbox_sync_task
@@ -29,6 +36,7 @@ from compliance.selectors import registry_limits, registry_older_than_limit
 from core.admin import HistoryAdmin, ReadOnlyAdmin
 from core.history import history_save
 from core.phones import phone_normalize
+from core.words import datetime_text, day_text
 
 
 def decision_page(
@@ -471,6 +479,7 @@ class LitigatorReviewAdmin(HistoryAdmin):
         "number",
         "status",
         "source",
+        "provider_says",
         "listed_synced_at",
         "flagged_at",
         "decision_link",
@@ -500,6 +509,14 @@ class LitigatorReviewAdmin(HistoryAdmin):
             name="registry_litigatorreview_decide",
         )
         return [decide, *super().get_urls()]
+
+    @admin.display(description="provider's screen")
+    def provider_says(self, review: LitigatorReview) -> str:
+        listing = LitigatorListing.objects.filter(number_hash=review.number_hash).first()
+        if listing is None:
+            return "listed by file (no provider level)"
+        listed = f", listed {day_text(listing.listed_on)}" if listing.listed_on else ""
+        return f"{listing.level} ({listing.provider}{listed}; screened {datetime_text(listing.checked_at)})"
 
     @admin.display(description="decision")
     def decision_link(self, review: LitigatorReview) -> str:

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from compliance.registry.models import LitigatorReview, RegistrySource
+from compliance.registry.models import LitigatorListing, LitigatorReview, RegistrySource
 from consent.models import OptOutVia
 from consent.services import consent_revoke, number_hash
 from core.erasure import ErasureContext
@@ -74,8 +74,10 @@ def litigator_review_decide(
 
 
 def litigator_reviews_erase(context: ErasureContext) -> None:
-    """Erasure: the person's numbers leave the reviews and their history."""
+    """Erasure: the person's numbers leave the reviews and their history, and
+    what a provider said of them goes."""
     if not context.numbers:
         return
     LitigatorReview.objects.filter(number__in=context.numbers).update(number=ERASED)
     LitigatorReview.history.filter(number__in=context.numbers).update(number=ERASED)
+    LitigatorListing.objects.filter(number_hash__in=[number_hash(n) for n in context.numbers]).delete()

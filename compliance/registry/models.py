@@ -394,3 +394,20 @@ class LitigatorReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} ({self.get_status_display().lower()})"
+
+
+class LitigatorListing(models.Model):
+    """What a litigator provider's lookup said of a number (issue 18): the
+    provider's level, the provider and the date listed, by keyed hash only;
+    the listing itself is the litigator source's registry number. No names
+    or case titles. Replaced by each screen of the number; gone when a screen
+    no longer matches it or the person is erased."""
+
+    number_hash = models.CharField(max_length=64, unique=True)
+    level = models.CharField(max_length=40)
+    provider = models.CharField(max_length=40)
+    listed_on = models.DateField(null=True, blank=True)
+    checked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.level} ({self.provider})"

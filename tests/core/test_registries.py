@@ -29,6 +29,7 @@ def test_the_contact_record_reads_calls_and_tickets_from_sources_their_apps_regi
     assert owners == {
         "history": "compliance.timeline",
         "registry": "compliance.timeline",
+        "rnd": "compliance.timeline",
         "decision": "compliance.timeline",
         "call": "campaigns.timeline",
         "ticket": "helpdesk.timeline",

@@ -53,6 +53,7 @@ from compliance.policy import (
     decision_key,
     next_allowed_at,
 )
+from compliance.rnd.answers import NO, YES
 from compliance.rules import RuleSet
 from compliance.ruleset import ruleset_current
 from core.history import history_user
@@ -203,12 +204,12 @@ def rnd_status(decision: Decision, facts: CallFacts) -> str | None:
     None where no answer matters."""
     rnd = decision.evidence.get("rnd")
     if rnd is None:
-        voided = "reassigned_number" in decision.reasons and any(a.answer == "yes" for a in facts.rnd)
-        return "yes" if voided else None
+        voided = "reassigned_number" in decision.reasons and any(a.answer == YES for a in facts.rnd)
+        return YES if voided else None
     if rnd["answer"] is None:
         return "missing"
-    if rnd["answer"] == "no":
-        return "no" if rnd["fresh"] else "stale"
+    if rnd["answer"] == NO:
+        return NO if rnd["fresh"] else "stale"
     return rnd["answer"]
 
 

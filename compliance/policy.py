@@ -42,6 +42,7 @@ from compliance.rnd.answers import (
     RndAnswer,
     answer_for_date,
     answer_is_fresh,
+    answer_voids_consent,
     date_sent_for,
     rnd_fresh_window,
 )
@@ -245,7 +246,6 @@ def _consent_states(facts: CallFacts, at: datetime) -> list[tuple[ConsentFact, s
             revoked_until = revoked_at
     channel = facts.context.channel
     reassigned_at = facts.reassigned_at
-    yes_dates = [answer.date_sent for answer in facts.rnd if answer.answer == YES]
     states = []
     for consent in consents:
         if consent.channel != channel or consent.granted_at > at:
@@ -256,8 +256,8 @@ def _consent_states(facts: CallFacts, at: datetime) -> list[tuple[ConsentFact, s
             state = _REVOKED
         elif consent.expires_at is not None and consent.expires_at <= at:
             state = _EXPIRED
-        elif (reassigned_at is not None and consent.granted_at <= reassigned_at) or (
-            yes_dates and max(yes_dates) >= date_sent_for(consent.granted_at)
+        elif (reassigned_at is not None and consent.granted_at <= reassigned_at) or _rnd_yes_for(
+            facts, consent
         ):
             # Marked reassigned by staff after the consent, or an RND "yes"
             # for a date on or after the consent's (its UTC date).
@@ -797,18 +797,23 @@ def _rnd(
     )
 
 
+def _rnd_yes_for(facts: CallFacts, consent: ConsentFact) -> RndAnswer | None:
+    """The latest RND "yes" that voids `consent` (compliance.rnd.answers), if any."""
+    granted_on = date_sent_for(consent.granted_at)
+    return max(
+        (answer for answer in facts.rnd if answer_voids_consent(answer, granted_on=granted_on)),
+        key=lambda answer: (answer.queried_at, answer.query_id),
+        default=None,
+    )
+
+
 def _rnd_voiding(facts: CallFacts) -> tuple[ConsentFact, RndAnswer] | None:
     """The latest consent of the call's channel an RND "yes" voided, with that answer."""
     found = None
     for consent in facts.consents:
         if consent.channel != facts.context.channel or consent.granted_at > facts.at:
             continue
-        granted_on = date_sent_for(consent.granted_at)
-        yes = max(
-            (a for a in facts.rnd if a.answer == YES and a.date_sent >= granted_on),
-            key=lambda a: (a.queried_at, a.query_id),
-            default=None,
-        )
+        yes = _rnd_yes_for(facts, consent)
         if yes is not None and (found is None or consent.granted_at > found[0].granted_at):
             found = (consent, yes)
     return found

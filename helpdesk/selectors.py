@@ -298,7 +298,7 @@ def customer_overview(*, customer_id: int, now: datetime) -> CustomerOverview | 
 
 def _rnd_line(answer: RndAnswer) -> str:
     """One RND answer for the customer page, in words."""
-    asked = f"asked {day_text(answer.queried_at)} about {answer.date_sent:%b %-d, %Y}"
+    asked = f"asked {day_text(answer.queried_at)} about {day_text(answer.date_sent)}"
     if answer.answer == YES:
         return (
             f"Reassigned Numbers Database ({asked}): yes, disconnected since: consents given on or before "

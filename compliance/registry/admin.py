@@ -6,6 +6,7 @@ The numbers table itself is not registered: with 10M+ rows, a changelist
 worth asking of it, "who lists this number?"."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -76,6 +77,37 @@ def decision_page(
         },
         status=status,
     )
+
+
+class HeldRecordAdmin(HistoryAdmin):
+    """A record written by services only, decided by a second person on a
+    page of its own (`decide_view`, through `decision_page`): read-only here,
+    its decide URL named `registry_<model>_decide`, open to
+    `decide_permission`."""
+
+    decide_permission = ""
+    decide_path = ""
+    decide_view: Callable[..., Any]  # the subclass's page
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the record is written by services only; deciding is its own page
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_decide_permission(self, request) -> bool:
+        return request.user.has_perm(self.decide_permission)
+
+    def get_urls(self):
+        decide = path(
+            self.decide_path,
+            self.admin_site.admin_view(self.decide_view),
+            name=f"registry_{self.model._meta.model_name}_decide",
+        )
+        return [decide, *super().get_urls()]
 
 
 class RegistryUploadForm(forms.Form):
@@ -359,7 +391,7 @@ class AreaCodeSyncAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ShrinkHold)
-class ShrinkHoldAdmin(HistoryAdmin):
+class ShrinkHoldAdmin(HeldRecordAdmin):
     """Full files held by the shrink guard. Read-only but for one page: a
     compliance officer other than the uploader approves or rejects a
     pending hold there, with a reason."""
@@ -387,25 +419,8 @@ class ShrinkHoldAdmin(HistoryAdmin):
     readonly_fields = fields
     change_form_template = "admin/registry/shrinkhold/change_form.html"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # the record is written by services only; deciding is the page below
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_decide_permission(self, request) -> bool:
-        return request.user.has_perm("registry.change_shrinkhold")
-
-    def get_urls(self):
-        decide = path(
-            "<int:hold_id>/decide/",
-            self.admin_site.admin_view(self.decide_view),
-            name="registry_shrinkhold_decide",
-        )
-        return [decide, *super().get_urls()]
+    decide_permission = "registry.change_shrinkhold"
+    decide_path = "<int:hold_id>/decide/"
 
     @admin.display(description="area codes")
     def area_code_summary(self, hold: ShrinkHold) -> str:
@@ -465,7 +480,7 @@ class LitigatorReviewDecisionForm(forms.Form):
 
 
 @admin.register(LitigatorReview)
-class LitigatorReviewAdmin(HistoryAdmin):
+class LitigatorReviewAdmin(HeldRecordAdmin):
     """Numbers flagged by a litigator list under a campaign whose policy is
     `flag`. Read-only but for one page: a compliance officer signs a number
     off or suppresses it, with a reason."""
@@ -490,25 +505,8 @@ class LitigatorReviewAdmin(HistoryAdmin):
     readonly_fields = fields
     change_form_template = "admin/registry/litigatorreview/change_form.html"
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # the record is written by services only; deciding is the page below
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_decide_permission(self, request) -> bool:
-        return request.user.has_perm("registry.change_litigatorreview")
-
-    def get_urls(self):
-        decide = path(
-            "<int:review_id>/decide/",
-            self.admin_site.admin_view(self.decide_view),
-            name="registry_litigatorreview_decide",
-        )
-        return [decide, *super().get_urls()]
+    decide_permission = "registry.change_litigatorreview"
+    decide_path = "<int:review_id>/decide/"
 
     @admin.display(description="provider's screen")
     def provider_says(self, review: LitigatorReview) -> str:

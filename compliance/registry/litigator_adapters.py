@@ -27,7 +27,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from compliance.registry.models import LitigatorListing, RegistrySource, SyncRun
+from compliance.registry.models import LitigatorListing, SyncRun
 from compliance.registry.selectors import e164_to_registry_int, registry_listings
 from compliance.registry.services import registry_file_import, registry_source_ensure
 from compliance.registry.sources import LITIGATOR_KEY
@@ -136,18 +136,19 @@ def litigator_screen(*, numbers: Sequence[str], adapter: LitigatorAdapter, by=No
         LitigatorListing.objects.filter(
             number_hash__in=[number_hash(n) for n in asked if n not in matches]
         ).delete()
-        for match in matches.values():
-            LitigatorListing.objects.update_or_create(
-                number_hash=number_hash(match.number),
-                defaults={
-                    "level": match.level[:LEVEL_MAX],
-                    "provider": match.provider,
-                    "listed_on": match.listed_on,
-                    "checked_at": now,
-                },
-            )
+        LitigatorListing.objects.bulk_create(
+            [
+                LitigatorListing(
+                    number_hash=number_hash(match.number),
+                    level=match.level[:LEVEL_MAX],
+                    provider=match.provider,
+                    listed_on=match.listed_on,
+                    checked_at=now,
+                )
+                for match in matches.values()
+            ],
+            update_conflicts=True,
+            unique_fields=["number_hash"],
+            update_fields=["level", "provider", "listed_on", "checked_at"],
+        )
     return LitigatorScreen(asked=len(asked), matched=len(matches), run=run)
-
-
-def litigator_source() -> RegistrySource | None:
-    return RegistrySource.objects.filter(kind=RegistrySource.Kind.LITIGATOR).first()

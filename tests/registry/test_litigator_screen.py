@@ -86,3 +86,5 @@ def test_the_command_screens_customer_numbers_and_refuses_without_a_provider(set
     bad.write_text("+12127360001\nnot a number\n")
     with pytest.raises(CommandError, match="line 2"):
         call_command("litigator_screen", "--numbers", str(bad), stdout=io.StringIO())
+    with pytest.raises(CommandError, match="cannot be read"):
+        call_command("litigator_screen", "--numbers", str(tmp_path / "missing.txt"), stdout=io.StringIO())

@@ -38,7 +38,11 @@ class Command(BaseCommand):
             )
         if numbers:
             wanted = []
-            for line_no, line in enumerate(Path(numbers).read_text().splitlines(), start=1):
+            try:
+                lines = Path(numbers).read_text().splitlines()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CommandError(f"{numbers} cannot be read: {exc}. Nothing was screened.") from exc
+            for line_no, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
                 try:

@@ -162,9 +162,13 @@ def grants_apply(using: str = "default") -> None:
                 schema, app
             ),
             sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, app),
-            # Which migrations ran is the owner's to say.
-            sql.SQL("REVOKE INSERT, UPDATE, DELETE ON TABLE django_migrations FROM {}").format(app),
         ]
+        cursor.execute("SELECT to_regclass('django_migrations') IS NOT NULL")
+        if cursor.fetchone()[0]:  # before the first migrate there is nothing to say yet
+            # Which migrations ran is the owner's to say.
+            statements.append(
+                sql.SQL("REVOKE INSERT, UPDATE, DELETE ON TABLE django_migrations FROM {}").format(app)
+            )
         cursor.execute(
             "SELECT name FROM unnest(%s::text[]) AS name WHERE to_regclass(name) IS NOT NULL",
             [protected_tables()],

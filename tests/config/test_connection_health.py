@@ -1,0 +1,48 @@
+"""The kept database connection's health check (config.postgresql): it costs a
+live connection no round trip, and still finds one the server has ended, so
+the request after a database restart gets a new connection, not an error."""
+
+import time
+
+import pytest
+from django.db import connection, connections
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kept():
+    """A second connection to the test database, as a web worker keeps one between requests."""
+    wrapper = connections.create_connection("default")
+    wrapper.ensure_connection()
+    yield wrapper
+    wrapper.close()
+
+
+def _last_statement(pid: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0]
+
+
+def test_a_live_connection_is_found_usable_without_a_statement(kept):
+    with kept.cursor() as cursor:
+        cursor.execute("SELECT 'the last thing it was asked'")
+    pid = kept.connection.info.backend_pid
+    assert kept.is_usable()
+    assert _last_statement(pid) == "SELECT 'the last thing it was asked'"  # no SELECT 1 was sent
+
+
+def test_a_connection_the_server_ended_is_not_usable_and_the_next_one_works(kept):
+    pid = kept.connection.info.backend_pid
+    with connection.cursor() as cursor:  # as a restart or an idle timeout would end it
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        assert cursor.fetchone()[0] is True
+    deadline = time.monotonic() + 5
+    while kept.is_usable() and time.monotonic() < deadline:
+        time.sleep(0.02)  # the server's goodbye reaches the socket
+    assert not kept.is_usable()
+    kept.close_if_unusable_or_obsolete()  # what Django runs when a request starts
+    with kept.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid

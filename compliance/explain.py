@@ -149,9 +149,10 @@ def rnd_text(rnd: RndEvidence) -> str:
         found = (
             f"query #{rnd['query_id']} for {day} ({rnd['date_kind']} date) answered "
             f"{RND_ANSWER_TEXT.get(rnd['answer'], rnd['answer'])} on {_viewer_text(rnd['queried_at'])} "
-            f"via {rnd['provider']}, {'fresh' if rnd['fresh'] else 'not fresh'} "
-            f"(fresh for {rnd['fresh_hours']} hours)"
+            f"via {rnd['provider']}"
         )
+        if rnd["answer"] == "no":  # only a "no" goes stale: a "yes" or "no data" stays what it was
+            found += f", {'fresh' if rnd['fresh'] else 'not fresh'} (fresh for {rnd['fresh_hours']} hours)"
     harbor = "the safe harbor holds" if rnd["safe_harbor"] else "no safe harbor"
     outcome = (
         f"blocks ({rnd['blocks']})"

@@ -18,6 +18,7 @@ from compliance.decision_log import decision_log_seal, decision_log_verify
 from compliance.evidence import EVIDENCE_VERSION
 from compliance.models import DecisionRecord
 from compliance.registry.services import registry_file_import, registry_source_ensure
+from compliance.rnd.services import rnd_import
 from tests.factories import CampaignFactory, ConsentGrantFactory, CustomerFactory, PhoneNumberFactory
 from tests.otp import login_with_otp
 
@@ -29,6 +30,12 @@ ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).resolve().paren
 
 @pytest.fixture
 def allowed_call(agent, tmp_path, time_machine):
+    return _handed(agent, tmp_path, time_machine)
+
+
+def _handed(agent, tmp_path, time_machine, *, rnd_answer: str | None = None):
+    """A marketing call by autodialer to a consenting New Yorker, handed to `agent`,
+    with the RND's answer for the consent's date recorded an hour before (or none)."""
     time_machine.move_to(TUESDAY_MORNING)
     registry = tmp_path / "national.txt"
     registry.write_text("2127360000\n2127360999\n")
@@ -46,6 +53,12 @@ def allowed_call(agent, tmp_path, time_machine):
         name="Winter sale", purpose="marketing", dialing_mode="autodialed", caller_id="+12125550199"
     )
     training_record(agent=agent, by=None, at=TUESDAY_MORNING - dt.timedelta(days=3))
+    if rnd_answer:
+        granted_on = consent.granted_at.astimezone(dt.UTC).date()
+        asked = (TUESDAY_MORNING - dt.timedelta(hours=1)).isoformat()
+        rnd_import(
+            data=f"phone_number,date,answer,queried_at\n+12127360701,{granted_on},{rnd_answer},{asked}\n".encode()
+        )
     targets_add(campaign=campaign, numbers=["+12127360701"], by=None)
     handoff = dialer.dialer_next(
         campaign=campaign, agent=agent, now=TUESDAY_MORNING + dt.timedelta(minutes=1)
@@ -157,3 +170,35 @@ def test_the_proof_page_shows_times_in_one_format_and_no_raw_values(
     assert "Released by the agent without an outcome." in main
     assert not re.search(r"\d{4}-\d\d-\d\d", main), "an ISO date shows through"
     assert "(max 31 days)" in main and " d)" not in main
+
+
+def _proof_texts(client, attempt) -> tuple[str, str]:
+    """The proof page's text and its PDF's."""
+    page = client.get(f"/compliance/attempts/{attempt.pk}/proof/")
+    assert page.status_code == 200
+    answer = client.get(f"/compliance/attempts/{attempt.pk}/proof.pdf")
+    pdf = pypdfium2.PdfDocument(io.BytesIO(answer.content))
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    return re.sub(r"\s+", " ", page.content.decode()), re.sub(r"\s+", " ", text)
+
+
+def test_the_proof_says_when_the_rnd_was_never_asked(client, compliance_officer, allowed_call):
+    attempt, _consent, _sync = allowed_call
+    login_with_otp(client, compliance_officer)
+    for text in _proof_texts(client, attempt):
+        assert "Reassigned Numbers Database" in text
+        assert "the RND was never asked about" in text and "no safe harbor" in text
+        assert "allowed by the company" in text and "RND policy “flag”" in text
+
+
+def test_the_proof_shows_the_rnd_query_the_call_relied_on(
+    agent, client, compliance_officer, tmp_path, time_machine
+):
+    attempt, consent, _sync = _handed(agent, tmp_path, time_machine, rnd_answer="no")
+    query = attempt.decision.evidence["rnd"]
+    assert query["answer"] == "no" and query["safe_harbor"] is True
+    login_with_otp(client, compliance_officer)
+    for text in _proof_texts(client, attempt):
+        assert f"query #{query['query_id']} for" in text and "(consent date)" in text
+        assert "answered “no” on" in text and f"via {query['provider']}, fresh (fresh for 720 hours)" in text
+        assert "the safe harbor holds" in text and f"Consent #{consent.pk}" in text

@@ -315,7 +315,7 @@ def queue_age(campaign: Campaign, count: int, agent_name: str, closed: list[str]
     """`count` due targets (the first in queue order, none of the blocked share) get 1 or 2 no-answer
     attempts 5-11 h ago (one decision row for all: the log is append-only and
     a bench need not decide them), a "handed" and a "disposition" history row
-    per attempt, and are due again an hour ago: first in the queue."""
+    per attempt, and are due again before any other target: first in the queue."""
     started = time.perf_counter()
     history = CampaignTarget.history.model
     columns = [f.column for f in history._meta.concrete_fields if f.column != "history_id"]
@@ -358,10 +358,15 @@ def queue_age(campaign: Campaign, count: int, agent_name: str, closed: list[str]
             {"c": campaign.pk, "agent": agent_id, "d": decision},
         )
         attempts = cursor.rowcount
+        # Due before every fresh target (whose times spread over the hour before they were made).
         cursor.execute(
             """UPDATE campaigns_campaigntarget t SET attempts = g.n, updated_at = now(),
-                   next_attempt_at = now() - interval '1 hour' - g.jitter
-               FROM bench_aged g WHERE t.id = g.id"""
+                   next_attempt_at = least(now() - interval '1 hour', q.first_due - interval '1 second')
+                       - g.jitter
+               FROM bench_aged g, (SELECT min(next_attempt_at) AS first_due FROM campaigns_campaigntarget
+                   WHERE campaign_id = %s AND status = 'queued') q
+               WHERE t.id = g.id""",
+            [campaign.pk],
         )
         cursor.execute(
             f"""INSERT INTO {history._meta.db_table} ({", ".join(columns)})

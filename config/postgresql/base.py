@@ -25,8 +25,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         if connection.info.transaction_status != pq.TransactionStatus.IDLE:
             return super().is_usable()  # mid-transaction or failed: as Django always asked
+        poller = select.poll()  # poll, not select: a descriptor above 1023 is fine
         try:
-            waiting, _, _ = select.select([connection.fileno()], [], [], 0)
+            poller.register(connection.fileno(), select.POLLIN)
+            waiting = poller.poll(0)
         except (OSError, ValueError):
             return False
         return not waiting or super().is_usable()

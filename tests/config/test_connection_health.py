@@ -2,6 +2,8 @@
 live connection no round trip, and still finds one the server has ended, so
 the request after a database restart gets a new connection, not an error."""
 
+import os
+import resource
 import time
 
 import pytest
@@ -46,3 +48,27 @@ def test_a_connection_the_server_ended_is_not_usable_and_the_next_one_works(kept
     with kept.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != pid
+
+
+def test_a_connection_on_a_descriptor_above_1023_is_checked_the_same_way():
+    """A busy worker's connection can sit above select()'s limit of 1024 descriptors."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(2048, hard), hard))
+    spare = [os.dup(0) for _ in range(1100)]
+    wrapper = connections.create_connection("default")
+    try:
+        wrapper.ensure_connection()
+        assert wrapper.connection.fileno() > 1023
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT 'still the last thing it was asked'")
+        assert wrapper.is_usable()
+        assert (
+            _last_statement(wrapper.connection.info.backend_pid)
+            == "SELECT 'still the last thing it was asked'"
+        )
+    finally:
+        wrapper.close()
+        for descriptor in spare:
+            os.close(descriptor)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

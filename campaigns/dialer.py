@@ -10,17 +10,12 @@ rescheduled to the next moment it could be allowed). On SQLite (the demo)
 select_for_update is a no-op and IMMEDIATE transactions serialise writers.
 """
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from datetime import datetime, timedelta
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Exists, Min, Model, OuterRef, QuerySet, Subquery
+from django.db import transaction
+from django.db.models import Exists, Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
-from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from accounts.models import TrainingPolicy
@@ -35,6 +30,7 @@ from compliance.ruleset import ruleset_current
 from compliance.services import Decided, decision_make
 from consent.services import consent_revoke
 from core.history import history_save
+from core.prepared import PreparedSelect
 from core.writes import WriteBatch
 
 MAX_CANDIDATES_PER_CALL = 25
@@ -59,87 +55,7 @@ class HandOff:
     record: DecisionRecord
 
 
-M = TypeVar("M", bound=Model)
-
-_AT = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)  # the instant a statement is compiled for
-_KEY0 = -(2**62)  # the ids it is compiled for: _KEY0, _KEY0 - 1, ... (never a row's)
-
-
-class _Compiled(Generic[M]):
-    """A query of the hand-off, compiled once per thread and connection on
-    PostgreSQL and afterwards run with new values: compiling the claim cost
-    several times what running it costs (issue 17). `build(at, *ids)` makes
-    the queryset from an instant and ids only, so every instant among the
-    compiled statement's parameters is `at` or an offset from it (a lease's
-    start, `now - LEASE`) and every id one of `ids`: run at another instant
-    with other ids, each is moved by the same offset or swapped. The
-    instances are built as the queryset's own iteration builds them
-    (select_related objects, annotations). Elsewhere (the SQLite demo) the
-    queryset itself runs, the portable twin."""
-
-    def __init__(self, build: Callable[..., QuerySet[M]], ids: int) -> None:
-        self._build, self._ids, self._local = build, ids, threading.local()
-
-    def first(self, at: datetime, *ids: int) -> M | None:
-        assert len(ids) == self._ids
-        if connection.vendor != "postgresql":
-            return self._build(at, *ids).first()
-        compiled = getattr(self._local, "compiled", None)
-        if compiled is None or compiled["connection"] is not connections[DEFAULT_DB_ALIAS]:
-            compiled = self._local.compiled = self._compile()
-        if compiled["locks"] and not connection.in_atomic_block:  # as the queryset would refuse
-            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        params = list(compiled["params"])
-        for index, offset in compiled["instants"]:
-            params[index] = at + offset
-        for index, key in compiled["ids"]:
-            params[index] = ids[key]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled["sql"], params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        compiler = compiled["compiler"]
-        if compiled["converters"]:
-            row = next(compiler.apply_converters([row], compiled["converters"]))
-        instance = compiled["model"].from_db(connection.alias, compiled["init_list"], row[compiled["fields"]])
-        for populator in compiled["related_populators"]:
-            populator.populate(row, instance)
-        for name, position in compiled["annotations"].items():
-            setattr(instance, name, row[position])
-        return instance
-
-    def _compile(self) -> dict[str, Any]:
-        keys = [_KEY0 - k for k in range(self._ids)]
-        query = self._build(_AT, *keys)[:1].query
-        compiler = query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()  # fills compiler.select, klass_info, annotation_col_map
-        instants = [(i, p - _AT) for i, p in enumerate(params) if isinstance(p, datetime)]
-        swapped = [(i, keys.index(p)) for i, p in enumerate(params) if type(p) is int and p in keys]
-        if {key for _i, key in swapped} != set(range(self._ids)):
-            raise ValueError("every id must be a plain parameter of the statement")
-        select, klass_info = compiler.select, compiler.klass_info
-        assert klass_info is not None, "a queryset of model instances"
-        columns = klass_info["select_fields"]
-        fields = slice(columns[0], columns[-1] + 1)
-        return {
-            "connection": connections[DEFAULT_DB_ALIAS],
-            "locks": query.select_for_update,
-            "compiler": compiler,  # kept for its converters
-            "sql": sql,
-            "params": tuple(params),
-            "instants": instants,
-            "ids": swapped,
-            "converters": compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
-            "model": klass_info["model"],
-            "init_list": [column[0].target.attname for column in select[fields]],
-            "fields": fields,
-            "related_populators": get_related_populators(klass_info, select, connection.alias),
-            "annotations": dict(compiler.annotation_col_map or {}),
-        }
-
-
-def _claim_query(now: datetime, campaign_id: int) -> QuerySet[CampaignTarget]:
+def _claim_query(*, now: datetime, campaign_id: int) -> QuerySet[CampaignTarget]:
     """Lock the next target to decide, skipping those other agents hold, and
     then its number, in one statement: an expired lease first (its agent
     left; it is decided again before anyone else gets it), else the queue in
@@ -171,17 +87,15 @@ def _claim_query(now: datetime, campaign_id: int) -> QuerySet[CampaignTarget]:
     )
 
 
-_claimed = _Compiled(_claim_query, ids=1)
+# Compiled once (core.prepared): compiling the claim cost several times what running it costs.
+_claimed = PreparedSelect(_claim_query, ids=("campaign_id",), at="now")
 
 
 def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
-    return _claimed.first(now, campaign.pk)
+    return _claimed.first(now=now, campaign_id=campaign.pk)
 
 
-_campaign_read = _Compiled(
-    lambda _at, campaign_id, agent_id: campaigns_with_training(campaign_id=campaign_id, agent_id=agent_id),
-    ids=2,
-)
+_campaign_read = PreparedSelect(campaigns_with_training, ids=("campaign_id", "agent_id"))
 
 
 def dialer_next(*, campaign: Campaign | int, agent, now: datetime | None = None) -> HandOff | None:
@@ -192,7 +106,9 @@ def dialer_next(*, campaign: Campaign | int, agent, now: datetime | None = None)
     now = now or timezone.now()
     campaign_id = campaign if isinstance(campaign, int) else campaign.pk
     # The campaign with the agent's training (campaigns.selectors.campaign_with_training), compiled once.
-    found = _campaign_read.first(now, campaign_id, agent.pk) if 0 < campaign_id < 2**63 else None
+    found = (
+        _campaign_read.first(campaign_id=campaign_id, agent_id=agent.pk) if 0 < campaign_id < 2**63 else None
+    )
     if found is None:
         raise Campaign.DoesNotExist(f'Invalid pk "{campaign_id}" - object does not exist.')
     if _training_until(found, now) is None:
@@ -398,7 +314,7 @@ def _callback_check(attempt: CallAttempt, callback_at: datetime) -> None:
         )
 
 
-def _attempt_query(_at: datetime, attempt_id: int, agent_id: int) -> QuerySet[CallAttempt]:
+def _attempt_query(attempt_id: int, agent_id: int) -> QuerySet[CallAttempt]:
     """The agent's attempt, its target and its number locked (the number's
     lock is the one the opt-out and the hand-off take)."""
     return (
@@ -409,7 +325,7 @@ def _attempt_query(_at: datetime, attempt_id: int, agent_id: int) -> QuerySet[Ca
     )
 
 
-_attempt_locked = _Compiled(_attempt_query, ids=2)
+_attempt_locked = PreparedSelect(_attempt_query, ids=("attempt_id", "agent_id"))
 
 
 @transaction.atomic
@@ -422,7 +338,7 @@ def attempt_dispose(
     agent's attempt or CallAttempt.DoesNotExist (the API's 404: nobody
     else's attempt is locked, nor said to exist)."""
     given = attempt
-    found = _attempt_locked.first(timezone.now(), given if isinstance(given, int) else given.pk, agent.pk)
+    found = _attempt_locked.first(attempt_id=given if isinstance(given, int) else given.pk, agent_id=agent.pk)
     if found is None:
         if isinstance(given, CallAttempt) and given.agent_id != agent.pk:
             raise DispositionError("This call was handed to another agent.")

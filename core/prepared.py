@@ -14,6 +14,7 @@ INSERT: about 0.5 ms of compiling for each decision logged).
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
@@ -22,6 +23,7 @@ from django.db.models.expressions import DatabaseDefault
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
 from django.db.models.sql import InsertQuery
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
 
@@ -30,13 +32,19 @@ def _mark(name: str) -> str:
     return f"\x00prepared:{name}\x00"  # only ever compiled, never sent
 
 
+_AT = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)  # the instant a statement is compiled for
+_ID0 = -2_000_000_000  # the ids it is compiled for: _ID0, _ID0 - 1, ... (never a row's; in any integer range)
+
+
 @dataclass(frozen=True)
 class _Compiled:
     connection: Any  # the thread's connection wrapper it was compiled for
+    locks: bool  # select_for_update: only inside a transaction, as the queryset would insist
     compiler: SQLCompiler  # kept for its converters
     sql: str
     params: tuple[Any, ...]
-    slots: dict[str, int]  # the value's name -> its index in params
+    slots: list[tuple[int, str]]  # (index in params, the value's name): a string or an id
+    instants: list[tuple[int, timedelta]]  # (index in params, its offset from the instant)
     converters: dict[int, Any]
     model: type[Model]
     init_list: list[str]
@@ -46,37 +54,64 @@ class _Compiled:
 
 
 class PreparedSelect(Generic[M]):
-    """`build(**marks)` returns the queryset, filtered on each named value
-    exactly once as a plain parameter (e.g. `filter(key=key)`); `first(**values)`
-    runs the statement with the values and returns the first instance, or None.
-    Compiled once per thread and connection (a connection's converters are its own)."""
+    """`build(**values)` returns the queryset; `first(**values)` runs its
+    statement with the values and returns the first instance, or None.
+    Compiled once per thread and connection (a connection's converters are
+    its own), for stand-ins of the values:
 
-    def __init__(self, build: Callable[..., QuerySet[M]], *names: str) -> None:
+    - each of `names`, a string, exactly one plain parameter (`filter(key=key)`);
+    - each of `ids`, an integer, a plain parameter wherever it stands;
+    - `at`, an instant: every instant among the statement's parameters is it
+      or an offset from it (`now - LEASE`), each moved by the same offset when
+      run. On PostgreSQL only (elsewhere a backend sends instants as text):
+      elsewhere the queryset itself runs, the portable twin.
+    """
+
+    def __init__(
+        self,
+        build: Callable[..., QuerySet[M]],
+        *names: str,
+        ids: tuple[str, ...] = (),
+        at: str | None = None,
+    ) -> None:
         self._build = build
         self._names = names
+        self._ids = ids
+        self._at = at
         self._local = threading.local()
         self._alias: str | None = None  # the database the queryset reads (its router's answer)
 
+    def _stand_ins(self) -> dict[str, Any]:
+        stand_ins: dict[str, Any] = {name: _mark(name) for name in self._names}
+        stand_ins.update({name: _ID0 - k for k, name in enumerate(self._ids)})
+        if self._at:
+            stand_ins[self._at] = _AT
+        return stand_ins
+
     def _compile(self, alias: str) -> _Compiled:
-        queryset = self._build(**{name: _mark(name) for name in self._names})
-        compiler = queryset.query.get_compiler(using=alias)
+        stand_ins = self._stand_ins()
+        query = self._build(**stand_ins)[:1].query
+        compiler = query.get_compiler(using=alias)
         sql, params = compiler.as_sql()  # fills compiler.select, klass_info, annotation_col_map
-        slots = {}
-        for name in self._names:
-            found = [index for index, param in enumerate(params) if param == _mark(name)]
-            if len(found) != 1:
+        slots = []
+        for name in (*self._names, *self._ids):
+            found = [index for index, param in enumerate(params) if _same(param, stand_ins[name])]
+            if not found or (name in self._names and len(found) != 1):
                 raise ValueError(f"{name!r} must be one plain parameter of the statement, found {len(found)}")
-            slots[name] = found[0]
+            slots += [(index, name) for index in found]
+        instants = [(i, p - _AT) for i, p in enumerate(params) if self._at and isinstance(p, datetime)]
         select, klass_info = compiler.select, compiler.klass_info
         assert klass_info is not None, "a queryset of model instances"
         columns = klass_info["select_fields"]
         fields = slice(columns[0], columns[-1] + 1)
         return _Compiled(
             connection=connections[alias],
+            locks=query.select_for_update and connections[alias].features.has_select_for_update,
             compiler=compiler,
             sql=sql,
             params=tuple(params),
             slots=slots,
+            instants=instants,
             converters=compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
             model=klass_info["model"],
             init_list=[column[0].target.attname for column in select[fields]],
@@ -86,20 +121,29 @@ class PreparedSelect(Generic[M]):
         )
 
     def _compiled(self) -> _Compiled:
-        if self._alias is None:
-            self._alias = self._build(**{name: _mark(name) for name in self._names}).db
-        alias = self._alias
+        alias = self._database()
         compiled: _Compiled | None = getattr(self._local, alias, None)
         if compiled is None or compiled.connection is not connections[alias]:
             compiled = self._compile(alias)
             setattr(self._local, alias, compiled)
         return compiled
 
+    def _database(self) -> str:
+        if self._alias is None:
+            self._alias = self._build(**self._stand_ins()).db
+        return self._alias
+
     def first(self, **values: Any) -> M | None:
+        if self._at and connections[self._database()].vendor != "postgresql":
+            return self._build(**values).first()
         compiled = self._compiled()
+        if compiled.locks and not compiled.connection.in_atomic_block:
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(compiled.params)
-        for name, index in compiled.slots.items():
+        for index, name in compiled.slots:
             params[index] = values[name]
+        for index, offset in compiled.instants:
+            params[index] = values[self._at] + offset  # type: ignore[index]
         with compiled.connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             row = cursor.fetchone()
@@ -113,6 +157,11 @@ class PreparedSelect(Generic[M]):
         for name, position in compiled.annotations.items():
             setattr(instance, name, row[position])
         return instance  # type: ignore[return-value]
+
+
+def _same(param: Any, stand_in: Any) -> bool:
+    """A parameter is the stand-in itself (an id never matches a bool or a string that equals it)."""
+    return type(param) is type(stand_in) and param == stand_in
 
 
 class PreparedInsert(Generic[M]):

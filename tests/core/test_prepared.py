@@ -9,7 +9,7 @@ import threading
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import Count, Exists, OuterRef, signals
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -190,3 +190,22 @@ def test_facts_as_json_are_what_dataclasses_asdict_gave():
     for value in (facts, evidence):
         asdict = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
         assert to_jsonable(value) == json.loads(json.dumps(asdict, default=_json_default))
+
+
+def test_ids_and_an_instant_are_swapped_wherever_they_stand(agent, outsider):
+    """The hand-off's form (campaigns.dialer): ids wherever they stand, and an
+    instant with offsets from it, each moved by the same offset when run."""
+    since = PreparedSelect(
+        lambda user_id, now: (
+            User.objects.filter(pk=user_id, date_joined__gte=now - dt.timedelta(hours=1))
+            .filter(pk__gte=user_id)
+            .order_by()
+        ),
+        ids=("user_id",),
+        at="now",
+    )
+    with transaction.atomic():
+        for user in (agent, outsider):
+            joined = user.date_joined
+            assert since.first(user_id=user.pk, now=joined + dt.timedelta(minutes=59)).pk == user.pk
+            assert since.first(user_id=user.pk, now=joined + dt.timedelta(minutes=61)) is None

@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from consent.importer import ImportReport, customers_import
+from core.commands import command_user
 
 
 class Command(BaseCommand):
@@ -22,11 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="username recorded in history and as the consents' recorder")
 
     def handle(self, *args, file, skip_invalid, dry_run, user, **options):
-        by = None
-        if user:
-            by = get_user_model().objects.filter(username=user, is_active=True).first()
-            if by is None:
-                raise CommandError(f"No active user '{user}'.")
+        by = command_user(user)
         path = Path(file)
         try:
             handle = path.open(encoding="utf-8-sig", newline="")

@@ -1,6 +1,5 @@
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -16,6 +15,7 @@ from compliance.registry.services import (
     shrink_hold_apply,
     shrink_hold_decide,
 )
+from core.commands import command_user
 
 HELD_EXIT_CODE = 3  # DESIGN.md "DNC registry files"
 
@@ -49,11 +49,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, files, source, change_list, user, approve_shrink, **options):
-        by = None
-        if user:
-            by = get_user_model().objects.filter(username=user, is_active=True).first()
-            if by is None:
-                raise CommandError(f"No active user '{user}'.")
+        by = command_user(user)
         if approve_shrink is not None and not approve_shrink.strip():
             raise CommandError('--approve-shrink needs a reason: --approve-shrink "why".')
         try:

@@ -1,10 +1,10 @@
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from compliance.registry.litigator_adapters import LitigatorAdapterError, litigator_adapter, litigator_screen
+from core.commands import command_user
 from core.phones import phone_normalize
 from customers.models import PhoneNumber
 
@@ -23,11 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="username recorded as the one who ran the screen")
 
     def handle(self, *args, numbers, user, **options):
-        by = None
-        if user:
-            by = get_user_model().objects.filter(username=user, is_active=True).first()
-            if by is None:
-                raise CommandError(f"No active user '{user}'.")
+        by = command_user(user)
         try:
             adapter = litigator_adapter()
         except (LitigatorAdapterError, OSError) as exc:

@@ -95,6 +95,13 @@ def _claim(campaign: Campaign, now: datetime) -> CampaignTarget | None:
     return _claimed.first(now=now, campaign_id=campaign.pk)
 
 
+# A call to the number on an agent's screen (any campaign): the hand-off withholds its decision.
+_on_screen = PreparedSelect(
+    lambda phone_number_id, now: call_attempts_open(now).filter(phone_number_id=phone_number_id),
+    ids=("phone_number_id",),
+    at="now",
+)
+
 _campaign_read = PreparedSelect(campaigns_with_training, ids=("campaign_id", "agent_id"))
 
 
@@ -148,7 +155,7 @@ def _decide_and_lease(target, campaign, context, agent, now) -> HandOff | None:
     # Hand-offs of one number queue on its lock: one in another campaign may
     # have committed its attempt after the claim's snapshot. Left as it is;
     # the facts' statement reads whether it did.
-    on_screen = call_attempts_open(now).filter(phone_number=phone)
+    on_screen = _on_screen.bind(phone_number_id=phone.pk, now=now)
     if phone.number is None:  # erased since it was queued
         if on_screen.exists():
             return None

@@ -16,6 +16,7 @@ call-history provider (core.call_history), never from the caller.
   (SQLite and PostgreSQL); the same CallFacts as `facts_gather` per number.
 """
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -48,7 +49,11 @@ from consent.models import ConsentGrant, DncRequest, SuppressionEntry
 from consent.services import suppression_hashes, suppression_hashes_many
 from core.call_history import AttemptCounts, call_history_provider
 from core.lookups import AnyOf
+from core.prepared import Bound
 from customers.models import Customer, PhoneNumber
+
+# Rows whose existence withholds the decision: a queryset, or a prepared statement with its values.
+Unless = QuerySet[Any] | Bound[Any]
 
 CHUNK = 5_000  # numbers per chunk of facts_gather_many
 
@@ -142,7 +147,7 @@ class Withheld(Exception):
 
 
 def facts_gather_in_force(
-    *, number: str, context: CallContext | ContextRow, at: datetime, unless: QuerySet[Any] | None = None
+    *, number: str, context: CallContext | ContextRow, at: datetime, unless: Unless | None = None
 ) -> Gathered:
     """The facts of `facts_gather` and the rule set in force to decide them
     by. On PostgreSQL in one statement, which reads besides the facts the rule
@@ -180,7 +185,7 @@ def facts_gather_in_force(
 
 
 def _in_force_portable(
-    *, number: str, context: CallContext | ContextRow, at: datetime, unless: QuerySet[Any] | None
+    *, number: str, context: CallContext | ContextRow, at: datetime, unless: Unless | None
 ) -> Gathered:
     if unless is not None and unless.exists():
         raise Withheld
@@ -608,7 +613,7 @@ def _one_statement(
     context: CallContext | ContextRow,
     at: datetime,
     stamp: bool,
-    unless: QuerySet[Any] | None,
+    unless: Unless | None,
 ) -> _Read:
     """One SELECT of whatever is asked: the number's facts, each a subquery on
     its own index (phone number, consents by phone, DNC requests by number,
@@ -669,7 +674,14 @@ def _one_statement(
     if stamp:
         columns.append(STAMP_SQL)
     if unless is not None:
-        sql, unless_params = _named(*unless.values("pk").query.sql_with_params(), prefix="unless")
+        sql, unless_params = _named(
+            *(
+                unless.statement()
+                if isinstance(unless, Bound)
+                else unless.values("pk").query.sql_with_params()
+            ),
+            prefix="unless",
+        )
         columns.append(f"EXISTS ({sql})")
         params |= unless_params
     if row is not None:
@@ -702,18 +714,24 @@ def _one_statement(
 def _named(sql: str, params: Sequence[Any], *, prefix: str) -> tuple[str, dict[str, Any]]:
     """A statement compiled by the ORM (`%s` placeholders) as a part of one
     with named placeholders: each `%s` becomes `%(prefix_i)s`."""
-    named: dict[str, Any] = {}
+    text, count = _placed(sql, prefix)
+    assert count == len(params), "every parameter placed"
+    return text, {f"{prefix}_{index}": param for index, param in enumerate(params)}
+
+
+@functools.lru_cache(maxsize=64)
+def _placed(sql: str, prefix: str) -> tuple[str, int]:
+    """`sql` with each `%s` numbered (`%(prefix_0)s`, ...), and how many there were."""
+    count = 0
 
     def place(match: re.Match[str]) -> str:
+        nonlocal count
         if match.group() == "%%":
             return "%%"
-        name = f"{prefix}_{len(named)}"
-        named[name] = params[len(named)]
-        return f"%({name})s"
+        count += 1
+        return f"%({prefix}_{count - 1})s"
 
-    text = re.sub(r"%%|%s", place, sql)
-    assert len(named) == len(params), "every parameter placed"
-    return text, named
+    return re.sub(r"%%|%s", place, sql), count
 
 
 _FACT_COLUMNS = 16  # the number's facts, as `_stored_from` unpacks them

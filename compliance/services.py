@@ -3,13 +3,11 @@
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
 
 from compliance.decision_log import decision_log_append
-from compliance.facts import ContextRow, facts_gather_in_force
+from compliance.facts import ContextRow, Unless, facts_gather_in_force
 from compliance.models import DecisionRecord
 from compliance.policy import CallContext, CallFacts, Decision, decide
 from compliance.registry.litigator import litigator_review_flag
@@ -31,7 +29,7 @@ def decision_make(
     at: datetime,
     kind: str,
     actor,
-    unless: QuerySet[Any] | None = None,
+    unless: Unless | None = None,
 ) -> Decided:
     """Gather the facts (attempt counts included, from the call-history
     provider) under the rule set in force, decide, and log the decision: the

@@ -12,7 +12,7 @@ INSERT: about 0.5 ms of compiling for each decision logged).
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -133,17 +133,29 @@ class PreparedSelect(Generic[M]):
             self._alias = self._build(**self._stand_ins()).db
         return self._alias
 
-    def first(self, **values: Any) -> M | None:
-        if self._at and connections[self._database()].vendor != "postgresql":
-            return self._build(**values).first()
-        compiled = self._compiled()
-        if compiled.locks and not compiled.connection.in_atomic_block:
-            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    def bind(self, **values: Any) -> "Bound[M]":
+        """The statement with these values, to run later or to embed in another."""
+        return Bound(self, values)
+
+    def _portable(self) -> bool:
+        """Whether the queryset itself runs (its instants are sent as text elsewhere)."""
+        return bool(self._at) and connections[self._database()].vendor != "postgresql"
+
+    def _params(self, compiled: _Compiled, values: dict[str, Any]) -> list[Any]:
         params = list(compiled.params)
         for index, name in compiled.slots:
             params[index] = values[name]
         for index, offset in compiled.instants:
             params[index] = values[self._at] + offset  # type: ignore[index]
+        return params
+
+    def first(self, **values: Any) -> M | None:
+        if self._portable():
+            return self._build(**values).first()
+        compiled = self._compiled()
+        if compiled.locks and not compiled.connection.in_atomic_block:
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        params = self._params(compiled, values)
         with compiled.connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             row = cursor.fetchone()
@@ -159,6 +171,27 @@ class PreparedSelect(Generic[M]):
         return instance  # type: ignore[return-value]
 
 
+@dataclass(frozen=True)
+class Bound(Generic[M]):
+    """A PreparedSelect with its values: `statement()` is its SELECT (the
+    first row's: LIMIT 1) with them, compiled once, for a caller that embeds
+    it in a statement of its own (`EXISTS (...)`); `exists()` runs it."""
+
+    prepared: PreparedSelect[M]
+    values: dict[str, Any]
+
+    def statement(self) -> tuple[str, list[Any]]:
+        prepared = self.prepared
+        if prepared._portable():
+            sql, params = prepared._build(**self.values)[:1].query.sql_with_params()
+            return sql, list(params)
+        compiled = prepared._compiled()
+        return compiled.sql, prepared._params(compiled, self.values)
+
+    def exists(self) -> bool:
+        return self.prepared._build(**self.values).exists()
+
+
 def _same(param: Any, stand_in: Any) -> bool:
     """A parameter is the stand-in itself (an id never matches a bool or a string that equals it)."""
     return type(param) is type(stand_in) and param == stand_in
@@ -172,41 +205,57 @@ class PreparedInsert(Generic[M]):
     database returns (the primary key, `db_default`s) are set on the instance.
     Falls back to save() where that would do more than insert the row: a
     model with a parent, signal receivers, an expression or a custom
-    placeholder for a value, a database that cannot return columns."""
+    placeholder for a value, a database that cannot return columns.
+    `statement()` is the INSERT with its values, for a caller that sends it
+    with others (core.writes.WriteBatch), and `returned()` sets what it
+    returned."""
 
     def __init__(self, model: type[M]) -> None:
         meta = model._meta
         assert not meta.parents, "one table"
         self._model = model
         self._fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+        self._placed = {f for f in self._fields if hasattr(f, "get_placeholder")}
         self._local = threading.local()
 
     def save(self, instance: M) -> None:
         model = self._model
         connection = connections[router.db_for_write(model, instance=instance)]
-        if (
-            not connection.features.can_return_columns_from_insert
-            or signals.pre_save.has_listeners(model)
-            or signals.post_save.has_listeners(model)
-        ):
+        statement = (
+            None
+            if signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
+            else self.statement(instance, connection)
+        )
+        if statement is None:
             instance.save(force_insert=True, using=connection.alias)
             return
+        with connection.cursor() as cursor:
+            cursor.execute(*statement)
+            row = cursor.fetchone()
+        self.returned(instance, row, connection)
+
+    def statement(self, instance: M, connection: Any) -> tuple[str, list[Any]] | None:
+        """The INSERT ... RETURNING save() would send for the new `instance`,
+        and its values, each prepared as save() prepares it; None when the
+        database cannot return columns, or a value is an expression or a
+        field places its value itself (Django's compiler's work)."""
+        if not connection.features.can_return_columns_from_insert:
+            return None
         instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]  # as save()
         fields, params = [], []
         for field in self._fields:
             value = field.pre_save(instance, True)
             if isinstance(value, DatabaseDefault):
                 continue
-            if hasattr(value, "resolve_expression") or hasattr(field, "get_placeholder"):
-                instance.save(force_insert=True, using=connection.alias)
-                return
+            if field in self._placed or hasattr(value, "resolve_expression"):
+                return None
             fields.append(field)
             params.append(field.get_db_prep_save(value, connection=connection))
-        sql = self._sql(connection, instance, fields)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        for field, value in zip(model._meta.db_returning_fields, row, strict=True):
+        return self._sql(connection, instance, fields), params
+
+    def returned(self, instance: M, row: Sequence[Any], connection: Any) -> None:
+        """Set the columns the INSERT returned (the primary key, `db_default`s) on `instance`, now saved."""
+        for field, value in zip(self._model._meta.db_returning_fields, row, strict=True):
             column = field.cached_col
             for convert in (*connection.ops.get_db_converters(column), *column.get_db_converters(connection)):
                 value = convert(value, column, connection)

@@ -20,6 +20,7 @@ value that is an expression (a database default, an F()) and a field with a
 placeholder of its own go through Django's compiler as before.
 """
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
 
 from core.history import history_save, reason_fit
+from core.prepared import PreparedInsert
 
 
 @dataclass
@@ -75,31 +77,23 @@ class WriteBatch:
         self._update(instance, update_fields)
 
     def _update(self, instance: Model, update_fields: Sequence[str] | None) -> None:
-        meta = instance._meta
-        fields = [
-            f
-            for f in meta.local_concrete_fields
-            if not f.primary_key
-            and not f.generated
-            and (update_fields is None or f.name in update_fields or f.attname in update_fields)
-        ]
+        model = type(instance)
+        fields, sql = _update_of(model, None if update_fields is None else tuple(update_fields))
         values = [f.pre_save(instance, False) for f in fields]
-        if _plain(fields, values):
-            quote = connection.ops.quote_name
-            pk = meta.pk
+        if sql is not None and not any(hasattr(value, "resolve_expression") for value in values):
+            pk = model._meta.pk
             assert pk is not None
-            sql = (
-                f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
-                f"WHERE {quote(meta.db_table)}.{quote(pk.column)} = %s"
-            )
-            params = [*_prepared(fields, values), pk.get_db_prep_value(instance.pk, connection)]
+            params = [
+                *(f.get_db_prep_save(value, connection) for f, value in zip(fields, values, strict=True)),
+                pk.get_db_prep_value(instance.pk, connection),
+            ]
         else:
-            query = UpdateQuery(type(instance))
+            query = UpdateQuery(model)
             query.add_update_fields(list(zip(fields, [None] * len(fields), values, strict=True)))
             query.add_q(Q(pk=instance.pk))
             sql, compiled = query.get_compiler(connection=connection).as_sql()
-            params = list(compiled)
-        self._writes.append(_Write(f"{sql} RETURNING 1", params, instance, inserted=False))
+            sql, params = f"{sql} RETURNING 1", list(compiled)
+        self._writes.append(_Write(sql, params, instance, inserted=False))
 
     def insert(self, instance: Model) -> None:
         """`instance.save()` of a new row of a model without history; its
@@ -111,27 +105,19 @@ class WriteBatch:
         self._insert(instance)
 
     def _insert(self, instance: Model) -> None:
-        meta = instance._meta
-        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
-        values = [f.pre_save(instance, True) for f in fields]
-        # A column left to its database default is left out, as the database fills it (and returns it).
-        fields, values = _without_defaults(fields, values)
-        if _plain(fields, values):
-            quote = connection.ops.quote_name
-            sql = (
-                f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-                f"VALUES ({', '.join(['%s'] * len(fields))}) "
-                f"RETURNING {', '.join(f'{quote(meta.db_table)}.{quote(f.column)}' for f in meta.db_returning_fields)}"
-            )
-            params = _prepared(fields, values)
-        else:
+        statement = _insert_of(type(instance)).statement(instance, connection)
+        if statement is None:  # an expression, or a field that places its value: Django's compiler
+            meta = instance._meta
+            fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+            values = [f.pre_save(instance, True) for f in fields]
+            kept = [(f, v) for f, v in zip(fields, values, strict=True) if not isinstance(v, DatabaseDefault)]
             query = InsertQuery(type(instance))
-            query.insert_values(fields, [instance])
+            query.insert_values([f for f, _v in kept], [instance])
             compiler = query.get_compiler(connection=connection)
             compiler.returning_fields = meta.db_returning_fields
             ((sql, compiled),) = compiler.as_sql()
-            params = list(compiled)
-        self._writes.append(_Write(sql, params, instance, inserted=True))
+            statement = (sql, list(compiled))
+        self._writes.append(_Write(*statement, instance, inserted=True))
 
     def run(self) -> None:
         """Send the writes: one statement on PostgreSQL, one save after the other elsewhere."""
@@ -161,9 +147,8 @@ class WriteBatch:
                 if not next(values):
                     raise DatabaseError(f"{write.instance!r} was not updated: its row is gone.")
                 continue
-            for field in _returned(write):
-                setattr(write.instance, field.attname, next(values))
-            write.instance._state.adding, write.instance._state.db = False, connection.alias
+            returned = [next(values) for _field in _returned(write)]
+            _insert_of(type(write.instance)).returned(write.instance, returned, connection)
         self._writes, self._portable = [], []
 
 
@@ -171,24 +156,35 @@ def _returned(write: _Write):
     return write.instance._meta.db_returning_fields
 
 
-def _plain(fields: "Sequence[Field[Any, Any]]", values: list[Any]) -> bool:
-    """Whether each value is sent as itself (a `%s`), as Django's compilers
-    send a plain value of a field without a placeholder of its own."""
-    return not any(
-        hasattr(value, "resolve_expression") or hasattr(field, "get_placeholder")
-        for field, value in zip(fields, values, strict=True)
+@functools.cache
+def _update_of(
+    model: type[Model], update_fields: tuple[str, ...] | None
+) -> "tuple[list[Field[Any, Any]], str | None]":
+    """The fields an UPDATE of `update_fields` (None: all) sets, as save()
+    picks them, and its SQL; None for the SQL when a field places its value
+    itself (Django's compiler's work)."""
+    meta = model._meta
+    fields = [
+        f
+        for f in meta.local_concrete_fields
+        if not f.primary_key
+        and not f.generated
+        and (update_fields is None or f.name in update_fields or f.attname in update_fields)
+    ]
+    if any(hasattr(f, "get_placeholder") for f in fields):
+        return fields, None
+    quote, table = connection.ops.quote_name, meta.db_table
+    assert meta.pk is not None
+    sql = (
+        f"UPDATE {quote(table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
+        f"WHERE {quote(table)}.{quote(meta.pk.column)} = %s RETURNING 1"
     )
+    return fields, sql
 
 
-def _without_defaults(
-    fields: "Sequence[Field[Any, Any]]", values: list[Any]
-) -> "tuple[list[Field[Any, Any]], list[Any]]":
-    kept = [(f, v) for f, v in zip(fields, values, strict=True) if not isinstance(v, DatabaseDefault)]
-    return [f for f, _v in kept], [v for _f, v in kept]
-
-
-def _prepared(fields: "Sequence[Field[Any, Any]]", values: list[Any]) -> list[Any]:
-    return [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
+@functools.cache
+def _insert_of(model: type[Model]) -> PreparedInsert[Any]:
+    return PreparedInsert(model)
 
 
 _history_models: dict[type[Model], Any] = {}

@@ -10,15 +10,51 @@ waiting; only when something is there does the server get the stock
 `SELECT 1`, which reads it and answers for sure. A peer that vanished without
 a word is seen by neither check before the next query fails, which then
 closes the connection, as Django does on any error.
+
+Timestamps are read by psycopg's compiled loader. Django registers a
+subclass of psycopg's pure-Python `timestamptz` loader (to set the
+configured zone on each value), which parses every timestamp in Python:
+about 3.8 us a value against 0.3 us, and a hand-off reads about a hundred
+(issue 17). The session's zone is the configured one (Django sets it on
+connecting), so when that zone is UTC the compiled loader gives the very
+same values, `datetime.timezone.utc` as their zone; any other zone keeps
+Django's loader.
 """
 
 import select
+from datetime import UTC
 
 from django.db.backends.postgresql import base
-from psycopg import pq
+from psycopg import adapters, pq
+from psycopg.adapt import AdaptersMap
+
+_TIMESTAMPTZ = adapters.types["timestamptz"].oid
+_COMPILED = adapters.get_loader(_TIMESTAMPTZ, pq.Format.TEXT)  # psycopg_binary's, where installed
+
+
+class UTCTimestampLoader:
+    """Django's timestamptz loader as Django's backend sees it (a class whose
+    `timezone` is the connection's), that makes psycopg's compiled loader."""
+
+    format = pq.Format.TEXT
+    timezone = UTC
+
+    def __new__(cls, oid, context=None):
+        return _COMPILED(oid, context)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        context = params.get("context")
+        if (
+            isinstance(context, AdaptersMap)
+            and self.timezone is UTC
+            and _COMPILED.__module__.startswith("psycopg_")  # the compiled one (psycopg_binary or psycopg_c)
+        ):
+            context.register_loader(_TIMESTAMPTZ, UTCTimestampLoader)
+        return params
+
     def is_usable(self) -> bool:
         connection = self.connection
         if connection is None or connection.closed or connection.pgconn.status != pq.ConnStatus.OK:

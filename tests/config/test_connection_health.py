@@ -72,3 +72,27 @@ def test_a_connection_on_a_descriptor_above_1023_is_checked_the_same_way():
         for descriptor in spare:
             os.close(descriptor)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_timestamps_are_read_by_the_compiled_loader_as_aware_utc_values():
+    """config.postgresql reads timestamptz with psycopg's compiled loader
+    (Django's own parses each one in Python: ~12 times the CPU); the values
+    are the ones Django's loader gives: the instant, in datetime.timezone.utc."""
+    import datetime as dt
+
+    from psycopg import adapters, pq
+
+    from customers.models import Customer
+
+    connection.ensure_connection()
+    loader = connection.connection.adapters.get_loader(adapters.types["timestamptz"].oid, pq.Format.TEXT)
+    assert loader(adapters.types["timestamptz"].oid).__class__.__module__.startswith("psycopg_")  # compiled
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT '2026-03-08 01:30:00.25-05'::timestamptz, NULL::timestamptz")
+        instant, missing = cursor.fetchone()
+    assert instant == dt.datetime(2026, 3, 8, 6, 30, 0, 250000, tzinfo=dt.UTC)
+    assert instant.tzinfo is dt.UTC and missing is None
+    made = Customer.objects.create(first_name="Ada", last_name="Lovelace")
+    assert (
+        Customer.objects.get(pk=made.pk).created_at == made.created_at
+    )  # a model's field, to the microsecond

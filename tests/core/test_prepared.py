@@ -209,3 +209,27 @@ def test_ids_and_an_instant_are_swapped_wherever_they_stand(agent, outsider):
             joined = user.date_joined
             assert since.first(user_id=user.pk, now=joined + dt.timedelta(minutes=59)).pk == user.pk
             assert since.first(user_id=user.pk, now=joined + dt.timedelta(minutes=61)) is None
+
+
+def test_a_bound_statement_is_the_querysets_with_its_values_compiled_once(agent, outsider):
+    """Bound.statement(): the SELECT a caller embeds (the hand-off's facts
+    statement asks EXISTS of it), the queryset's own with these values."""
+    joined_within = PreparedSelect(
+        lambda user_id, now: User.objects.filter(pk=user_id, date_joined__gte=now - dt.timedelta(hours=1)),
+        ids=("user_id",),
+        at="now",
+    )
+
+    def exists(bound) -> bool:
+        sql, params = bound.statement()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT EXISTS ({sql})", params)
+            return cursor.fetchone()[0]
+
+    texts = set()
+    for user in (agent, outsider):
+        for minutes, expected in ((59, True), (61, False)):
+            bound = joined_within.bind(user_id=user.pk, now=user.date_joined + dt.timedelta(minutes=minutes))
+            assert exists(bound) is bound.exists() is expected
+            texts.add(id(bound.statement()[0]))
+    assert len(texts) == 1  # one compiled text, whatever the values

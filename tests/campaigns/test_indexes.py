@@ -51,3 +51,18 @@ def test_a_lookup_by_a_foreign_key_without_its_own_index_reads_the_longer_one(ta
         cursor.execute(f"EXPLAIN SELECT id FROM {table} WHERE {column} = 1")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index in plan
+
+
+def test_target_history_is_indexed_only_the_ways_it_is_read():
+    """Two history rows a hand-off: by target (its history, the purge) and by
+    time, plus simple-history's own keys; not by the copied campaign, number
+    or lease agent, which nothing reads history by."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT array_agg(a.attname ORDER BY a.attname) FROM pg_index x
+               JOIN pg_class t ON t.oid = x.indrelid
+               JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey)
+               WHERE t.relname = 'campaigns_historicalcampaigntarget'"""
+        )
+        (columns,) = cursor.fetchone()
+    assert sorted(columns) == ["history_date", "history_id", "history_user_id", "id"]

@@ -14,8 +14,8 @@ closes the connection, as Django does on any error.
 Timestamps are read by psycopg's compiled loader. Django registers a
 subclass of psycopg's pure-Python `timestamptz` loader (to set the
 configured zone on each value), which parses every timestamp in Python:
-about 3.8 us a value against 0.3 us, and a hand-off reads about a hundred
-(issue 17). The session's zone is the configured one (Django sets it on
+about 3.8 us a value against 0.3 us, and a hand-off reads dozens (issue
+17). The session's zone is the configured one (Django sets it on
 connecting), so when that zone is UTC the compiled loader gives the very
 same values, `datetime.timezone.utc` as their zone; any other zone keeps
 Django's loader.

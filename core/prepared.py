@@ -271,7 +271,9 @@ class PreparedInsert(Generic[M]):
         sql = compiled[1].get(key)
         if sql is None:
             query = InsertQuery(self._model)
-            query.insert_values(fields, [instance])
+            # raw: the text only is kept, and compiling must not run pre_save again (an
+            # auto_now field would be set later than the value sent).
+            query.insert_values(fields, [instance], raw=True)
             compiler = query.get_compiler(connection=connection)
             compiler.returning_fields = self._model._meta.db_returning_fields
             ((sql, _params),) = compiler.as_sql()

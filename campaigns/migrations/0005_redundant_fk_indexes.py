@@ -2,7 +2,10 @@
 index (a lookup by it alone reads that one): one index less to write on each
 of a hand-off's two updates of its target, two less on its attempt's insert.
 Only the indexes are dropped: Django's AlterField would also drop and re-add
-each foreign key, checking every row again under a lock."""
+each foreign key, checking every row again under a lock. On PostgreSQL each
+is dropped CONCURRENTLY (outside a transaction), so hand-offs go on while a
+long read holds the table; IF EXISTS: a database whose index has another
+name keeps it, harmless."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -14,7 +17,25 @@ INDEXES = [  # (index, table, column), as Django named them
 ]
 
 
+def _sql(schema_editor, statement: str) -> None:
+    concurrently = " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
+    for index, table, column in INDEXES:
+        schema_editor.execute(
+            statement.format(concurrently=concurrently, index=index, table=table, column=column)
+        )
+
+
+def indexes_drop(apps, schema_editor):
+    _sql(schema_editor, "DROP INDEX{concurrently} IF EXISTS {index}")
+
+
+def indexes_create(apps, schema_editor):
+    _sql(schema_editor, "CREATE INDEX{concurrently} IF NOT EXISTS {index} ON {table} ({column})")
+
+
 class Migration(migrations.Migration):
+    atomic = False  # CREATE/DROP INDEX CONCURRENTLY cannot run in a transaction
+
     dependencies = [
         ("campaigns", "0004_litigator_policy"),
         ("customers", "0003_legal_hold_reason_help"),
@@ -54,12 +75,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    f"DROP INDEX IF EXISTS {index}",
-                    reverse_sql=f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({column})",
-                )
-                for index, table, column in INDEXES
-            ],
+            database_operations=[migrations.RunPython(indexes_drop, indexes_create)],
         ),
     ]

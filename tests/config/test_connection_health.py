@@ -88,6 +88,9 @@ def test_timestamps_are_read_by_the_compiled_loader_as_aware_utc_values():
     loader = connection.connection.adapters.get_loader(adapters.types["timestamptz"].oid, pq.Format.TEXT)
     assert loader(adapters.types["timestamptz"].oid).__class__.__module__.startswith("psycopg_")  # compiled
     with connection.cursor() as cursor:
+        # Django's create_cursor registers its own loader on a cursor whose connection's disagrees.
+        used = cursor.cursor.adapters.get_loader(adapters.types["timestamptz"].oid, pq.Format.TEXT)
+        assert used is loader
         cursor.execute("SELECT '2026-03-08 01:30:00.25-05'::timestamptz, NULL::timestamptz")
         instant, missing = cursor.fetchone()
     assert instant == dt.datetime(2026, 3, 8, 6, 30, 0, 250000, tzinfo=dt.UTC)

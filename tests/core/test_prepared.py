@@ -231,5 +231,19 @@ def test_a_bound_statement_is_the_querysets_with_its_values_compiled_once(agent,
         for minutes, expected in ((59, True), (61, False)):
             bound = joined_within.bind(user_id=user.pk, now=user.date_joined + dt.timedelta(minutes=minutes))
             assert exists(bound) is bound.exists() is expected
-            texts.add(id(bound.statement()[0]))
-    assert len(texts) == 1  # one compiled text, whatever the values
+            texts.add(bound.statement()[0])
+    assert len(texts) == 1 and len({id(text) for text in texts}) == 1  # the one compiled text
+    compiled = joined_within._compiled()
+    assert joined_within.bind(user_id=agent.pk, now=agent.date_joined).statement()[0] is compiled.sql
+
+
+def test_the_first_insert_sends_the_auto_now_value_the_instance_keeps(manager):
+    """Compiling the INSERT (the first save of a thread) does not run pre_save
+    again: an auto_now_add field holds the value that was written."""
+    from campaigns.models import CampaignScrub
+    from tests.factories import CampaignFactory
+
+    now = dt.datetime(2026, 12, 3, 18, tzinfo=dt.UTC)
+    scrub = CampaignScrub(campaign=CampaignFactory(), requested_by=manager, at=now, today_ends_at=now)
+    PreparedInsert(CampaignScrub).save(scrub)  # a new PreparedInsert: compiled by this save
+    assert CampaignScrub.objects.get(pk=scrub.pk).created_at == scrub.created_at

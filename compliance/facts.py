@@ -26,7 +26,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from django.db import connection, connections
-from django.db.models import CharField, F, Field, Max, Model, QuerySet
+from django.db.models import CharField, F, Field, Max, Model
 from django.db.models.functions import Cast
 
 from compliance.jurisdictions import candidate_states, candidate_zones, number_parse, number_place
@@ -51,9 +51,6 @@ from core.call_history import AttemptCounts, call_history_provider
 from core.lookups import AnyOf
 from core.prepared import Bound
 from customers.models import Customer, PhoneNumber
-
-# Rows whose existence withholds the decision: a queryset, or a prepared statement with its values.
-Unless = QuerySet[Any] | Bound[Any]
 
 CHUNK = 5_000  # numbers per chunk of facts_gather_many
 
@@ -147,7 +144,7 @@ class Withheld(Exception):
 
 
 def facts_gather_in_force(
-    *, number: str, context: CallContext | ContextRow, at: datetime, unless: Unless | None = None
+    *, number: str, context: CallContext | ContextRow, at: datetime, unless: Bound[Any] | None = None
 ) -> Gathered:
     """The facts of `facts_gather` and the rule set in force to decide them
     by. On PostgreSQL in one statement, which reads besides the facts the rule
@@ -155,9 +152,10 @@ def facts_gather_in_force(
     moved) and, for a ContextRow, the context's row; elsewhere in the
     portable path's queries. Raises ContextMissing when the row is not there.
 
-    `unless`: rows of the caller's (a call already on an agent's screen)
-    that, when they exist as the facts are read (in the same statement on
-    PostgreSQL), mean nothing is to be decided: raises Withheld."""
+    `unless`: rows of the caller's (a call already on an agent's screen), as
+    a prepared statement with its values (core.prepared.Bound), that, when
+    they exist as the facts are read (in the same statement on PostgreSQL),
+    mean nothing is to be decided: raises Withheld."""
     if connection.vendor != "postgresql":
         return _in_force_portable(number=number, context=context, at=at, unless=unless)
     e164, valid = number_parse(number)
@@ -185,7 +183,7 @@ def facts_gather_in_force(
 
 
 def _in_force_portable(
-    *, number: str, context: CallContext | ContextRow, at: datetime, unless: Unless | None
+    *, number: str, context: CallContext | ContextRow, at: datetime, unless: Bound[Any] | None
 ) -> Gathered:
     if unless is not None and unless.exists():
         raise Withheld
@@ -613,7 +611,7 @@ def _one_statement(
     context: CallContext | ContextRow,
     at: datetime,
     stamp: bool,
-    unless: Unless | None,
+    unless: Bound[Any] | None,
 ) -> _Read:
     """One SELECT of whatever is asked: the number's facts, each a subquery on
     its own index (phone number, consents by phone, DNC requests by number,
@@ -674,14 +672,7 @@ def _one_statement(
     if stamp:
         columns.append(STAMP_SQL)
     if unless is not None:
-        sql, unless_params = _named(
-            *(
-                unless.statement()
-                if isinstance(unless, Bound)
-                else unless.values("pk").query.sql_with_params()
-            ),
-            prefix="unless",
-        )
+        sql, unless_params = _named(*unless.statement(), prefix="unless")
         columns.append(f"EXISTS ({sql})")
         params |= unless_params
     if row is not None:

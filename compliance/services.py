@@ -3,15 +3,17 @@
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 
 from compliance.decision_log import decision_log_append
-from compliance.facts import ContextRow, Unless, facts_gather_in_force
+from compliance.facts import ContextRow, facts_gather_in_force
 from compliance.models import DecisionRecord
 from compliance.policy import CallContext, CallFacts, Decision, decide
 from compliance.registry.litigator import litigator_review_flag
 from compliance.rules import RuleSet
+from core.prepared import Bound
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ def decision_make(
     at: datetime,
     kind: str,
     actor,
-    unless: Unless | None = None,
+    unless: Bound[Any] | None = None,
 ) -> Decided:
     """Gather the facts (attempt counts included, from the call-history
     provider) under the rule set in force, decide, and log the decision: the

@@ -253,6 +253,19 @@ class PreparedInsert(Generic[M]):
             params.append(field.get_db_prep_save(value, connection=connection))
         return self._sql(connection, instance, fields), params
 
+    def statement_compiled(self, instance: M, connection: Any) -> tuple[str, list[Any]]:
+        """The INSERT ... RETURNING Django's compiler makes for the new
+        `instance`, compiled now: where `statement()` gives None for a value
+        that is an expression or a field that places its value. The same
+        columns (one left to its database default is left out)."""
+        fields = [f for f in self._fields if not isinstance(f.pre_save(instance, True), DatabaseDefault)]
+        query = InsertQuery(self._model)
+        query.insert_values(fields, [instance])
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = self._model._meta.db_returning_fields
+        ((sql, params),) = compiler.as_sql()
+        return sql, list(params)
+
     def returned(self, instance: M, row: Sequence[Any], connection: Any) -> None:
         """Set the columns the INSERT returned (the primary key, `db_default`s) on `instance`, now saved."""
         for field, value in zip(self._model._meta.db_returning_fields, row, strict=True):

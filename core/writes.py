@@ -27,8 +27,7 @@ from typing import Any
 
 from django.db import DatabaseError, connection
 from django.db.models import Field, Model, Q
-from django.db.models.expressions import DatabaseDefault
-from django.db.models.sql import InsertQuery, UpdateQuery
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from core.history import history_save, reason_fit
@@ -105,18 +104,11 @@ class WriteBatch:
         self._insert(instance)
 
     def _insert(self, instance: Model) -> None:
-        statement = _insert_of(type(instance)).statement(instance, connection)
-        if statement is None:  # an expression, or a field that places its value: Django's compiler
-            meta = instance._meta
-            fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
-            values = [f.pre_save(instance, True) for f in fields]
-            kept = [(f, v) for f, v in zip(fields, values, strict=True) if not isinstance(v, DatabaseDefault)]
-            query = InsertQuery(type(instance))
-            query.insert_values([f for f, _v in kept], [instance])
-            compiler = query.get_compiler(connection=connection)
-            compiler.returning_fields = meta.db_returning_fields
-            ((sql, compiled),) = compiler.as_sql()
-            statement = (sql, list(compiled))
+        prepared = _insert_of(type(instance))
+        # None: an expression, or a field that places its value: Django's compiler places them.
+        statement = prepared.statement(instance, connection) or prepared.statement_compiled(
+            instance, connection
+        )
         self._writes.append(_Write(*statement, instance, inserted=True))
 
     def run(self) -> None:

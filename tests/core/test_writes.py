@@ -1,6 +1,8 @@
 """core.writes.WriteBatch: the rows save() and history_save() would write,
 in one statement, whichever fields each write names."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -41,3 +43,21 @@ def test_updates_of_different_fields_of_one_model_each_write_only_their_fields(m
     assert sorted(reasons) == sorted(
         [(one.pk, "both fields", manager.pk), (two.pk, "priority only", manager.pk)]
     )
+
+
+def test_an_insert_with_an_expression_is_placed_by_djangos_compiler(manager):
+    """A value that is an expression (here the database's clock) is not sent
+    as a parameter: the batch's INSERT is the one Django compiles for it."""
+    from django.db.models.functions import Now
+
+    from campaigns.models import CampaignScrub
+    from tests.factories import CampaignFactory
+
+    before = timezone.now()
+    scrub = CampaignScrub(campaign=CampaignFactory(), requested_by=manager, at=Now(), today_ends_at=before)
+    writes = WriteBatch()
+    writes.insert(scrub)
+    writes.run()
+    stored = CampaignScrub.objects.get(pk=scrub.pk)
+    assert stored.at >= before - dt.timedelta(seconds=1) and stored.today_ends_at == before
+    assert stored.created_at == scrub.created_at  # auto_now_add: the value written is the one kept

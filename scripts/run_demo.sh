@@ -34,15 +34,28 @@ fi
 grep -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ ' "$VAR/log/seed.log" | sed '/^Demo data ready/,$d'
 
 pids=()
+alive() { local pid; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done; }
 stop() {
   trap - INT TERM EXIT
   echo "Stopping web, worker and beat..."
   kill -TERM "${pids[@]}" 2>/dev/null || true
+  # Each has 10 s to finish what it is doing (gunicorn kills a worker that
+  # has not stopped after its 5 s --graceful-timeout: one that Ctrl-C reached
+  # while booting, say); whatever is left then is killed.
+  for _ in $(seq 1 20); do
+    [ -z "$(alive)" ] && break
+    sleep 0.5
+  done
+  left="$(alive)"
+  if [ -n "$left" ]; then
+    echo "Still running after 10 s, killed: $left" >&2
+    kill -KILL $left 2>/dev/null || true
+  fi
   wait "${pids[@]}" 2>/dev/null || true
 }
 trap stop INT TERM EXIT
 
-$PY -m gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --threads 4 --access-logfile - \
+$PY -m gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --threads 4 --graceful-timeout 5 --access-logfile - \
   >"$VAR/log/web.log" 2>&1 &
 pids+=($!)
 $PY -m celery -A config worker --loglevel INFO --concurrency 2 --without-gossip --without-mingle \

@@ -53,6 +53,7 @@ class WriteBatch:
         """`history_save(instance, by=by, reason=reason)` of an existing row:
         its UPDATE (`update_fields`, or every field; auto_now ones set) and its
         history row."""
+        _check_fields(type(instance), update_fields)
         if connection.vendor != "postgresql":
             self._portable.append((instance, {"by": by, "reason": reason, "update_fields": update_fields}))
             return
@@ -70,6 +71,7 @@ class WriteBatch:
     def update(self, instance: Model, *, update_fields: Sequence[str]) -> None:
         """`instance.save(update_fields=update_fields)` of a model without history."""
         assert not hasattr(instance._meta, "simple_history_manager_attribute"), "history: save_with_history"
+        _check_fields(type(instance), update_fields)
         if connection.vendor != "postgresql":
             self._portable.append((instance, {"update_fields": update_fields}))
             return
@@ -146,6 +148,26 @@ class WriteBatch:
 
 def _returned(write: _Write):
     return write.instance._meta.db_returning_fields
+
+
+def _check_fields(model: type[Model], update_fields: Sequence[str] | None) -> None:
+    """ValueError for an UPDATE that would write nothing (no fields named) or
+    leave a named field unwritten (no such concrete field): on either
+    database, before anything is sent."""
+    if update_fields is None:
+        return
+    if not update_fields:
+        raise ValueError(f"An update of {model.__name__} names no field to write.")
+    unknown = set(update_fields) - _updatable(model)
+    if unknown:
+        raise ValueError(f"{model.__name__} has no field to update named {', '.join(sorted(unknown))}.")
+
+
+@functools.cache
+def _updatable(model: type[Model]) -> frozenset[str]:
+    """The names (and attnames) save(update_fields=...) accepts."""
+    fields = [f for f in model._meta.local_concrete_fields if not f.primary_key and not f.generated]
+    return frozenset({f.name for f in fields} | {f.attname for f in fields})
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from campaigns.models import CampaignTarget
+from campaigns.models import CampaignScrub, CampaignTarget
 from core.writes import WriteBatch
 from tests.factories import CampaignFactory, PhoneNumberFactory
 
@@ -50,9 +50,6 @@ def test_an_insert_with_an_expression_is_placed_by_djangos_compiler(manager):
     as a parameter: the batch's INSERT is the one Django compiles for it."""
     from django.db.models.functions import Now
 
-    from campaigns.models import CampaignScrub
-    from tests.factories import CampaignFactory
-
     before = timezone.now()
     scrub = CampaignScrub(campaign=CampaignFactory(), requested_by=manager, at=Now(), today_ends_at=before)
     writes = WriteBatch()
@@ -61,3 +58,33 @@ def test_an_insert_with_an_expression_is_placed_by_djangos_compiler(manager):
     stored = CampaignScrub.objects.get(pk=scrub.pk)
     assert stored.at >= before - dt.timedelta(seconds=1) and stored.today_ends_at == before
     assert stored.created_at == scrub.created_at  # auto_now_add: the value written is the one kept
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize(
+    ("update_fields", "message"),
+    [([], "names no field"), (["priority", "priorty"], "no field to update named priorty")],
+)
+def test_an_update_naming_no_field_or_a_field_that_does_not_exist_is_refused_before_anything_is_sent(
+    manager, update_fields, message
+):
+    """save(update_fields=...) refuses a name that is no field; a batch does
+    too, on either database, rather than writing a row without the field the
+    caller meant (or, for no field at all, an UPDATE PostgreSQL refuses)."""
+    target = CampaignTarget.objects.create(
+        campaign=CampaignFactory(), phone_number=PhoneNumberFactory(), next_attempt_at=timezone.now()
+    )
+    target.priority = 5
+    writes = WriteBatch()
+    with pytest.raises(ValueError, match=message):
+        writes.save_with_history(target, by=manager, reason="typo", update_fields=update_fields)
+    scrub = CampaignScrub.objects.create(
+        campaign=target.campaign, requested_by=manager, at=timezone.now(), today_ends_at=timezone.now()
+    )
+    with pytest.raises(ValueError, match=message.replace("priorty", "requested_byy")):
+        writes.update(scrub, update_fields=update_fields and ["at", "requested_byy"])
+    with CaptureQueriesContext(connection) as queries:
+        writes.run()
+    assert len(queries) == 0
+    target.refresh_from_db()
+    assert target.priority == 0 and not target.history.filter(history_change_reason="typo").exists()

@@ -34,7 +34,7 @@ fi
 grep -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:,]+ ' "$VAR/log/seed.log" | sed '/^Demo data ready/,$d'
 
 pids=()
-alive() { local pid; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && echo "$pid"; done; }
+alive() { local pid; for pid in "${pids[@]}"; do if kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi; done; }
 stop() {
   trap - INT TERM EXIT
   echo "Stopping web, worker and beat..."
@@ -53,7 +53,9 @@ stop() {
   fi
   wait "${pids[@]}" 2>/dev/null || true
 }
-trap stop INT TERM EXIT
+# Ctrl-C (or a TERM) is a stop asked for: it ends the script with 0, not make's "Error".
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 
 $PY -m gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --threads 4 --graceful-timeout 5 --access-logfile - \
   >"$VAR/log/web.log" 2>&1 &

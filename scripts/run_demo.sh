@@ -81,6 +81,8 @@ cat <<MSG
   $roles_note
 
 MSG
-# If any of the three dies, stop the others too.
-wait -n "${pids[@]}"
-echo "A demo process exited; see $VAR/log/." >&2
+# If any of the three dies, stop the others too (the EXIT trap) and say so.
+status=0
+wait -n "${pids[@]}" || status=$?
+echo "A demo process exited (status $status); see $VAR/log/." >&2
+exit 1

@@ -259,11 +259,7 @@ class PreparedInsert(Generic[M]):
         that is an expression or a field that places its value. The same
         columns (one left to its database default is left out)."""
         fields = [f for f in self._fields if not isinstance(f.pre_save(instance, True), DatabaseDefault)]
-        query = InsertQuery(self._model)
-        query.insert_values(fields, [instance])
-        compiler = query.get_compiler(connection=connection)
-        compiler.returning_fields = self._model._meta.db_returning_fields
-        ((sql, params),) = compiler.as_sql()
+        sql, params = self._compile(connection, instance, fields, raw=False)
         return sql, list(params)
 
     def returned(self, instance: M, row: Sequence[Any], connection: Any) -> None:
@@ -283,12 +279,17 @@ class PreparedInsert(Generic[M]):
         key = tuple(field.attname for field in fields)
         sql = compiled[1].get(key)
         if sql is None:
-            query = InsertQuery(self._model)
             # raw: the text only is kept, and compiling must not run pre_save again (an
             # auto_now field would be set later than the value sent).
-            query.insert_values(fields, [instance], raw=True)
-            compiler = query.get_compiler(connection=connection)
-            compiler.returning_fields = self._model._meta.db_returning_fields
-            ((sql, _params),) = compiler.as_sql()
+            sql, _params = self._compile(connection, instance, fields, raw=True)
             compiled[1][key] = sql
         return sql
+
+    def _compile(self, connection: Any, instance: M, fields: list[Any], *, raw: bool) -> tuple[str, Any]:
+        """Django's INSERT ... RETURNING of `fields` for `instance`, and its values."""
+        query = InsertQuery(self._model)
+        query.insert_values(fields, [instance], raw=raw)
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = self._model._meta.db_returning_fields
+        ((sql, params),) = compiler.as_sql()
+        return sql, params

@@ -158,16 +158,16 @@ def _check_fields(model: type[Model], update_fields: Sequence[str] | None) -> No
         return
     if not update_fields:
         raise ValueError(f"An update of {model.__name__} names no field to write.")
-    unknown = set(update_fields) - _updatable(model)
+    names = {name for f in _updatable(model) for name in (f.name, f.attname)}
+    unknown = set(update_fields) - names
     if unknown:
         raise ValueError(f"{model.__name__} has no field to update named {', '.join(sorted(unknown))}.")
 
 
 @functools.cache
-def _updatable(model: type[Model]) -> frozenset[str]:
-    """The names (and attnames) save(update_fields=...) accepts."""
-    fields = [f for f in model._meta.local_concrete_fields if not f.primary_key and not f.generated]
-    return frozenset({f.name for f in fields} | {f.attname for f in fields})
+def _updatable(model: type[Model]) -> "tuple[Field[Any, Any], ...]":
+    """The fields an UPDATE may set, as save() picks them: concrete, of this table, not the key, not generated."""
+    return tuple(f for f in model._meta.local_concrete_fields if not f.primary_key and not f.generated)
 
 
 @functools.cache
@@ -180,10 +180,8 @@ def _update_of(
     meta = model._meta
     fields = [
         f
-        for f in meta.local_concrete_fields
-        if not f.primary_key
-        and not f.generated
-        and (update_fields is None or f.name in update_fields or f.attname in update_fields)
+        for f in _updatable(model)
+        if update_fields is None or f.name in update_fields or f.attname in update_fields
     ]
     if any(hasattr(f, "get_placeholder") for f in fields):
         return fields, None

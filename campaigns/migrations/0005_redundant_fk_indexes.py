@@ -3,34 +3,19 @@ index (a lookup by it alone reads that one): one index less to write on each
 of a hand-off's two updates of its target, two less on its attempt's insert.
 Only the indexes are dropped: Django's AlterField would also drop and re-add
 each foreign key, checking every row again under a lock. On PostgreSQL each
-is dropped CONCURRENTLY (outside a transaction), so hand-offs go on while a
-long read holds the table; IF EXISTS: a database whose index has another
-name keeps it, harmless."""
+is dropped CONCURRENTLY (core.schema.indexes_dropped), so hand-offs go on
+while a long read holds the table."""
 
 import django.db.models.deletion
 from django.db import migrations, models
+
+from core.schema import indexes_dropped
 
 INDEXES = [  # (index, table, column), as Django named them
     ("campaigns_callattempt_campaign_id_8a56489d", "campaigns_callattempt", "campaign_id"),
     ("campaigns_callattempt_phone_number_id_d1ba0a5f", "campaigns_callattempt", "phone_number_id"),
     ("campaigns_campaigntarget_campaign_id_11c39793", "campaigns_campaigntarget", "campaign_id"),
 ]
-
-
-def _sql(schema_editor, statement: str) -> None:
-    concurrently = " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
-    for index, table, column in INDEXES:
-        schema_editor.execute(
-            statement.format(concurrently=concurrently, index=index, table=table, column=column)
-        )
-
-
-def indexes_drop(apps, schema_editor):
-    _sql(schema_editor, "DROP INDEX{concurrently} IF EXISTS {index}")
-
-
-def indexes_create(apps, schema_editor):
-    _sql(schema_editor, "CREATE INDEX{concurrently} IF NOT EXISTS {index} ON {table} ({column})")
 
 
 class Migration(migrations.Migration):
@@ -75,6 +60,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[migrations.RunPython(indexes_drop, indexes_create)],
+            database_operations=[indexes_dropped(INDEXES)],
         ),
     ]

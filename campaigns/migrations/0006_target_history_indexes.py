@@ -1,32 +1,20 @@
 """Target history keeps its indexes by target and time only (simple-history's
 no_db_index for the copied campaign, number and lease agent): nothing reads
 history by them, and a hand-off writes two history rows. Dropped as 0005
-drops its indexes: CONCURRENTLY on PostgreSQL, IF EXISTS."""
+drops its indexes (core.schema.indexes_dropped)."""
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.schema import indexes_dropped
+
 TABLE = "campaigns_historicalcampaigntarget"
-INDEXES = [  # (index, column), as Django named them
-    ("campaigns_historicalcampaigntarget_campaign_id_8a9d1009", "campaign_id"),
-    ("campaigns_historicalcampaigntarget_lease_agent_id_883772b4", "lease_agent_id"),
-    ("campaigns_historicalcampaigntarget_phone_number_id_9d146750", "phone_number_id"),
+INDEXES = [  # (index, table, column), as Django named them
+    ("campaigns_historicalcampaigntarget_campaign_id_8a9d1009", TABLE, "campaign_id"),
+    ("campaigns_historicalcampaigntarget_lease_agent_id_883772b4", TABLE, "lease_agent_id"),
+    ("campaigns_historicalcampaigntarget_phone_number_id_9d146750", TABLE, "phone_number_id"),
 ]
-
-
-def _sql(schema_editor, statement: str) -> None:
-    concurrently = " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
-    for index, column in INDEXES:
-        schema_editor.execute(statement.format(concurrently=concurrently, index=index, column=column))
-
-
-def indexes_drop(apps, schema_editor):
-    _sql(schema_editor, "DROP INDEX{concurrently} IF EXISTS {index}")
-
-
-def indexes_create(apps, schema_editor):
-    _sql(schema_editor, f"CREATE INDEX{{concurrently}} IF NOT EXISTS {{index}} ON {TABLE} ({{column}})")
 
 
 class Migration(migrations.Migration):
@@ -81,6 +69,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[migrations.RunPython(indexes_drop, indexes_create)],
+            database_operations=[indexes_dropped(INDEXES)],
         ),
     ]
